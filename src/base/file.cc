@@ -1,0 +1,60 @@
+#include "base/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace qcal {
+
+Result<std::string> ReadFile(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return NotFound("cannot open '" + path + "': " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) return InvalidArgument("'" + path + "' is a directory, expected a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return IoError("cannot open '" + path + "': " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return IoError("error reading '" + path + "'");
+  return ss.str();
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view data) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return InvalidArgument("output path '" + path + "' is a directory");
+  }
+  std::string tmp = path + ".tmp." + std::to_string(getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return IoError("cannot write '" + path + "': " + std::strerror(errno));
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::string why = std::strerror(errno);
+      close(fd);
+      unlink(tmp.c_str());
+      return IoError("cannot write '" + path + "': " + why);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    unlink(tmp.c_str());
+    return IoError("cannot flush '" + path + "': " + std::strerror(errno));
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string why = std::strerror(errno);
+    unlink(tmp.c_str());
+    return IoError("cannot rename temp file to '" + path + "': " + why);
+  }
+  return Status::Ok();
+}
+
+}  // namespace qcal

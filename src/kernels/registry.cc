@@ -1,0 +1,128 @@
+#include "kernels/registry.h"
+
+#include <algorithm>
+
+namespace qcal {
+
+KernelRegistry& KernelRegistry::Global() {
+  static KernelRegistry* r = new KernelRegistry();
+  return *r;
+}
+
+bool KernelRegistry::RegisterOp(const OpDef& def) {
+  ops_.emplace(std::string(def.op_type), def);
+  return true;
+}
+
+bool KernelRegistry::RegisterKernel(const KernelDef& def) {
+  auto& v = kernels_[std::string(def.op_type)];
+  v.push_back(def);
+  std::stable_sort(v.begin(), v.end(),
+                   [](const KernelDef& a, const KernelDef& b) { return a.priority > b.priority; });
+  return true;
+}
+
+const OpDef* KernelRegistry::FindOp(std::string_view op_type) const {
+  auto it = ops_.find(std::string(op_type));
+  return it == ops_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> KernelRegistry::OpTypes() const {
+  std::vector<std::string> v;
+  for (const auto& [k, d] : ops_) v.push_back(k);
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::vector<const KernelDef*> KernelRegistry::KernelsFor(std::string_view op_type) const {
+  std::vector<const KernelDef*> v;
+  auto it = kernels_.find(std::string(op_type));
+  if (it != kernels_.end()) for (const auto& k : it->second) v.push_back(&k);
+  return v;
+}
+
+namespace {
+std::string DescribeInputs(const OpContext& ctx) {
+  std::string s;
+  for (size_t i = 0; i < ctx.inputs.size(); ++i) {
+    if (i) s += ", ";
+    s += ctx.inputs[i].present() ? std::string(DataTypeName(ctx.inputs[i].dtype)) : "none";
+  }
+  return s;
+}
+}  // namespace
+
+std::string_view KernelRegistry::SelectedProvider(const OpContext& ctx) const {
+  for (const KernelDef* k : KernelsFor(ctx.node.op_type)) {
+    if (!k->supports || k->supports(ctx)) return k->provider;
+  }
+  return "";
+}
+
+Result<std::unique_ptr<Kernel>> KernelRegistry::CreateKernel(const OpContext& ctx) const {
+  auto kernels = KernelsFor(ctx.node.op_type);
+  if (kernels.empty()) return Unsupported("no kernel for op type " + ctx.where());
+  for (const KernelDef* k : kernels) {
+    if (k->supports && !k->supports(ctx)) continue;
+    return k->create(ctx);
+  }
+  return Unsupported(ctx.where() + ": no kernel supports input types (" + DescribeInputs(ctx) + ")");
+}
+
+Status KernelRegistry::Infer(const OpContext& ctx, std::vector<TensorType>& outputs) const {
+  const OpDef* def = FindOp(ctx.node.op_type);
+  if (!def) return Unsupported("unsupported op type " + ctx.where());
+  int nin = static_cast<int>(ctx.node.inputs.size());
+  int nout = static_cast<int>(ctx.node.outputs.size());
+  if (nin < def->min_inputs || (def->max_inputs >= 0 && nin > def->max_inputs)) {
+    return InvalidArgument(ctx.where() + " has " + std::to_string(nin) + " inputs, expected " +
+                           std::to_string(def->min_inputs) + ".." +
+                           (def->max_inputs < 0 ? std::string("any") : std::to_string(def->max_inputs)));
+  }
+  if (nout < def->min_outputs || (def->max_outputs >= 0 && nout > def->max_outputs)) {
+    return InvalidArgument(ctx.where() + " has " + std::to_string(nout) + " outputs, expected " +
+                           std::to_string(def->min_outputs) + ".." +
+                           (def->max_outputs < 0 ? std::string("any") : std::to_string(def->max_outputs)));
+  }
+  for (int i = 0; i < def->min_inputs && i < nin; ++i) {
+    if (!ctx.inputs[static_cast<size_t>(i)].present()) {
+      return InvalidArgument(ctx.where() + ": required input " + std::to_string(i) + " is missing");
+    }
+  }
+  outputs.assign(ctx.node.outputs.size(), TensorType{});
+  return def->infer(ctx, outputs).WithContext(ctx.where());
+}
+
+namespace {
+class FunctionKernel : public Kernel {
+ public:
+  FunctionKernel(const Node& node, KernelFn fn) : node_(node), fn_(fn) {}
+  Status Run(const std::vector<const Tensor*>& inputs, std::vector<Tensor>& outputs) override {
+    return fn_(node_, inputs, outputs);
+  }
+
+ private:
+  Node node_;  // a copy: kernels outlive the graph they were made from
+  KernelFn fn_;
+};
+}  // namespace
+
+std::unique_ptr<Kernel> MakeFunctionKernel(const Node& node, KernelFn fn) {
+  return std::make_unique<FunctionKernel>(node, fn);
+}
+
+Result<std::vector<Tensor>> EvaluateNode(const Node& node, const std::vector<const Tensor*>& inputs,
+                                         int64_t opset) {
+  OpContext ctx{node, {}, inputs, opset};
+  for (const Tensor* t : inputs) {
+    ctx.inputs.push_back(t ? TensorType{t->dtype(), t->shape()} : TensorType{});
+  }
+  std::vector<TensorType> types;
+  QCAL_RETURN_IF_ERROR(KernelRegistry::Global().Infer(ctx, types));
+  QCAL_ASSIGN_OR_RETURN(auto kernel, KernelRegistry::Global().CreateKernel(ctx));
+  std::vector<Tensor> outputs(node.outputs.size());
+  QCAL_RETURN_IF_ERROR(kernel->Run(inputs, outputs).WithContext(node.Describe()));
+  return outputs;
+}
+
+}  // namespace qcal

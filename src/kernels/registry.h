@@ -1,0 +1,124 @@
+// Op definitions and kernel registry.
+//
+// Every op has one OpDef (its shape/type inference, the single source of truth
+// used by the shape-inference pass, constant folding and the runtime) and one or
+// more KernelDefs. The reference kernel (provider "ref", priority 0) is the
+// executable spec; optimized kernels register with a higher priority and a
+// `supports` predicate, and the runtime picks the highest-priority kernel that
+// supports the node. Graph code never names a kernel.
+//
+// Registration is static (QCAL_REGISTER_OP / QCAL_REGISTER_KERNEL in the op's
+// own .cc file); qcal_kernels is linked whole-archive so nothing is dropped.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ir/graph.h"
+#include "qcal/status.h"
+
+namespace qcal {
+
+// Type and shape of a value. Shape dims may be -1 (unknown) during static
+// inference; at run time they are always concrete. dtype kUndefined marks an
+// omitted optional input.
+struct TensorType {
+  DataType dtype = DataType::kUndefined;
+  Shape shape;
+  bool present() const { return dtype != DataType::kUndefined; }
+};
+
+// What an op's inference function and a kernel's factory see.
+struct OpContext {
+  const Node& node;
+  std::vector<TensorType> inputs;          // one per node input
+  std::vector<const Tensor*> const_inputs;  // value when the input is a known constant, else nullptr
+  int64_t opset = 13;
+
+  size_t num_inputs() const { return inputs.size(); }
+  bool has_input(size_t i) const { return i < inputs.size() && inputs[i].present(); }
+  const Tensor* constant(size_t i) const { return i < const_inputs.size() ? const_inputs[i] : nullptr; }
+  // "Conv 'conv1'": prefix for error messages.
+  std::string where() const { return node.Describe(); }
+};
+
+// Computes output types/shapes (one per node output). Must not assume inputs
+// are constant unless const_inputs says so; leave dims -1 when not derivable.
+using InferFn = Status (*)(const OpContext& ctx, std::vector<TensorType>& outputs);
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // inputs: one per node input, nullptr for an omitted optional input.
+  // outputs: sized to the node's outputs; the kernel assigns each output tensor
+  // (it may reuse the given tensor's buffer when dtype and shape match).
+  virtual Status Run(const std::vector<const Tensor*>& inputs, std::vector<Tensor>& outputs) = 0;
+};
+
+using KernelFactory = Result<std::unique_ptr<Kernel>> (*)(const OpContext& ctx);
+using SupportsFn = bool (*)(const OpContext& ctx);
+
+struct OpDef {
+  std::string_view op_type;
+  InferFn infer;
+  int min_inputs = 1;
+  int max_inputs = 1;   // -1: variadic
+  int min_outputs = 1;
+  int max_outputs = 1;  // -1: variadic
+};
+
+struct KernelDef {
+  std::string_view op_type;
+  std::string_view provider;  // "ref", "dnnl", ...
+  int priority;               // higher wins
+  SupportsFn supports;        // nullptr: supports every node of the op
+  KernelFactory create;
+};
+
+class KernelRegistry {
+ public:
+  static KernelRegistry& Global();
+
+  bool RegisterOp(const OpDef& def);
+  bool RegisterKernel(const KernelDef& def);
+
+  const OpDef* FindOp(std::string_view op_type) const;
+  // The highest-priority kernel for the node; errors name the node and dtypes.
+  Result<std::unique_ptr<Kernel>> CreateKernel(const OpContext& ctx) const;
+  // Provider name of the kernel CreateKernel would pick (for logs/tests), "" if none.
+  std::string_view SelectedProvider(const OpContext& ctx) const;
+  // Sorted list of registered op types.
+  std::vector<std::string> OpTypes() const;
+  // Kernels registered for an op, highest priority first.
+  std::vector<const KernelDef*> KernelsFor(std::string_view op_type) const;
+
+  // Runs the op's inference and checks input/output counts.
+  Status Infer(const OpContext& ctx, std::vector<TensorType>& outputs) const;
+
+ private:
+  std::unordered_map<std::string, OpDef> ops_;
+  std::unordered_map<std::string, std::vector<KernelDef>> kernels_;
+};
+
+// Wraps a stateless function as a Kernel; most reference kernels use this.
+using KernelFn = Status (*)(const Node& node, const std::vector<const Tensor*>& inputs,
+                            std::vector<Tensor>& outputs);
+std::unique_ptr<Kernel> MakeFunctionKernel(const Node& node, KernelFn fn);
+
+// Convenience: run one node once (constant folding, tests). Infers nothing;
+// picks the best kernel for the given input tensors.
+Result<std::vector<Tensor>> EvaluateNode(const Node& node, const std::vector<const Tensor*>& inputs,
+                                         int64_t opset = 13);
+
+}  // namespace qcal
+
+#define QCAL_REGISTER_OP(...)                                          \
+  static const bool QCAL_CONCAT(_qcal_op_reg_, __LINE__) [[maybe_unused]] = \
+      ::qcal::KernelRegistry::Global().RegisterOp(::qcal::OpDef{__VA_ARGS__})
+#define QCAL_REGISTER_KERNEL(...)                                          \
+  static const bool QCAL_CONCAT(_qcal_kernel_reg_, __LINE__) [[maybe_unused]] = \
+      ::qcal::KernelRegistry::Global().RegisterKernel(::qcal::KernelDef{__VA_ARGS__})
