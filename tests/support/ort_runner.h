@@ -1,0 +1,21 @@
+// Runs an ONNX model in ONNX Runtime (the reference peer) from tests. Only
+// float32 inputs/outputs are needed for the models qcal exports.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "ir/tensor.h"
+
+namespace qcal::testing {
+
+// True when the test binary was built against ONNX Runtime (.deps/ort, installed
+// by scripts/install-deps.sh). CI always has it.
+bool OrtAvailable();
+
+// Runs `model_path` with the given named inputs; returns every graph output.
+// Errors carry ORT's message.
+Result<std::map<std::string, Tensor>> RunInOrt(const std::string& model_path,
+                                               const std::map<std::string, Tensor>& inputs, int threads = 1);
+
+}  // namespace qcal::testing
