@@ -1,0 +1,210 @@
+#include "quant/algorithms/statistics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <new>
+#include <string>
+
+#include "quant/algorithms/quant_params.h"
+
+namespace qcal::quant {
+
+// ---------------------------------------------------------------- MinMaxStats
+
+Status MinMaxStats::Update(std::span<const float> data) {
+  QCAL_RETURN_IF_ERROR(CheckFinite(data, "calibration data"));
+  if (data.empty()) return Status::Ok();
+  auto [lo, hi] = std::minmax_element(data.begin(), data.end());
+  if (count_ == 0) {
+    min_ = *lo;
+    max_ = *hi;
+  } else {
+    min_ = std::min(min_, *lo);
+    max_ = std::max(max_, *hi);
+  }
+  count_ += data.size();
+  return Status::Ok();
+}
+
+void MinMaxStats::Merge(const MinMaxStats& other) {
+  if (other.empty()) return;
+  if (empty()) {
+    *this = other;
+    return;
+  }
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+  count_ += other.count_;
+}
+
+// ------------------------------------------------------------------ Histogram
+
+Result<Histogram> Histogram::Create(int num_bins, Mode mode) {
+  if (num_bins < 1) return InvalidArgument("histogram bin count must be >= 1, got " + std::to_string(num_bins));
+  return Histogram(num_bins, mode);
+}
+
+int Histogram::BinOf(double v) const {
+  if (width_ <= 0) return 0;
+  double idx = std::floor((v - lo_) / width_);
+  if (!(idx >= 0)) return 0;
+  if (idx >= num_bins()) return num_bins() - 1;
+  return static_cast<int>(idx);
+}
+
+void Histogram::Init(double lo, double hi) {
+  lo_ = lo;
+  width_ = (hi - lo) / num_bins();
+  initialized_ = true;
+}
+
+void Histogram::GrowToCover(double need_lo, double need_hi) {
+  const int n = num_bins();
+  need_lo = std::min(need_lo, lo_);
+  need_hi = std::max(need_hi, hi());
+  if (width_ <= 0) {  // all mass so far sits at lo_ (== 0)
+    uint64_t mass = counts_[0];
+    counts_[0] = 0;
+    Init(std::min(need_lo, 0.0), std::max(need_hi, 0.0));
+    counts_[BinOf(0.0)] += mass;
+    return;
+  }
+  // New grid: lo' = lo - m*w, w' = k*w (m, k integers) so old bins nest in new ones.
+  double m = need_lo < lo_ ? std::ceil((lo_ - need_lo) / width_) : 0.0;
+  double new_lo = lo_ - m * width_;
+  double k = std::max(1.0, std::ceil((need_hi - new_lo) / (width_ * n)));
+  while (new_lo + k * width_ * n < need_hi) k += std::max(1.0, std::ceil(k * 1e-9));  // rounding guard
+  double new_width = k * width_;
+  std::vector<uint64_t> grown(n, 0);
+  for (int i = 0; i < n; ++i) {
+    if (counts_[i] == 0) continue;
+    double centre = lo_ + (i + 0.5) * width_;
+    double j = std::floor((centre - new_lo) / new_width);
+    grown[static_cast<int>(std::clamp(j, 0.0, n - 1.0))] += counts_[i];
+  }
+  counts_ = std::move(grown);
+  lo_ = new_lo;
+  width_ = new_width;
+}
+
+Status Histogram::Add(std::span<const float> data) {
+  QCAL_RETURN_IF_ERROR(CheckFinite(data, "calibration data"));
+  if (data.empty()) return Status::Ok();
+  const bool abs = mode_ == Mode::kAbsolute;
+  float bmin = abs ? std::fabs(data[0]) : data[0], bmax = bmin;
+  uint64_t zeros = 0;
+  for (float x : data) {
+    float v = abs ? std::fabs(x) : x;
+    bmin = std::min(bmin, v);
+    bmax = std::max(bmax, v);
+    zeros += (x == 0.0f);
+  }
+  if (!initialized_) {
+    Init(abs ? 0.0 : std::min<double>(bmin, 0.0), std::max<double>(bmax, 0.0));
+  } else if (bmin < lo_ || bmax > hi() || (width_ <= 0 && (bmin != 0 || bmax != 0))) {
+    GrowToCover(bmin, bmax);
+  }
+  for (float x : data) ++counts_[BinOf(abs ? std::fabs(x) : x)];
+  min_ = total_ == 0 ? bmin : std::min(min_, bmin);
+  max_ = total_ == 0 ? bmax : std::max(max_, bmax);
+  total_ += data.size();
+  zeros_ += zeros;
+  return Status::Ok();
+}
+
+void Histogram::AddSpread(double a, double b, uint64_t count) {
+  if (count == 0) return;
+  if (!(b > a)) {
+    counts_[BinOf(a)] += count;
+    return;
+  }
+  int j0 = BinOf(a), j1 = BinOf(b);
+  uint64_t assigned = 0;
+  for (int j = j0; j <= j1; ++j) {
+    double f = j == j1 ? 1.0 : std::clamp((BinLeft(j + 1) - a) / (b - a), 0.0, 1.0);
+    auto cumulative = static_cast<uint64_t>(std::llround(static_cast<long double>(count) * f));
+    cumulative = std::clamp(cumulative, assigned, count);
+    counts_[j] += cumulative - assigned;
+    assigned = cumulative;
+  }
+}
+
+Status Histogram::Merge(const Histogram& other) {
+  if (other.num_bins() != num_bins() || other.mode_ != mode_) {
+    auto describe = [](const Histogram& h) {
+      return std::to_string(h.num_bins()) + (h.mode_ == Mode::kAbsolute ? " bins of |x|" : " signed bins");
+    };
+    return InvalidArgument("cannot merge a histogram of " + describe(other) + " into one of " + describe(*this));
+  }
+  if (other.empty()) return Status::Ok();
+  if (empty()) {
+    *this = other;
+    return Status::Ok();
+  }
+  if (other.width_ <= 0) {
+    AddSpread(0.0, 0.0, other.counts_[0]);
+  } else {
+    if (width_ <= 0 || other.lo_ < lo_ || other.hi() > hi()) GrowToCover(other.lo_, other.hi());
+    for (int i = 0; i < other.num_bins(); ++i) AddSpread(other.BinLeft(i), other.BinLeft(i + 1), other.counts_[i]);
+  }
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+  total_ += other.total_;
+  zeros_ += other.zeros_;
+  return Status::Ok();
+}
+
+// -------------------------------------------------------------- RawValueStore
+
+Result<uint64_t> RequiredRawBytes(uint64_t elements_per_batch, uint64_t batch_num) {
+  uint64_t values = 0, bytes = 0;
+  if (__builtin_mul_overflow(elements_per_batch, batch_num, &values) ||
+      __builtin_mul_overflow(values, sizeof(float), &bytes)) {
+    return OutOfRange("raw calibration data of " + std::to_string(elements_per_batch) + " elements x " +
+                      std::to_string(batch_num) + " batches overflows a 64-bit byte count");
+  }
+  return bytes;
+}
+
+Result<RawValueStore> RawValueStore::Create(uint64_t elements_per_batch, uint64_t batch_num,
+                                            uint64_t limit_bytes) {
+  QCAL_ASSIGN_OR_RETURN(uint64_t bytes, RequiredRawBytes(elements_per_batch, batch_num));
+  std::string what = std::to_string(elements_per_batch) + " elements x " + std::to_string(batch_num) +
+                     " batches x 4 bytes = " + std::to_string(bytes) + " bytes";
+  if (bytes > limit_bytes) {
+    return OutOfRange("ifmr keeps every calibration value: " + what + ", above the limit of " +
+                      std::to_string(limit_bytes) +
+                      " bytes; lower batch_num or the batch size, raise the memory limit, or use a histogram "
+                      "algorithm (hfmg) for this layer");
+  }
+  RawValueStore store;
+  store.capacity_ = elements_per_batch * batch_num;
+  try {
+    store.values_.reserve(store.capacity_);
+    store.batch_ends_.reserve(batch_num);
+  } catch (const std::bad_alloc&) {
+    return OutOfRange("cannot allocate " + what + " for ifmr; lower batch_num or the batch size");
+  }
+  return store;
+}
+
+Status RawValueStore::Append(std::span<const float> batch) {
+  std::string name = "batch " + std::to_string(batches());
+  QCAL_RETURN_IF_ERROR(CheckFinite(batch, name));
+  if (values_.size() + batch.size() > capacity_) {
+    return OutOfRange(name + " has " + std::to_string(batch.size()) + " values but only " +
+                      std::to_string(capacity_ - values_.size()) + " of the " + std::to_string(capacity_) +
+                      " reserved remain; more or larger batches than declared");
+  }
+  values_.insert(values_.end(), batch.begin(), batch.end());
+  batch_ends_.push_back(values_.size());
+  return Status::Ok();
+}
+
+int64_t RawValueStore::BatchOf(uint64_t i) const {
+  auto it = std::upper_bound(batch_ends_.begin(), batch_ends_.end(), i);
+  if (it == batch_ends_.end()) return -1;
+  return it - batch_ends_.begin();
+}
+
+}  // namespace qcal::quant
