@@ -25,7 +25,10 @@ Result<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view data) {
+namespace {
+
+// Writes `data` to a fresh temp file beside `path` and returns its name.
+Result<std::string> WriteTemp(const std::string& path, std::string_view data) {
   struct stat st;
   if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     return InvalidArgument("output path '" + path + "' is a directory");
@@ -49,10 +52,37 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
     unlink(tmp.c_str());
     return IoError("cannot flush '" + path + "': " + std::strerror(errno));
   }
+  return tmp;
+}
+
+}  // namespace
+
+Status WriteFileAtomic(const std::string& path, std::string_view data) {
+  QCAL_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(path, data));
   if (rename(tmp.c_str(), path.c_str()) != 0) {
     std::string why = std::strerror(errno);
     unlink(tmp.c_str());
     return IoError("cannot rename temp file to '" + path + "': " + why);
+  }
+  return Status::Ok();
+}
+
+Status WriteFilesAtomic(const std::vector<std::pair<std::string, std::string>>& files) {
+  std::vector<std::string> temps;
+  for (const auto& [path, data] : files) {
+    auto tmp = WriteTemp(path, data);
+    if (!tmp.ok()) {
+      for (const auto& t : temps) unlink(t.c_str());
+      return tmp.status();
+    }
+    temps.push_back(*tmp);
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (rename(temps[i].c_str(), files[i].first.c_str()) != 0) {
+      std::string why = std::strerror(errno);
+      for (size_t j = i; j < temps.size(); ++j) unlink(temps[j].c_str());
+      return IoError("cannot rename temp file to '" + files[i].first + "': " + why);
+    }
   }
   return Status::Ok();
 }

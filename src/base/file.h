@@ -3,6 +3,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "qcal/status.h"
 
@@ -15,5 +17,10 @@ Result<std::string> ReadFile(const std::string& path);
 // written, flushed and renamed over `path`. On failure no partial file is left
 // and any previous `path` is intact.
 Status WriteFileAtomic(const std::string& path, std::string_view data);
+
+// Writes several files all-or-nothing as far as the OS allows: every file is
+// first written to a temp file next to its target; only when all succeeded are
+// they renamed into place. On failure no temp file and no new output remains.
+Status WriteFilesAtomic(const std::vector<std::pair<std::string, std::string>>& files);
 
 }  // namespace qcal

@@ -89,6 +89,19 @@ Status Executor::Prepare(const std::map<std::string, Shape>& input_shapes) {
   return Status::Ok();
 }
 
+Status Executor::Reshape(const std::map<std::string, Shape>& input_shapes) {
+  std::map<std::string, Shape> shapes = prepared_shapes_;
+  for (const auto& [name, shape] : input_shapes) {
+    if (!shapes.count(name)) return InvalidArgument("'" + name + "' is not an input of the model");
+    shapes[name] = shape;
+  }
+  if (shapes == prepared_shapes_) return Status::Ok();
+  std::map<std::string, Shape> old = prepared_shapes_;
+  Status st = Prepare(shapes);
+  if (!st.ok()) QCAL_RETURN_IF_ERROR(Prepare(old));  // stay usable at the old shapes
+  return st;
+}
+
 Status Executor::CheckInputs(const TensorMap& inputs, bool* shapes_changed) const {
   *shapes_changed = false;
   for (const auto& [name, t] : inputs) {

@@ -42,6 +42,10 @@ class Executor {
   // outputs (plus options.extra_outputs) by name.
   Status Run(const TensorMap& inputs, TensorMap* outputs);
 
+  // Prepares for new input shapes now (Run does this on demand); afterwards
+  // value_types() describes every value at these shapes.
+  Status Reshape(const std::map<std::string, Shape>& input_shapes);
+
   void SetObserver(NodeObserver observer) { observer_ = std::move(observer); }
   const Graph& graph() const { return graph_; }
   // Concrete shape of any value for the currently prepared input shapes.

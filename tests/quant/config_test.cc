@@ -37,7 +37,7 @@ TEST(QuantConfigTest, CreateListsQuantizableLayersWithAmctDefaults) {
   EXPECT_EQ(c->layers["conv1"].act.act_algo, "ifmr");
   EXPECT_DOUBLE_EQ(c->layers["conv1"].act.max_percentile, 0.999999);
   EXPECT_DOUBLE_EQ(c->layers["conv1"].act.search_range_start, 0.7);
-  EXPECT_EQ(c->layers["conv1"].act.num_of_bins, 4096);
+  EXPECT_FALSE(c->layers["conv1"].act.num_of_bins.has_value());
   EXPECT_TRUE(ValidateQuantConfig(*c, g).ok());
 }
 

@@ -5,15 +5,13 @@
 #include <sstream>
 
 #include "base/file.h"
+#include "quant/algorithms/registry.h"
 
 namespace qcal {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-// Activation algorithms a config may name (each has an implementation in
-// quant/algorithms; a test checks the two lists agree).
-constexpr const char* kActAlgos[] = {"ifmr", "hfmg", "minmax", "percentile", "kl", "mse"};
 constexpr int kBinChoices[] = {1024, 2048, 4096, 8192};
 
 std::string Where(const std::string& layer, const std::string& key) {
@@ -42,13 +40,10 @@ bool QuantConfig::Asymmetric(const std::string& layer) const {
 Status ValidateLayerConfig(const std::string& layer, const LayerQuantConfig& lc) {
   const auto& a = lc.act;
   if (a.num_bits != 8) return RangeError(layer, "activation_quant_params.num_bits", "8", std::to_string(a.num_bits));
-  bool known = false;
-  std::string algos;
-  for (const char* n : kActAlgos) {
-    known |= a.act_algo == n;
-    algos += (algos.empty() ? "" : ", ") + std::string(n);
+  if (!quant::FindActivationAlgorithm(a.act_algo)) {
+    return RangeError(layer, "activation_quant_params.act_algo", quant::ActivationAlgorithmNames(),
+                      "'" + a.act_algo + "'");
   }
-  if (!known) return RangeError(layer, "activation_quant_params.act_algo", algos, "'" + a.act_algo + "'");
   for (auto [key, v] : {std::pair{"max_percentile", a.max_percentile}, {"min_percentile", a.min_percentile}}) {
     if (!(v > 0.5 && v <= 1.0)) {
       return RangeError(layer, std::string("activation_quant_params.") + key, "(0.5, 1]", Num(v));
@@ -65,11 +60,11 @@ Status ValidateLayerConfig(const std::string& layer, const LayerQuantConfig& lc)
   if (span / a.search_step > 100000) {
     return RangeError(layer, "activation_quant_params.search_step", "at most 100000 search steps", Num(a.search_step));
   }
-  bool bins_ok = false;
+  bool bins_ok = !a.num_of_bins;
   for (int b : kBinChoices) bins_ok |= a.num_of_bins == b;
   if (!bins_ok) {
     return RangeError(layer, "activation_quant_params.num_of_bins", "1024, 2048, 4096, 8192",
-                      std::to_string(a.num_of_bins));
+                      std::to_string(*a.num_of_bins));
   }
   if (!(a.percentile > 50 && a.percentile <= 100)) {
     return RangeError(layer, "activation_quant_params.percentile", "(50, 100]", Num(a.percentile));
@@ -79,6 +74,21 @@ Status ValidateLayerConfig(const std::string& layer, const LayerQuantConfig& lc)
     return RangeError(layer, "weight_quant_params.wts_algo", "arq_quantize", "'" + lc.wts.wts_algo + "'");
   }
   return Status::Ok();
+}
+
+quant::ActivationParams ToActivationParams(const ActivationQuantParams& a, bool asymmetric) {
+  const quant::ActivationAlgorithm* algo = quant::FindActivationAlgorithm(a.act_algo);
+  quant::ActivationParams p = algo ? algo->defaults : quant::ActivationParams{};
+  // Symmetric-only algorithms (kl) quantize symmetrically whatever activation_offset says.
+  p.with_offset = asymmetric && (!algo || algo->supports_asymmetric);
+  p.max_percentile = a.max_percentile;
+  p.min_percentile = a.min_percentile;
+  p.search_start = a.search_range_start;
+  p.search_end = a.search_range_end;
+  p.search_step = a.search_step;
+  p.percentile = a.percentile;
+  if (a.num_of_bins) p.num_bins = *a.num_of_bins;
+  return p;
 }
 
 Result<QuantConfig> CreateQuantConfig(const Graph& graph, const CreateConfigOptions& options) {
@@ -120,7 +130,8 @@ Json LayerToJson(const LayerQuantConfig& lc) {
   } else if (a.act_algo == "percentile") {
     act["percentile"] = a.percentile;
   } else if (a.act_algo != "minmax") {
-    act["num_of_bins"] = a.num_of_bins;
+    const quant::ActivationAlgorithm* algo = quant::FindActivationAlgorithm(a.act_algo);
+    act["num_of_bins"] = a.num_of_bins ? *a.num_of_bins : (algo ? algo->defaults.num_bins : 0);
   }
   if (a.asymmetric) act["asymmetric"] = *a.asymmetric;
   Json w = {{"num_bits", lc.wts.num_bits}, {"wts_algo", lc.wts.wts_algo}, {"channel_wise", lc.wts.channel_wise}};
@@ -169,7 +180,11 @@ Status ActFromJson(const Json& j, const std::string& layer, ActivationQuantParam
   QCAL_RETURN_IF_ERROR(Read(j, "max_percentile", layer, p, &a->max_percentile));
   QCAL_RETURN_IF_ERROR(Read(j, "min_percentile", layer, p, &a->min_percentile));
   QCAL_RETURN_IF_ERROR(Read(j, "search_step", layer, p, &a->search_step));
-  QCAL_RETURN_IF_ERROR(Read(j, "num_of_bins", layer, p, &a->num_of_bins));
+  if (j.contains("num_of_bins")) {
+    int bins = 0;
+    QCAL_RETURN_IF_ERROR(Read(j, "num_of_bins", layer, p, &bins));
+    a->num_of_bins = bins;
+  }
   QCAL_RETURN_IF_ERROR(Read(j, "percentile", layer, p, &a->percentile));
   if (j.contains("search_range")) {
     const Json& r = j["search_range"];

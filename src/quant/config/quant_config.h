@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "quant/algorithms/registry.h"
 #include "quant/rules.h"
 
 namespace qcal {
@@ -22,7 +23,7 @@ struct ActivationQuantParams {
   double search_range_start = 0.7;   // IFMR
   double search_range_end = 1.3;     // IFMR
   double search_step = 0.01;         // IFMR
-  int num_of_bins = 4096;            // HFMG (1024|2048|4096|8192); kl/mse use 2048 unless set
+  std::optional<int> num_of_bins;    // hfmg/kl/mse/percentile histogram bins; unset: the algorithm's default
   double percentile = 99.99;         // percentile method, in percent
   std::optional<bool> asymmetric;    // unset: follows the global activation_offset
 };
@@ -79,5 +80,8 @@ Status ValidateQuantConfig(const QuantConfig& config, const Graph& graph);
 
 // Range/enum checks for one layer's settings (also used by the simplified cfg).
 Status ValidateLayerConfig(const std::string& layer, const LayerQuantConfig& lc);
+
+// The algorithm parameters a layer's config selects.
+quant::ActivationParams ToActivationParams(const ActivationQuantParams& a, bool asymmetric);
 
 }  // namespace qcal

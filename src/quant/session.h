@@ -1,0 +1,93 @@
+// The PTQ workflow, mirroring AMCT's steps:
+//   QuantSession::Init(config, graph, record)   record file created or emptied
+//   QuantizeModel()   BN/Scale folding, ARQ weight quantization (scale_w/offset_w
+//                     into the record), activation observers attached
+//   Calibrate(batch)  x batch_num: stream user data through qcal's runtime
+//   SaveModel(kind, prefix)   check the record, write fake-quant / deploy models
+// and ConvertModel() for a record the user supplies (no calibration).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "passes/fold_batchnorm.h"
+#include "quant/config/quant_config.h"
+#include "quant/observer.h"
+#include "quant/plan.h"
+#include "runtime/executor.h"
+
+namespace qcal {
+
+enum class SaveType { kFakeQuant, kDeploy, kBoth };
+Result<SaveType> SaveTypeFromName(const std::string& name);  // fakequant | deploy | both (any case)
+
+struct SessionOptions {
+  // Upper bound for IFMR's raw-value stores (all layers together). 0: half of
+  // the machine's physical memory.
+  uint64_t ifmr_memory_limit = 0;
+  int threads = 0;
+  std::string algorithm_summary;  // for the record header, e.g. "ifmr"
+};
+
+// Paths written by SaveModel for a prefix P.
+struct SavedFiles {
+  std::string fake_quant_model;  // P_fake_quant_model.onnx
+  std::string deploy_model;      // P_deploy_model.onnx
+  std::string quant_json;        // P_quant.json
+};
+
+class QuantSession {
+ public:
+  // `graph` is the FP32 model as loaded (qcal IR). The record file is created
+  // (or emptied) now.
+  static Result<std::unique_ptr<QuantSession>> Init(const QuantConfig& config, Graph graph,
+                                                    const std::string& record_path, SessionOptions options = {});
+
+  Status QuantizeModel();
+  // One calibration batch: every graph input by name (batch-major).
+  Status Calibrate(const TensorMap& batch);
+  Status SaveModel(SaveType type, const std::string& prefix, SavedFiles* saved = nullptr);
+
+  int batches_seen() const { return batches_; }
+  const QuantConfig& config() const { return config_; }
+  // The float graph after folding (what the quantized models are built from).
+  const Graph& folded_graph() const { return folded_; }
+  const std::vector<Fusion>& fusions() const { return fusions_; }
+  // Batches each enabled layer's observer has seen (for messages and tests).
+  std::map<std::string, int> LayerBatchCounts() const;
+
+ private:
+  QuantSession(QuantConfig config, Graph graph, std::string record_path, SessionOptions options);
+  Status QuantizeWeights();
+  Status AttachObservers();
+  Status PrepareObservers(const TensorMap& batch);
+  Status RunBatch(const TensorMap& batch);
+  Status FinishLayers();
+  Status WriteRecord() const;
+
+  QuantConfig config_;
+  Graph original_;
+  Graph folded_;
+  std::string record_path_;
+  SessionOptions options_;
+  std::vector<Fusion> fusions_;
+  std::vector<QuantizableLayer> layers_;  // enabled layers, graph order
+  std::map<std::string, LayerPlan> plans_;  // by layer: weights now, activations after calibration
+  std::map<std::string, std::unique_ptr<ActivationObserver>> observers_;  // by tensor
+  std::map<std::string, bool> layer_done_;
+  std::unique_ptr<Executor> executor_;
+  bool quantized_ = false;
+  bool split_batches_ = false;  // fixed-batch model fed larger batches: run per sample
+  int batches_ = 0;
+};
+
+// Builds the quantized models from a record the user supplies: activation
+// factors must be in the record; weights use the record's scale_w when present
+// and ARQ otherwise.
+Status ConvertModel(const QuantConfig& config, Graph graph, const std::string& record_path, SaveType type,
+                    const std::string& prefix, SavedFiles* saved = nullptr);
+
+}  // namespace qcal
