@@ -23,8 +23,11 @@ namespace qcal::ref {
 
 enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
 
-// Parses the ONNX auto_pad string ("" and "NOTSET" are the same). Error names `where`.
-Result<AutoPad> ParseAutoPad(const std::string& value, const std::string& where);
+// Error messages do not repeat the node: OpDef inference and kernel runs get the
+// node ("Conv 'c1': ...") prepended by the registry / executor.
+
+// Parses the ONNX auto_pad string ("" and "NOTSET" are the same).
+Result<AutoPad> ParseAutoPad(const std::string& value);
 
 // Window parameters of one node, validated for `spatial_rank` spatial dims.
 struct WindowParams {
@@ -52,10 +55,18 @@ struct WindowGeometry {
 Result<WindowParams> ReadWindowParams(const Node& node, size_t spatial_rank, std::vector<int64_t> kernel,
                                       bool allow_ceil_mode);
 
-// Computes output dims and begin/end pads. Errors (naming `where`) when the
-// window does not fit (output dim < 1) or parameters are inconsistent.
+// Computes output dims and begin/end pads. Errors (prefixed by `where` if not
+// empty) when the window does not fit (output dim < 1) or parameters are inconsistent.
 Result<WindowGeometry> ComputeWindowGeometry(const std::vector<int64_t>& input_spatial, const WindowParams& p,
-                                             const std::string& where);
+                                             const std::string& where = "");
+
+// A 1-3-D geometry seen as 3-D (leading dims of size 1, kernel 1, stride 1, no
+// pad), so kernels can use one fixed loop nest. Index 0 = depth, 1 = height, 2 = width.
+struct Window3d {
+  int64_t in[3], out[3], kernel[3], strides[3], dilations[3], pad_begin[3];
+};
+// Requires 1 <= g.rank() <= 3 and known dims.
+Window3d To3d(const WindowGeometry& g);
 
 // The spatial part of a tensor shape [N, C, d1, d2, ...]: {d1, d2, ...}.
 inline std::vector<int64_t> SpatialDims(const Shape& shape) {
