@@ -59,13 +59,16 @@ std::vector<V> NaiveConv(const Conv2dCase& k, XF value, WF weight) {
 
 struct QConvData {
   Tensor x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, bias;
-  std::vector<const Tensor*> Inputs() { return {&x, &x_scale, &x_zp, &w, &w_scale, &w_zp, &y_scale, &y_zp, &bias}; }
+  std::vector<const Tensor*> Inputs() {
+    return {&x, &x_scale, &x_zp, &w, &w_scale, &w_zp, &y_scale, &y_zp, &bias};
+  }
 };
 
 template <typename XT, typename WT, typename YT>
 QConvData MakeQConvData(const Conv2dCase& k, uint32_t seed, int x_zp, int y_zp) {
   QConvData d;
-  d.x = RandomInts<XT>({k.n, k.c, k.h, k.w}, seed, std::numeric_limits<XT>::min(), std::numeric_limits<XT>::max());
+  d.x = RandomInts<XT>({k.n, k.c, k.h, k.w}, seed, std::numeric_limits<XT>::min(),
+                       std::numeric_limits<XT>::max());
   d.x_scale = Tensor::Scalar<float>(0.021f);
   d.x_zp = Tensor::Scalar<XT>(static_cast<XT>(x_zp));
   d.w = RandomInts<WT>({k.m, k.c / k.group, k.kh, k.kw}, seed + 1, std::numeric_limits<WT>::min(),
@@ -89,7 +92,10 @@ std::vector<int64_t> ExpectedQLinearConv(const Conv2dCase& k, const QConvData& d
   const WT* w = d.w.data<WT>();
   const int64_t xz = d.x_zp.GetAsInt64(0);
   auto acc = NaiveConv<int64_t>(
-      k, [&](int64_t n, int64_t c, int64_t y, int64_t xx) { return x[((n * k.c + c) * k.h + y) * k.w + xx] - xz; },
+      k,
+      [&](int64_t n, int64_t c, int64_t y, int64_t xx) {
+        return x[((n * k.c + c) * k.h + y) * k.w + xx] - xz;
+      },
       [&](int64_t m, int64_t ci, int64_t ky, int64_t kx) {
         return w[((m * (k.c / k.group) + ci) * k.kh + ky) * k.kw + kx] - d.w_zp.GetAsInt64(m);
       });
@@ -147,7 +153,8 @@ void CheckQLinearConv(const Conv2dCase& k, int x_zp, int y_zp, uint32_t seed) {
     EXPECT_LE(std::abs(got[i] - fp[i]), 1) << "element " << i;
     saturated += got[i] == std::numeric_limits<YT>::min() || got[i] == std::numeric_limits<YT>::max();
   }
-  EXPECT_LT(saturated, static_cast<int64_t>(got.size()) / 4) << "test data saturates too much to be meaningful";
+  EXPECT_LT(saturated, static_cast<int64_t>(got.size()) / 4)
+      << "test data saturates too much to be meaningful";
 }
 
 // 3 groups, stride 2, dilation 2, asymmetric pads, per-channel weight scales and zero points.
@@ -192,7 +199,7 @@ TEST(QLinearConvTest, PerTensorWeightParamsWithoutBias) {
   d.w_scale = Tensor::FromVector<float>({0.004f}, {1});
   d.w_zp = Tensor::FromVector<int8_t>({3}, {1});
   auto inputs = d.Inputs();
-  inputs.pop_back();  // no bias
+  inputs.pop_back();                         // no bias
   d.bias = Tensor(DataType::kInt32, {k.m});  // zeros for the expected value
   auto y = RunNode(QNode("QLinearConv", 8, k.Attrs()), inputs);
   ASSERT_TRUE(y.ok()) << y.status().ToString();
@@ -204,10 +211,14 @@ TEST(QLinearConvTest, PerTensorWeightParamsWithoutBias) {
 
 TEST(QLinearConvTest, InferenceValidatesParamsAndPropagatesUnknownDims) {
   Node n = QNode("QLinearConv", 9);
-  std::vector<TensorType> t = {{DataType::kUint8, {-1, 4, -1, 10}}, {DataType::kFloat32, {}},
-                               {DataType::kUint8, {}},              {DataType::kInt8, {6, 4, 3, 3}},
-                               {DataType::kFloat32, {6}},           {DataType::kInt8, {6}},
-                               {DataType::kFloat32, {}},            {DataType::kInt8, {}},
+  std::vector<TensorType> t = {{DataType::kUint8, {-1, 4, -1, 10}},
+                               {DataType::kFloat32, {}},
+                               {DataType::kUint8, {}},
+                               {DataType::kInt8, {6, 4, 3, 3}},
+                               {DataType::kFloat32, {6}},
+                               {DataType::kInt8, {6}},
+                               {DataType::kFloat32, {}},
+                               {DataType::kInt8, {}},
                                {DataType::kInt32, {6}}};
   auto ok = InferFromTypes(n, t);
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
@@ -249,7 +260,8 @@ TEST(ConvIntegerTest, MatchesNaiveFormulaExactly) {
         return int64_t{x.data<uint8_t>()[((n * k.c + c) * k.h + yy) * k.w + xx]} - 77;
       },
       [&](int64_t m, int64_t ci, int64_t ky, int64_t kx) {
-        return int64_t{w.data<int8_t>()[((m * (k.c / k.group) + ci) * k.kh + ky) * k.kw + kx]} - w_zp.data<int8_t>()[m];
+        return int64_t{w.data<int8_t>()[((m * (k.c / k.group) + ci) * k.kh + ky) * k.kw + kx]} -
+               w_zp.data<int8_t>()[m];
       });
   EXPECT_EQ(Ints(*y), expected);
 }
@@ -277,10 +289,10 @@ TEST(ConvIntegerTest, HandComputed1dAnd3d) {
   ASSERT_TRUE(y3.ok()) << y3.status().ToString();
   ASSERT_EQ(y3->shape(), (Shape{1, 1, 3, 3, 3}));
   auto v = Ints(*y3);
-  EXPECT_EQ(v[0], 1);             // corner
-  EXPECT_EQ(v[1], 2);             // edge
-  EXPECT_EQ(v[4], 4);             // face center
-  EXPECT_EQ(v[13], 8);            // center
+  EXPECT_EQ(v[0], 1);   // corner
+  EXPECT_EQ(v[1], 2);   // edge
+  EXPECT_EQ(v[4], 4);   // face center
+  EXPECT_EQ(v[13], 8);  // center
   EXPECT_EQ(v[26], 1);
 }
 

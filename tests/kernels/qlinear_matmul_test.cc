@@ -62,8 +62,13 @@ TEST(MatMulIntegerTest, PerRowAndPerColumnZeroPointsBatched) {
   ASSERT_EQ(y->shape(), (Shape{2, 3, 4}));
   BatchPlan p{3, 5, 4, {{0, 0}, {1, 0}}};
   auto expected = NaiveIntMatMul(
-      p, [&](int64_t bi, int64_t i, int64_t k) { return int64_t{a.data<uint8_t>()[(bi * 3 + i) * 5 + k]} - a_zp.data<uint8_t>()[i]; },
-      [&](int64_t, int64_t k, int64_t j) { return int64_t{b.data<int8_t>()[k * 4 + j]} - b_zp.data<int8_t>()[j]; });
+      p,
+      [&](int64_t bi, int64_t i, int64_t k) {
+        return int64_t{a.data<uint8_t>()[(bi * 3 + i) * 5 + k]} - a_zp.data<uint8_t>()[i];
+      },
+      [&](int64_t, int64_t k, int64_t j) {
+        return int64_t{b.data<int8_t>()[k * 4 + j]} - b_zp.data<int8_t>()[j];
+      });
   EXPECT_EQ(Ints(*y), expected);
 
   // N-D zero point [2, 3, 1] for A: per batch and row.
@@ -71,7 +76,10 @@ TEST(MatMulIntegerTest, PerRowAndPerColumnZeroPointsBatched) {
   auto y3 = RunNode(QNode("MatMulInteger", 3), {&a, &b, &a_zp3});
   ASSERT_TRUE(y3.ok()) << y3.status().ToString();
   auto expected3 = NaiveIntMatMul(
-      p, [&](int64_t bi, int64_t i, int64_t k) { return int64_t{a.data<uint8_t>()[(bi * 3 + i) * 5 + k]} - (bi * 3 + i + 1); },
+      p,
+      [&](int64_t bi, int64_t i, int64_t k) {
+        return int64_t{a.data<uint8_t>()[(bi * 3 + i) * 5 + k]} - (bi * 3 + i + 1);
+      },
       [&](int64_t, int64_t k, int64_t j) { return int64_t{b.data<int8_t>()[k * 4 + j]}; });
   EXPECT_EQ(Ints(*y3), expected3);
 }
@@ -87,11 +95,15 @@ TEST(MatMulIntegerTest, InferenceErrors) {
   EXPECT_NE(k_mismatch.status().message().find("MatMulInteger 'q'"), std::string::npos);
   EXPECT_FALSE(InferFromTypes(n, {{DataType::kFloat32, {4, 5}}, {DataType::kInt8, {5, 2}}}).ok());
   Node z = QNode("MatMulInteger", 4);
-  EXPECT_FALSE(InferFromTypes(z, {{DataType::kUint8, {4, 5}}, {DataType::kInt8, {5, 2}},
-                                  {DataType::kUint8, {3}}, {DataType::kInt8, {}}})
+  EXPECT_FALSE(InferFromTypes(z, {{DataType::kUint8, {4, 5}},
+                                  {DataType::kInt8, {5, 2}},
+                                  {DataType::kUint8, {3}},
+                                  {DataType::kInt8, {}}})
                    .ok());  // a_zero_point length != M
-  EXPECT_FALSE(InferFromTypes(z, {{DataType::kUint8, {4, 5}}, {DataType::kInt8, {5, 2}},
-                                  {DataType::kInt8, {}}, {DataType::kInt8, {}}})
+  EXPECT_FALSE(InferFromTypes(z, {{DataType::kUint8, {4, 5}},
+                                  {DataType::kInt8, {5, 2}},
+                                  {DataType::kInt8, {}},
+                                  {DataType::kInt8, {}}})
                    .ok());  // a_zero_point type != A
 }
 
@@ -108,8 +120,12 @@ void CheckQLinearMatMul(QMatMulData& d, const BatchPlan& p, const Shape& out_sha
   ASSERT_TRUE(y.ok()) << y.status().ToString();
   ASSERT_EQ(y->shape(), out_shape);
   ASSERT_EQ(y->dtype(), DataTypeOf<YT>::value);
-  auto a_at = [&](int64_t bi, int64_t i, int64_t k) { return int64_t{d.a.data<AT>()[(bi * p.m + i) * p.k + k]}; };
-  auto b_at = [&](int64_t bi, int64_t k, int64_t j) { return int64_t{d.b.data<BT>()[(bi * p.k + k) * p.n + j]}; };
+  auto a_at = [&](int64_t bi, int64_t i, int64_t k) {
+    return int64_t{d.a.data<AT>()[(bi * p.m + i) * p.k + k]};
+  };
+  auto b_at = [&](int64_t bi, int64_t k, int64_t j) {
+    return int64_t{d.b.data<BT>()[(bi * p.k + k) * p.n + j]};
+  };
   auto par = [](const Tensor& t, int64_t i) { return t.numel() == 1 ? t.GetAsDouble(0) : t.GetAsDouble(i); };
   auto acc = NaiveIntMatMul(
       p, [&](int64_t bi, int64_t i, int64_t k) { return a_at(bi, i, k) - int64_t(par(d.a_zp, i)); },
@@ -121,7 +137,8 @@ void CheckQLinearMatMul(QMatMulData& d, const BatchPlan& p, const Shape& out_sha
     int64_t i = static_cast<int64_t>(idx) / p.n % p.m, j = static_cast<int64_t>(idx) % p.n;
     float mult = static_cast<float>(par(d.a_scale, i)) * static_cast<float>(par(d.b_scale, j)) /
                  static_cast<float>(par(d.y_scale, i));
-    int64_t q = static_cast<int64_t>(std::nearbyint(static_cast<float>(acc[idx]) * mult)) + int64_t(par(d.y_zp, i));
+    int64_t q =
+        static_cast<int64_t>(std::nearbyint(static_cast<float>(acc[idx]) * mult)) + int64_t(par(d.y_zp, i));
     q = std::clamp<int64_t>(q, std::numeric_limits<YT>::min(), std::numeric_limits<YT>::max());
     EXPECT_EQ(got[idx], q) << "element " << idx;
     double real = double(acc[idx]) * par(d.a_scale, i) * par(d.b_scale, j);  // dequantized product sum

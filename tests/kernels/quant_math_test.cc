@@ -33,11 +33,11 @@ TEST(QuantMathTest, RoundsToInt32WithSaturation) {
 
 TEST(QuantMathTest, QuantizesWithTiesToEvenAndSaturation) {
   // uint8, scale 0.5, zero point 10: x / 0.5 then round, + 10.
-  EXPECT_EQ(QuantizeValue<uint8_t>(0.25f, 0.5f, 10), 10);   // 0.5 -> 0
-  EXPECT_EQ(QuantizeValue<uint8_t>(0.75f, 0.5f, 10), 12);   // 1.5 -> 2
-  EXPECT_EQ(QuantizeValue<uint8_t>(1.25f, 0.5f, 10), 12);   // 2.5 -> 2
-  EXPECT_EQ(QuantizeValue<uint8_t>(-5.0f, 0.5f, 10), 0);    // -10 + 10
-  EXPECT_EQ(QuantizeValue<uint8_t>(-5.5f, 0.5f, 10), 0);    // -1 saturates
+  EXPECT_EQ(QuantizeValue<uint8_t>(0.25f, 0.5f, 10), 10);  // 0.5 -> 0
+  EXPECT_EQ(QuantizeValue<uint8_t>(0.75f, 0.5f, 10), 12);  // 1.5 -> 2
+  EXPECT_EQ(QuantizeValue<uint8_t>(1.25f, 0.5f, 10), 12);  // 2.5 -> 2
+  EXPECT_EQ(QuantizeValue<uint8_t>(-5.0f, 0.5f, 10), 0);   // -10 + 10
+  EXPECT_EQ(QuantizeValue<uint8_t>(-5.5f, 0.5f, 10), 0);   // -1 saturates
   EXPECT_EQ(QuantizeValue<uint8_t>(1000.0f, 0.5f, 10), 255);
   EXPECT_EQ(QuantizeValue<uint8_t>(INFINITY, 0.5f, 10), 255);
   EXPECT_EQ(QuantizeValue<uint8_t>(-INFINITY, 0.5f, 10), 0);
@@ -47,7 +47,7 @@ TEST(QuantMathTest, QuantizesWithTiesToEvenAndSaturation) {
   EXPECT_EQ(QuantizeValue<int8_t>(127.5f, 1.0f, 0), 127);    // 128 saturates
   EXPECT_EQ(QuantizeValue<int8_t>(-128.5f, 1.0f, 0), -128);  // tie to even -128
   EXPECT_EQ(QuantizeValue<int8_t>(-129.0f, 1.0f, 0), -128);
-  EXPECT_EQ(QuantizeValue<int8_t>(-3.5f, 1.0f, -1), -5);     // -4 - 1
+  EXPECT_EQ(QuantizeValue<int8_t>(-3.5f, 1.0f, -1), -5);  // -4 - 1
 }
 
 TEST(QuantMathTest, Dequantizes) {

@@ -23,7 +23,8 @@ inline Node QNode(const std::string& op, size_t num_inputs, Attributes attrs = {
 }
 
 // Runs inference from the input types only (no constants).
-inline Result<std::vector<TensorType>> InferFromTypes(const Node& node, const std::vector<TensorType>& inputs) {
+inline Result<std::vector<TensorType>> InferFromTypes(const Node& node,
+                                                      const std::vector<TensorType>& inputs) {
   OpContext ctx{node, inputs, std::vector<const Tensor*>(inputs.size(), nullptr), 21};
   std::vector<TensorType> out;
   QCAL_RETURN_IF_ERROR(KernelRegistry::Global().Infer(ctx, out));

@@ -49,8 +49,8 @@ TEST(QuantizeLinearTest, OutputDtypeAttributeWithoutZeroPoint) {
 
 TEST(QuantizeLinearTest, PerAxisDefaultAxisOne) {
   // x [2,3,2]; channel c has scale {1,2,4}[c], zero point {0,10,20}[c].
-  std::vector<float> xv = {4, -1, 4, 30, 6, 10,  //
-                           0, 1000, 2.5f, 3, 4, 2};
+  std::vector<float> xv = {4, -1,   4,    30, 6, 10,  //
+                           0, 1000, 2.5f, 3,  4, 2};
   Tensor x = Tensor::FromVector<float>(xv, {2, 3, 2});
   Tensor s = Tensor::FromVector<float>({1, 2, 4}, {3});
   Tensor zp = Tensor::FromVector<uint8_t>({0, 10, 20}, {3});
@@ -79,25 +79,25 @@ TEST(QuantizeLinearTest, PerAxisZeroAndNegativeAxis) {
 
 TEST(QuantizeLinearTest, InferenceKeepsUnknownDimsAndValidatesParams) {
   Node q = QNode("QuantizeLinear", 3);
-  auto t = InferFromTypes(q, {{DataType::kFloat32, {-1, 3, 4}}, {DataType::kFloat32, {3}},
-                              {DataType::kInt8, {3}}});
+  auto t = InferFromTypes(
+      q, {{DataType::kFloat32, {-1, 3, 4}}, {DataType::kFloat32, {3}}, {DataType::kInt8, {3}}});
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   EXPECT_EQ((*t)[0].dtype, DataType::kInt8);
   EXPECT_EQ((*t)[0].shape, (Shape{-1, 3, 4}));
 
-  auto wrong_len = InferFromTypes(q, {{DataType::kFloat32, {2, 3, 4}}, {DataType::kFloat32, {4}},
-                                      {DataType::kInt8, {4}}});
+  auto wrong_len =
+      InferFromTypes(q, {{DataType::kFloat32, {2, 3, 4}}, {DataType::kFloat32, {4}}, {DataType::kInt8, {4}}});
   ASSERT_FALSE(wrong_len.ok());
   EXPECT_NE(wrong_len.status().message().find("QuantizeLinear 'q'"), std::string::npos)
       << wrong_len.status().message();
-  auto zp_shape = InferFromTypes(q, {{DataType::kFloat32, {2, 3}}, {DataType::kFloat32, {3}},
-                                     {DataType::kUint8, {}}});
+  auto zp_shape =
+      InferFromTypes(q, {{DataType::kFloat32, {2, 3}}, {DataType::kFloat32, {3}}, {DataType::kUint8, {}}});
   EXPECT_FALSE(zp_shape.ok());
-  auto zp_type = InferFromTypes(q, {{DataType::kFloat32, {2, 3}}, {DataType::kFloat32, {}},
-                                    {DataType::kInt32, {}}});
+  auto zp_type =
+      InferFromTypes(q, {{DataType::kFloat32, {2, 3}}, {DataType::kFloat32, {}}, {DataType::kInt32, {}}});
   EXPECT_FALSE(zp_type.ok());
-  auto scale_2d = InferFromTypes(q, {{DataType::kFloat32, {2, 4}}, {DataType::kFloat32, {2, 2}},
-                                     {DataType::kUint8, {2, 2}}});
+  auto scale_2d = InferFromTypes(
+      q, {{DataType::kFloat32, {2, 4}}, {DataType::kFloat32, {2, 2}}, {DataType::kUint8, {2, 2}}});
   EXPECT_EQ(scale_2d.status().code(), StatusCode::kInvalidArgument);
 }
 
