@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-namespace qcal::quant {
+namespace qcal::qmath {
 namespace {
 
 TEST(QuantMathTest, RoundsHalfToEven) {
@@ -84,4 +84,4 @@ TEST(QuantMathTest, ChoosesDynamicQuantizeParams) {
 }
 
 }  // namespace
-}  // namespace qcal::quant
+}  // namespace qcal::qmath

@@ -38,7 +38,7 @@ Status RunDequantizeLinear(const Node& node, const std::vector<const Tensor*>& i
       for (int64_t c = 0; c < split.channels; ++c) {
         float s = ParamAt(scales, c);
         int32_t z = ParamAt(zps, c);
-        for (int64_t k = 0; k < split.inner; ++k, ++i) dst[i] = quant::DequantizeValue<Q>(src[i], s, z);
+        for (int64_t k = 0; k < split.inner; ++k, ++i) dst[i] = qmath::DequantizeValue<Q>(src[i], s, z);
       }
     }
   };
@@ -46,7 +46,7 @@ Status RunDequantizeLinear(const Node& node, const std::vector<const Tensor*>& i
     run.template operator()<int32_t>();
     return Status::Ok();
   }
-  return quant::DispatchQuantType(x.dtype(), node.Describe(), run);
+  return qmath::DispatchQuantType(x.dtype(), node.Describe(), run);
 }
 
 Result<std::unique_ptr<Kernel>> CreateDequantizeLinear(const OpContext& ctx) {

@@ -65,18 +65,18 @@ Status RunQLinearConv(const Node& node, const std::vector<const Tensor*>& in, st
   std::vector<int32_t> acc = IntConv(p, x, x_zp[0], w, w_zp);
   const int64_t spatial = NumElements(p.out_shape) / std::max<int64_t>(1, p.batch * m_count);
   Tensor& y = PrepareOutput(out, 0, y_zp_t.dtype(), p.out_shape);
-  return quant::DispatchQuantType(y_zp_t.dtype(), node.Describe(), [&]<typename Q>() {
+  return qmath::DispatchQuantType(y_zp_t.dtype(), node.Describe(), [&]<typename Q>() {
     Q* dst = y.data<Q>();
     for (int64_t n = 0; n < p.batch; ++n) {
       for (int64_t m = 0; m < m_count; ++m) {
-        const float mult = quant::RequantMultiplier(x_scale[0], ParamAt(w_scale, m), y_scale[0]);
+        const float mult = qmath::RequantMultiplier(x_scale[0], ParamAt(w_scale, m), y_scale[0]);
         const int32_t b = bias ? bias->data<int32_t>()[m] : 0;
         const size_t base = static_cast<size_t>((n * m_count + m) * spatial);
         for (int64_t i = 0; i < spatial; ++i) {
           // int32 addition with wrap-around, like the accumulation.
           const int32_t a =
               static_cast<int32_t>(static_cast<uint32_t>(acc[base + i]) + static_cast<uint32_t>(b));
-          dst[base + i] = quant::Requantize<Q>(a, mult, y_zp[0]);
+          dst[base + i] = qmath::Requantize<Q>(a, mult, y_zp[0]);
         }
       }
     }

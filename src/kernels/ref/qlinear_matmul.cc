@@ -50,16 +50,16 @@ Status RunQLinearMatMul(const Node& node, const std::vector<const Tensor*>& in, 
   QCAL_ASSIGN_OR_RETURN(auto bc, CenteredInt32(b, p.b_shape, in[kBZp], VectorAlong::kCols, "b_zero_point"));
   std::vector<int32_t> acc = IntMatMul(p, ac, bc);
   Tensor& y = PrepareOutput(out, 0, y_zp.dtype(), p.out_shape);
-  return quant::DispatchQuantType(y_zp.dtype(), node.Describe(), [&]<typename Q>() {
+  return qmath::DispatchQuantType(y_zp.dtype(), node.Describe(), [&]<typename Q>() {
     Q* dst = y.data<Q>();
     int64_t batches = NumElements(p.batch);
     for (int64_t bi = 0; bi < batches; ++bi) {
       for (int64_t m = 0; m < p.m; ++m) {
         for (int64_t n = 0; n < p.n; ++n) {
           float mult =
-              quant::RequantMultiplier(ParamAt(a_scale, m), ParamAt(b_scale, n), ParamAt(y_scale, m));
+              qmath::RequantMultiplier(ParamAt(a_scale, m), ParamAt(b_scale, n), ParamAt(y_scale, m));
           size_t i = static_cast<size_t>((bi * p.m + m) * p.n + n);
-          dst[i] = quant::Requantize<Q>(acc[i], mult, ParamAt(y_zps, m));
+          dst[i] = qmath::Requantize<Q>(acc[i], mult, ParamAt(y_zps, m));
         }
       }
     }

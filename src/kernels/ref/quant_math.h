@@ -24,7 +24,7 @@
 #include "ir/dtype.h"
 #include "qcal/status.h"
 
-namespace qcal::quant {
+namespace qcal::qmath {
 
 // Round to nearest integer, ties to even (2.5 -> 2, 3.5 -> 4, -2.5 -> -2).
 inline float RoundHalfToEven(float x) {
@@ -130,4 +130,4 @@ Status DispatchQuantType(DataType t, const std::string& where, F&& f) {
   }
 }
 
-}  // namespace qcal::quant
+}  // namespace qcal::qmath

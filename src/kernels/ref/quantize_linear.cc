@@ -59,7 +59,7 @@ Status RunQuantizeLinear(const Node& node, const std::vector<const Tensor*>& in,
   QCAL_ASSIGN_OR_RETURN(auto zps, ReadZeroPoints(zp, split.channels, "y_zero_point"));
   std::vector<float> xf = InputAsFloat(x);
   Tensor& y = PrepareOutput(out, 0, out_type, x.shape());
-  return quant::DispatchQuantType(out_type, node.Describe(), [&]<typename Q>() {
+  return qmath::DispatchQuantType(out_type, node.Describe(), [&]<typename Q>() {
     Q* dst = y.data<Q>();
     int64_t i = 0;
     for (int64_t o = 0; o < split.outer; ++o) {
@@ -67,7 +67,7 @@ Status RunQuantizeLinear(const Node& node, const std::vector<const Tensor*>& in,
         float s = ParamAt(scales, c);
         int32_t z = ParamAt(zps, c);
         for (int64_t k = 0; k < split.inner; ++k, ++i) {
-          dst[i] = quant::QuantizeValue<Q>(xf[static_cast<size_t>(i)], s, z);
+          dst[i] = qmath::QuantizeValue<Q>(xf[static_cast<size_t>(i)], s, z);
         }
       }
     }
