@@ -181,6 +181,14 @@ Status TryRange(const Histogram& h, int a, int b, Best* best) {
   return Status::Ok();
 }
 
+// lo, lo+step, ... and always hi.
+std::vector<int> GridPoints(int lo, int hi, int step) {
+  std::vector<int> g;
+  for (int v = lo; v < hi; v += step) g.push_back(v);
+  g.push_back(hi);
+  return g;
+}
+
 }  // namespace
 
 Result<QuantParams> MseCalibrate(const Histogram& h, bool with_offset) {
@@ -206,10 +214,9 @@ Result<QuantParams> MseCalibrate(const Histogram& h, bool with_offset) {
   Best best;
   int a_lo = 0, a_hi = zero, b_lo = zero, b_hi = n;
   for (int step = std::max(1, n / 32);; step = std::max(1, step / 8)) {
-    for (int a = a_lo; a <= a_hi; a += step) {
-      for (int b = b_lo; b <= b_hi; b += step) QCAL_RETURN_IF_ERROR(TryRange(h, a, b, &best));
+    for (int a : GridPoints(a_lo, a_hi, step)) {
+      for (int b : GridPoints(b_lo, b_hi, step)) QCAL_RETURN_IF_ERROR(TryRange(h, a, b, &best));
     }
-    QCAL_RETURN_IF_ERROR(TryRange(h, a_hi, b_hi, &best));  // grid ends may be off-step
     if (step == 1) break;
     a_lo = std::max(0, best.a - step);
     a_hi = std::min(zero, best.a + step);

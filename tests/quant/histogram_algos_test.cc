@@ -1,0 +1,257 @@
+#include "quant/algorithms/histogram_algos.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "quant/algorithms/hfmg.h"
+
+namespace qcal::quant {
+namespace {
+
+Histogram Build(int bins, Histogram::Mode mode, const std::vector<float>& x) {
+  auto h = Histogram::Create(bins, mode);
+  EXPECT_TRUE(h.ok());
+  EXPECT_TRUE(h->Add(x).ok());
+  return std::move(h).value();
+}
+
+std::vector<float> Repeat(std::initializer_list<std::pair<float, int>> spec) {
+  std::vector<float> x;
+  for (auto [v, n] : spec) x.insert(x.end(), n, v);
+  return x;
+}
+
+std::vector<float> Gaussian(int n, unsigned seed, float mean = 0, float sd = 1) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(mean, sd);
+  std::vector<float> x(n);
+  for (float& v : x) v = d(rng);
+  return x;
+}
+
+// Numerical integral of the squared quantization error, density uniform per bin.
+double NumericError(const Histogram& h, QuantParams p) {
+  const int m = 4000;
+  double e = 0;
+  for (int i = 0; i < h.num_bins(); ++i) {
+    const double c = static_cast<double>(h.counts()[i]);
+    if (c == 0) continue;
+    for (int k = 0; k < m; ++k) {
+      double x = h.BinLeft(i) + (k + 0.5) / m * h.bin_width();
+      double q = std::min(127.0, std::max(-128.0, std::floor(x / p.scale + 0.5) + p.offset));
+      double d = (q - p.offset) * p.scale - x;
+      e += c / m * d * d;
+    }
+  }
+  return e;
+}
+
+// ------------------------------------------------------------------ percentile
+
+TEST(PercentileTest, SymmetricHandComputed) {
+  // Values 1..1000 over [0, 1000] in 1000 bins: bin j holds value j (1000 -> bin 999).
+  std::vector<float> x;
+  for (int i = 1; i <= 1000; ++i) x.push_back(static_cast<float>(i));
+  Histogram h = Build(1000, Histogram::Mode::kAbsolute, x);
+  // 99%: CDF reaches 990 at bin 990 -> T = its right edge 991.
+  auto p = PercentileCalibrate(h, 99.0, false);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_FLOAT_EQ(p->scale, 991.0f / 127.0f);
+  // 100% is the observed max.
+  EXPECT_FLOAT_EQ(PercentileCalibrate(h, 100.0, false)->scale, 1000.0f / 127.0f);
+}
+
+TEST(PercentileTest, AsymmetricCutsHalfTheTailEachSide) {
+  std::vector<float> x;
+  for (int i = -500; i <= 500; ++i) x.push_back(static_cast<float>(i));  // 1001 values, bins of width 1
+  Histogram h = Build(1000, Histogram::Mode::kSigned, x);
+  // tail = 0.5% of 1001 = 5.005: low side first exceeded at bin 5 (left edge -495),
+  // high side CDF >= 995.995 at bin 995 (right edge 496).
+  auto p = PercentileCalibrate(h, 99.0, true);
+  ASSERT_TRUE(p.ok());
+  float s = static_cast<float>(991.0 / 255.0);
+  EXPECT_FLOAT_EQ(p->scale, s);
+  EXPECT_EQ(p->offset, static_cast<int>(-std::nearbyint(-495.0 / s) - 128));
+  EXPECT_FALSE(PercentileCalibrate(h, 99.0, false).ok());  // wrong histogram kind
+  EXPECT_FALSE(PercentileCalibrate(h, 0.0, true).ok());
+}
+
+// ------------------------------------------------------------------------- kl
+
+TEST(KlTest, HandComputedFourBinsTwoLevels) {
+  // |x| bins of width 1 over [0, 4]: H = [8, 4, 0, 1]; Q = 2 levels.
+  Histogram h = Build(4, Histogram::Mode::kAbsolute, Repeat({{0.5f, 8}, {1.5f, 4}, {4.0f, 1}}));
+  ASSERT_EQ(h.counts(), (std::vector<uint64_t>{8, 4, 0, 1}));
+  // i=2: P = [8, 5] = Q -> 0.
+  EXPECT_NEAR(KlDivergence(h, 2, 2), 0.0, 1e-12);
+  // i=3: P = [8, 4, 1], groups {0} {1,2}: Q = [8, 2.5, 2.5].
+  EXPECT_NEAR(KlDivergence(h, 3, 2), (4 * std::log(4 / 2.5) + 1 * std::log(1 / 2.5)) / 13, 1e-12);
+  // i=4: P = [8, 4, 0, 1], groups {0,1} {2,3}: Q = [6, 6, 0, 1].
+  EXPECT_NEAR(KlDivergence(h, 4, 2), (8 * std::log(8 / 6.0) + 4 * std::log(4 / 6.0)) / 13, 1e-12);
+  auto p = KlCalibrate(h, 2);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_FLOAT_EQ(p->scale, 2.0f / 127.0f);
+  EXPECT_EQ(p->offset, 0);
+}
+
+TEST(KlTest, LastMinimumWinsAndZerosAreIgnored) {
+  // H = [4, 2, 1, 1]: i=2 and i=3 both give KL 0 -> the larger threshold 3.
+  std::vector<float> x = Repeat({{0.5f, 4}, {1.5f, 2}, {2.5f, 1}, {4.0f, 1}});
+  Histogram h = Build(4, Histogram::Mode::kAbsolute, x);
+  EXPECT_FLOAT_EQ(KlCalibrate(h, 2)->scale, 3.0f / 127.0f);
+  // 100 exact zeros (a ReLU spike) do not change the answer.
+  std::vector<float> with_zeros = x;
+  with_zeros.insert(with_zeros.end(), 100, 0.0f);
+  Histogram hz = Build(4, Histogram::Mode::kAbsolute, with_zeros);
+  EXPECT_EQ(hz.counts()[0], 104u);
+  EXPECT_FLOAT_EQ(KlCalibrate(hz, 2)->scale, 3.0f / 127.0f);
+}
+
+TEST(KlTest, ClipsAClearOutlier) {
+  std::vector<float> x = Gaussian(20000, 3);
+  x.push_back(50.0f);
+  Histogram h = Build(2048, Histogram::Mode::kAbsolute, x);
+  auto p = KlCalibrate(h);
+  ASSERT_TRUE(p.ok());
+  double t = p->scale * 127.0;
+  EXPECT_GE(t, 128 * 50.0 / 2048 - 1e-6);  // smallest candidate
+  EXPECT_LT(t, 8.0);                       // far below the outlier (minmax would give 50)
+}
+
+TEST(KlTest, ErrorsAndDegenerate) {
+  Histogram signed_h = Build(256, Histogram::Mode::kSigned, {1, 2});
+  EXPECT_FALSE(KlCalibrate(signed_h).ok());
+  Histogram small = Build(64, Histogram::Mode::kAbsolute, {1, 2});
+  EXPECT_FALSE(KlCalibrate(small, 128).ok());
+  auto empty = Histogram::Create(2048, Histogram::Mode::kAbsolute);
+  EXPECT_EQ(KlCalibrate(*empty).status().code(), StatusCode::kFailedPrecondition);
+  Histogram zeros = Build(2048, Histogram::Mode::kAbsolute, {0, 0, 0});
+  EXPECT_EQ(*KlCalibrate(zeros), (QuantParams{1.0f, 0}));
+}
+
+// ------------------------------------------------------------------------ mse
+
+TEST(MseTest, ErrorIntegralMatchesNumericIntegration) {
+  Histogram h = Build(16, Histogram::Mode::kSigned, Gaussian(3000, 4, 0.5f, 2.0f));
+  for (QuantParams p : {QuantParams{0.05f, -10}, QuantParams{0.01f, 3}, QuantParams{0.2f, 100}}) {
+    double want = NumericError(h, p);
+    EXPECT_NEAR(HistogramQuantError(h, p), want, 1e-4 * want + 1e-9) << p.scale;
+  }
+}
+
+TEST(MseTest, SymmetricMatchesBruteForceOverEdges) {
+  std::vector<float> x = Gaussian(5000, 5);
+  x.push_back(30.0f);
+  Histogram h = Build(64, Histogram::Mode::kAbsolute, x);
+  double best_e = std::numeric_limits<double>::infinity();
+  float best_s = 0;
+  for (int j = 1; j <= 64; ++j) {
+    double t = std::min<double>(h.BinLeft(j), h.max_value());
+    QuantParams p{static_cast<float>(t / 127), 0};
+    double e = NumericError(h, p);
+    if (e < best_e) {
+      best_e = e;
+      best_s = p.scale;
+    }
+  }
+  auto got = MseCalibrate(h, false);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_FLOAT_EQ(got->scale, best_s);
+  // A single far outlier costs more clipped than its granular noise over 5000
+  // values, so MSE (unlike KL) keeps it: T is in the outlier's bin.
+  EXPECT_GT(got->scale * 127, 29.0);
+}
+
+TEST(MseTest, AsymmetricIsNearExhaustiveSearch) {
+  std::vector<float> x = Gaussian(5000, 6, 1.0f, 1.0f);
+  x.push_back(40.0f);
+  x.push_back(-6.0f);
+  for (int i = 0; i < 40; ++i) x.push_back(-3.0f - 0.05f * i);  // a heavy left tail
+  Histogram h = Build(64, Histogram::Mode::kSigned, x);
+  auto got = MseCalibrate(h, true);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  double got_e = HistogramQuantError(h, *got);
+  // Exhaustive search over every pair of edges (error integral checked above).
+  const int zero = static_cast<int>(std::round(-h.lo() / h.bin_width()));
+  double best = std::numeric_limits<double>::infinity();
+  for (int a = 0; a <= zero; ++a) {
+    for (int b = zero; b <= 64; ++b) {
+      auto p = ParamsFromRange(std::max<double>(h.BinLeft(a), h.min_value()),
+                               std::min<double>(h.BinLeft(b), h.max_value()), true);
+      ASSERT_TRUE(p.ok());
+      best = std::min(best, HistogramQuantError(h, *p));
+    }
+  }
+  EXPECT_LE(got_e, best * 1.01);
+  auto minmax = ParamsFromRange(h.min_value(), h.max_value(), true);
+  EXPECT_LE(got_e, HistogramQuantError(h, *minmax));
+}
+
+// ----------------------------------------------------------------------- hfmg
+
+TEST(HfmgTest, CandidatesHandComputed) {
+  // 8 signed bins of width 1 over [-1, 7]: counts [1,0,0,5,5,0,0,1]; step 1, min_bins 2.
+  Histogram h = Build(8, Histogram::Mode::kSigned, Repeat({{-0.5f, 1}, {2.5f, 5}, {3.5f, 5}, {7.0f, 1}}));
+  ASSERT_EQ(h.counts(), (std::vector<uint64_t>{1, 0, 0, 5, 5, 0, 0, 1}));
+  std::vector<BinRange> want = {{0, 7}, {0, 6}, {0, 3}, {0, 2}};
+  EXPECT_EQ(HfmgCandidates(h), want);
+}
+
+// Numerical version of the HFMG error model: every x maps to the centre of the
+// destination bin holding clamp(x) (edge bins for x outside the range).
+double NumericL2(const Histogram& h, BinRange r, int dst) {
+  const int m = 2000;
+  const double dst_w = (r.right - r.left + 1.0) / dst;
+  double e = 0;
+  for (int i = 0; i < h.num_bins(); ++i) {
+    for (int k = 0; k < m; ++k) {
+      double x = i - r.left + (k + 0.5) / m;  // in bin-width units from the range start
+      double d = std::min<double>(dst - 1, std::max(0.0, std::floor(x / dst_w)));
+      double c = (d + 0.5) * dst_w;
+      e += static_cast<double>(h.counts()[i]) / m * (x - c) * (x - c);
+    }
+  }
+  return e;
+}
+
+TEST(HfmgTest, L2ErrorMatchesNumericIntegration) {
+  Histogram h = Build(32, Histogram::Mode::kSigned, Gaussian(2000, 8, 0.0f, 1.0f));
+  for (BinRange r : {BinRange{0, 31}, BinRange{5, 20}, BinRange{10, 12}}) {
+    for (int dst : {4, 256}) {
+      double want = NumericL2(h, r, dst);
+      EXPECT_NEAR(HistogramL2Error(h, r, dst), want, 1e-3 * want + 1e-9) << r.left << "," << r.right << " " << dst;
+    }
+  }
+}
+
+TEST(HfmgTest, CalibratePicksTheBestCandidate) {
+  std::vector<float> x = Gaussian(20000, 9, 0.5f, 1.0f);
+  x.push_back(60.0f);
+  Histogram h = Build(1024, Histogram::Mode::kSigned, x);
+  BinRange best;
+  double best_e = std::numeric_limits<double>::infinity();
+  for (BinRange r : HfmgCandidates(h)) {
+    double e = HistogramL2Error(h, r);
+    if (e < best_e) {
+      best_e = e;
+      best = r;
+    }
+  }
+  auto p = HfmgCalibrate(h, true);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  auto want = ParamsFromRange(h.BinLeft(best.left), h.BinLeft(best.right + 1), true);
+  EXPECT_EQ(*p, *want);
+  auto sym = HfmgCalibrate(h, false);
+  ASSERT_TRUE(sym.ok());
+  EXPECT_EQ(sym->offset, 0);
+  EXPECT_FALSE(HfmgCalibrate(Build(1024, Histogram::Mode::kAbsolute, x), true).ok());
+  EXPECT_TRUE(ValidateHfmgBins(4096).ok());
+  EXPECT_FALSE(ValidateHfmgBins(1000).ok());
+}
+
+}  // namespace
+}  // namespace qcal::quant

@@ -1,0 +1,190 @@
+#include "quant/algorithms/statistics.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <vector>
+
+namespace qcal::quant {
+namespace {
+
+Histogram Make(int bins, Histogram::Mode mode) {
+  auto h = Histogram::Create(bins, mode);
+  EXPECT_TRUE(h.ok());
+  return std::move(h).value();
+}
+
+uint64_t Sum(const std::vector<uint64_t>& v) { return std::accumulate(v.begin(), v.end(), uint64_t{0}); }
+
+TEST(MinMaxStatsTest, StreamsAndMerges) {
+  MinMaxStats a, b;
+  ASSERT_TRUE(a.Update(std::vector<float>{1, -2, 3}).ok());
+  ASSERT_TRUE(a.Update(std::vector<float>{0.5f}).ok());
+  EXPECT_EQ(a.min(), -2);
+  EXPECT_EQ(a.max(), 3);
+  EXPECT_EQ(a.count(), 4u);
+  ASSERT_TRUE(b.Update(std::vector<float>{7, -1}).ok());
+  a.Merge(b);
+  EXPECT_EQ(a.max(), 7);
+  EXPECT_EQ(a.count(), 6u);
+  Status bad = a.Update(std::vector<float>{100, std::nanf("")});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("element 1"), std::string::npos);
+  EXPECT_EQ(a.max(), 7);  // unchanged
+}
+
+TEST(HistogramTest, FirstBatchSetsRangeIncludingZero) {
+  Histogram h = Make(4, Histogram::Mode::kSigned);
+  ASSERT_TRUE(h.Add(std::vector<float>{-1, 0, 1, 3}).ok());
+  EXPECT_DOUBLE_EQ(h.lo(), -1);
+  EXPECT_DOUBLE_EQ(h.bin_width(), 1);
+  EXPECT_EQ(h.counts(), (std::vector<uint64_t>{1, 1, 1, 1}));
+  EXPECT_EQ(h.zero_count(), 1u);
+  Histogram p = Make(4, Histogram::Mode::kSigned);
+  ASSERT_TRUE(p.Add(std::vector<float>{2, 4}).ok());  // positive data: range [0, 4]
+  EXPECT_DOUBLE_EQ(p.lo(), 0);
+  EXPECT_EQ(p.counts(), (std::vector<uint64_t>{0, 0, 1, 1}));
+}
+
+TEST(HistogramTest, GrowsRightByWholeBins) {
+  Histogram h = Make(4, Histogram::Mode::kSigned);
+  ASSERT_TRUE(h.Add(std::vector<float>{-1, 0, 1, 3}).ok());
+  ASSERT_TRUE(h.Add(std::vector<float>{7}).ok());
+  // k = ceil((7+1)/4) = 2: bins [-1,1) [1,3) [3,5) [5,7]; old bins nest pairwise.
+  EXPECT_DOUBLE_EQ(h.lo(), -1);
+  EXPECT_DOUBLE_EQ(h.bin_width(), 2);
+  EXPECT_EQ(h.counts(), (std::vector<uint64_t>{2, 2, 0, 1}));
+  EXPECT_EQ(h.total(), 5u);
+  EXPECT_EQ(h.max_value(), 7);
+}
+
+TEST(HistogramTest, GrowsLeftByWholeBins) {
+  Histogram h = Make(4, Histogram::Mode::kSigned);
+  ASSERT_TRUE(h.Add(std::vector<float>{-1, 0, 1, 3}).ok());
+  ASSERT_TRUE(h.Add(std::vector<float>{-2.5f}).ok());
+  // m = 2 old bins to the left (lo = -3), k = ceil(6/4) = 2.
+  EXPECT_DOUBLE_EQ(h.lo(), -3);
+  EXPECT_DOUBLE_EQ(h.bin_width(), 2);
+  EXPECT_EQ(h.counts(), (std::vector<uint64_t>{1, 2, 2, 0}));
+  EXPECT_EQ(h.min_value(), -2.5f);
+}
+
+TEST(HistogramTest, AbsoluteModeAndAllZeroStart) {
+  Histogram h = Make(8, Histogram::Mode::kAbsolute);
+  ASSERT_TRUE(h.Add(std::vector<float>{0, 0, 0}).ok());
+  EXPECT_EQ(h.bin_width(), 0);
+  ASSERT_TRUE(h.Add(std::vector<float>{-2, 1}).ok());
+  EXPECT_DOUBLE_EQ(h.lo(), 0);
+  EXPECT_DOUBLE_EQ(h.bin_width(), 0.25);
+  EXPECT_EQ(h.counts()[0], 3u);
+  EXPECT_EQ(h.counts()[4], 1u);
+  EXPECT_EQ(h.counts()[7], 1u);
+  EXPECT_EQ(h.zero_count(), 3u);
+  EXPECT_EQ(h.max_value(), 2);
+}
+
+// After many growing batches the counts equal a direct histogram of all the
+// data on the final grid, up to values sitting exactly on an old upper edge.
+TEST(HistogramTest, RebinningPreservesCountsAndPlacement) {
+  std::mt19937 rng(7);
+  Histogram h = Make(64, Histogram::Mode::kSigned);
+  std::vector<float> all;
+  int growths = 0;
+  for (int b = 0; b < 20; ++b) {
+    std::normal_distribution<float> d(0.3f * b, 1.0f + b);
+    std::vector<float> batch(500);
+    for (float& x : batch) x = d(rng);
+    double old_hi = h.hi(), old_lo = h.lo();
+    ASSERT_TRUE(h.Add(batch).ok());
+    growths += (h.hi() != old_hi || h.lo() != old_lo);
+    all.insert(all.end(), batch.begin(), batch.end());
+  }
+  ASSERT_EQ(h.total(), all.size());
+  EXPECT_EQ(Sum(h.counts()), all.size());
+  std::vector<uint64_t> direct(64, 0);
+  for (float x : all) ++direct[h.BinOf(x)];
+  uint64_t l1 = 0;
+  for (int i = 0; i < 64; ++i) l1 += direct[i] > h.counts()[i] ? direct[i] - h.counts()[i] : h.counts()[i] - direct[i];
+  EXPECT_LE(l1, 2u * growths);
+  EXPECT_GT(growths, 3);
+}
+
+TEST(HistogramTest, MergePreservesCountsAndShape) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> d1(-1, 2), d2(-3, 5);
+  std::vector<float> x1(4000), x2(3000);
+  for (float& x : x1) x = d1(rng);
+  for (float& x : x2) x = d2(rng);
+  Histogram a = Make(32, Histogram::Mode::kSigned), b = Make(32, Histogram::Mode::kSigned);
+  ASSERT_TRUE(a.Add(x1).ok());
+  ASSERT_TRUE(b.Add(x2).ok());
+  ASSERT_TRUE(a.Merge(b).ok());
+  EXPECT_EQ(a.total(), 7000u);
+  EXPECT_EQ(Sum(a.counts()), 7000u);
+  EXPECT_LE(a.lo(), -3);
+  EXPECT_GE(a.hi(), 5);
+  EXPECT_EQ(a.min_value(), std::min(*std::min_element(x1.begin(), x1.end()), *std::min_element(x2.begin(), x2.end())));
+  // Compare with a direct histogram on the merged grid: splitting b's bins
+  // proportionally moves at most about one bin's worth of mass per bin.
+  std::vector<double> direct(32, 0);
+  for (float x : x1) direct[a.BinOf(x)] += 1;
+  for (float x : x2) direct[a.BinOf(x)] += 1;
+  double l1 = 0;
+  for (int i = 0; i < 32; ++i) l1 += std::fabs(direct[i] - static_cast<double>(a.counts()[i]));
+  EXPECT_LT(l1 / 7000, 0.08);
+
+  Histogram abs = Make(32, Histogram::Mode::kAbsolute);
+  Status mismatch = a.Merge(abs);
+  EXPECT_FALSE(mismatch.ok());
+  Histogram empty = Make(32, Histogram::Mode::kSigned);
+  ASSERT_TRUE(empty.Merge(a).ok());
+  EXPECT_EQ(empty.counts(), a.counts());
+}
+
+TEST(HistogramTest, RejectsNonFiniteAndBadBinCount) {
+  Histogram h = Make(4, Histogram::Mode::kSigned);
+  Status s = h.Add(std::vector<float>{1, -std::numeric_limits<float>::infinity()});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("-inf at element 1"), std::string::npos);
+  EXPECT_TRUE(h.empty());
+  EXPECT_FALSE(Histogram::Create(0, Histogram::Mode::kSigned).ok());
+}
+
+TEST(RawValueStoreTest, RequiredBytesAndRefusal) {
+  auto bytes = RequiredRawBytes(1000, 10);
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(*bytes, 40000u);
+  EXPECT_FALSE(RequiredRawBytes(uint64_t{1} << 62, 8).ok());
+  auto refused = RawValueStore::Create(1000, 10, 39999);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kOutOfRange);
+  const std::string& m = refused.status().message();
+  EXPECT_NE(m.find("1000 elements x 10 batches"), std::string::npos) << m;
+  EXPECT_NE(m.find("40000 bytes"), std::string::npos) << m;
+  EXPECT_NE(m.find("39999"), std::string::npos) << m;
+}
+
+TEST(RawValueStoreTest, AppendsBatchesUpToCapacity) {
+  auto store = RawValueStore::Create(3, 2, 24);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(store->capacity_bytes(), 24u);
+  ASSERT_TRUE(store->Append(std::vector<float>{1, 2, 3}).ok());
+  Status nan = store->Append(std::vector<float>{4, std::nanf(""), 6});
+  ASSERT_FALSE(nan.ok());
+  EXPECT_NE(nan.message().find("batch 1 contains NaN at element 1"), std::string::npos) << nan.message();
+  ASSERT_TRUE(store->Append(std::vector<float>{4, 5}).ok());
+  EXPECT_EQ(store->bytes_held(), 20u);
+  EXPECT_EQ(store->batches(), 2);
+  EXPECT_EQ(store->BatchOf(2), 0);
+  EXPECT_EQ(store->BatchOf(3), 1);
+  EXPECT_EQ(store->BatchOf(5), -1);
+  Status over = store->Append(std::vector<float>{7, 8});
+  ASSERT_FALSE(over.ok());
+  EXPECT_NE(over.message().find("only 1 of the 6 reserved"), std::string::npos) << over.message();
+}
+
+}  // namespace
+}  // namespace qcal::quant
