@@ -223,7 +223,8 @@ TEST(HfmgTest, L2ErrorMatchesNumericIntegration) {
   for (BinRange r : {BinRange{0, 31}, BinRange{5, 20}, BinRange{10, 12}}) {
     for (int dst : {4, 256}) {
       double want = NumericL2(h, r, dst);
-      EXPECT_NEAR(HistogramL2Error(h, r, dst), want, 1e-3 * want + 1e-9) << r.left << "," << r.right << " " << dst;
+      EXPECT_NEAR(HistogramL2Error(h, r, dst), want, 1e-3 * want + 1e-9)
+          << r.left << "," << r.right << " " << dst;
     }
   }
 }

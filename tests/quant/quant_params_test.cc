@@ -81,9 +81,9 @@ TEST(QuantParamsTest, HugeOrNonFiniteRangesAreErrors) {
 
 TEST(QuantParamsTest, QuantizeClampsAndRoundsHalfEven) {
   QuantParams p{0.5f, -10};
-  EXPECT_EQ(QuantizeValue(1.25f, p), 2 - 10);     // 2.5 -> 2
-  EXPECT_EQ(QuantizeValue(1000.0f, p), 127);      // clamp
-  EXPECT_EQ(QuantizeValue(-1000.0f, p), -128);    // clamp
+  EXPECT_EQ(QuantizeValue(1.25f, p), 2 - 10);   // 2.5 -> 2
+  EXPECT_EQ(QuantizeValue(1000.0f, p), 127);    // clamp
+  EXPECT_EQ(QuantizeValue(-1000.0f, p), -128);  // clamp
   EXPECT_FLOAT_EQ(FakeQuantValue(1000.0f, p), (127 + 10) * 0.5f);
   EXPECT_FLOAT_EQ(FakeQuantValue(-1000.0f, p), (-128 + 10) * 0.5f);
   EXPECT_FLOAT_EQ(FakeQuantValue(0.0f, p), 0.0f);  // zero is exact

@@ -179,8 +179,12 @@ TEST(RecordTest, ValidationErrorsNameLayerAndField) {
     EXPECT_NE(m.find(c.expect), std::string::npos) << m;
   }
   // Valid shift bits: all 0, or each in [1, 16].
-  EXPECT_TRUE(ParseRecord("record { key: \"a\" value { scale_w: 1 scale_w: 2 shift_bit: 0 shift_bit: 0 } }", "x").ok());
-  EXPECT_TRUE(ParseRecord("record { key: \"a\" value { scale_w: 1 scale_w: 2 shift_bit: 1 shift_bit: 16 } }", "x").ok());
+  EXPECT_TRUE(
+      ParseRecord("record { key: \"a\" value { scale_w: 1 scale_w: 2 shift_bit: 0 shift_bit: 0 } }", "x")
+          .ok());
+  EXPECT_TRUE(
+      ParseRecord("record { key: \"a\" value { scale_w: 1 scale_w: 2 shift_bit: 1 shift_bit: 16 } }", "x")
+          .ok());
 }
 
 TEST(RecordTest, SyntaxErrorsNameLineAndColumn) {
@@ -189,20 +193,24 @@ TEST(RecordTest, SyntaxErrorsNameLineAndColumn) {
     const char* expect;
   };
   const Case cases[] = {
-      {"record {\n  key: \"a\"\n  value { scale_z: 1 }\n}", "f.txt:3:11: unknown field 'scale_z' in value of layer 'a'"},
+      {"record {\n  key: \"a\"\n  value { scale_z: 1 }\n}",
+       "f.txt:3:11: unknown field 'scale_z' in value of layer 'a'"},
       {"records { }", "f.txt:1:1: expected 'record', got 'records'"},
       {"record key: \"a\"", "f.txt:1:8: expected '{' after 'record'"},
       {"record {\n key: \"abc\n}", "f.txt:2:7: unterminated string"},
-      {"record { key: \"a\" value { scale_d: 1.2.3 offset_d: 0 } }", "f.txt:1:36: '1.2.3' is not a valid number"},
+      {"record { key: \"a\" value { scale_d: 1.2.3 offset_d: 0 } }",
+       "f.txt:1:36: '1.2.3' is not a valid number"},
       {"record { key: \"a\" value { offset_d: 99999999999 } }", "out of range"},
       {"record { key: \"a\" value { offset_d: 1.5 } }", "'1.5' is not a valid integer"},
       {"record { key: \"a\" value { channels: -1 } }", "integer -1 is out of range [0, 4294967295]"},
       {"record { key: \"a\" value { skip_fusion: yes } }", "expected true or false, got 'yes'"},
       {"record { key: a }", "expected a quoted string, got 'a'"},
-      {"record { key: \"a\" value { scale_d: 1 scale_d: 2 } }", "field 'scale_d' of layer 'a' is given twice"},
+      {"record { key: \"a\" value { scale_d: 1 scale_d: 2 } }",
+       "field 'scale_d' of layer 'a' is given twice"},
       {"record { key: \"a\" key: \"b\" }", "field 'key' is given twice"},
       {"record { value { } }", "record without a key"},
-      {"record { key: \"a\" }\nrecord { key: \"a\" }", "f.txt:2:1: duplicate record for layer 'a' (first at line 1)"},
+      {"record { key: \"a\" }\nrecord { key: \"a\" }",
+       "f.txt:2:1: duplicate record for layer 'a' (first at line 1)"},
       {"record { key: \"a\\q\" }", "unknown escape '\\q'"},
       {"%%%", "f.txt:1:1: unexpected character '%'"},
       {"record { key: \"a\" value { scale_w: [1, 2 } }", "expected ',' or ']' in list"},
@@ -213,7 +221,8 @@ TEST(RecordTest, SyntaxErrorsNameLineAndColumn) {
     auto r = ParseRecord(c.text, "f.txt");
     ASSERT_FALSE(r.ok()) << c.text;
     EXPECT_EQ(r.status().code(), StatusCode::kCorrupt) << c.text << " -> " << r.status().message();
-    EXPECT_NE(r.status().message().find(c.expect), std::string::npos) << c.text << " -> " << r.status().message();
+    EXPECT_NE(r.status().message().find(c.expect), std::string::npos)
+        << c.text << " -> " << r.status().message();
   }
 }
 
@@ -226,7 +235,8 @@ TEST(RecordTest, EveryTruncationIsCleanlyRejectedOrValid) {
       ++ok;
       continue;
     }
-    EXPECT_TRUE(r.status().code() == StatusCode::kCorrupt || r.status().code() == StatusCode::kInvalidArgument)
+    EXPECT_TRUE(r.status().code() == StatusCode::kCorrupt ||
+                r.status().code() == StatusCode::kInvalidArgument)
         << n << ": " << r.status().ToString();
     EXPECT_EQ(r.status().message().rfind("t.txt:", 0), 0u) << r.status().message();
   }
@@ -260,7 +270,8 @@ TEST(RecordTest, WeightChannelCheckAndRequiredFactors) {
             std::string::npos)
       << fc.message();
   EXPECT_TRUE(RequireFactors(rec, "fc", false, true, "record.txt").ok());
-  EXPECT_NE(RequireFactors(rec, "nope", false, true, "r").message().find("scale_w, offset_w"), std::string::npos);
+  EXPECT_NE(RequireFactors(rec, "nope", false, true, "r").message().find("scale_w, offset_w"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -80,7 +80,10 @@ TEST(RegistryTest, CalibrateThroughTheTable) {
   EXPECT_EQ(*ifmr.calibrate(raw_stats, ifmr.defaults), *IfmrCalibrate(raw, ToIfmrParams(ifmr.defaults)));
   // A missing statistic is reported, not dereferenced.
   EXPECT_EQ(ifmr.calibrate(stats, ifmr.defaults).status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(FindActivationAlgorithm("kl")->calibrate(stats, FindActivationAlgorithm("kl")->defaults).status().code(),
+  EXPECT_EQ(FindActivationAlgorithm("kl")
+                ->calibrate(stats, FindActivationAlgorithm("kl")->defaults)
+                .status()
+                .code(),
             StatusCode::kFailedPrecondition);
 
   const WeightAlgorithm& arq = *FindWeightAlgorithm("arq_quantize");

@@ -107,7 +107,8 @@ TEST(HistogramTest, RebinningPreservesCountsAndPlacement) {
   std::vector<uint64_t> direct(64, 0);
   for (float x : all) ++direct[h.BinOf(x)];
   uint64_t l1 = 0;
-  for (int i = 0; i < 64; ++i) l1 += direct[i] > h.counts()[i] ? direct[i] - h.counts()[i] : h.counts()[i] - direct[i];
+  for (int i = 0; i < 64; ++i)
+    l1 += direct[i] > h.counts()[i] ? direct[i] - h.counts()[i] : h.counts()[i] - direct[i];
   EXPECT_LE(l1, 2u * growths);
   EXPECT_GT(growths, 3);
 }
@@ -126,7 +127,8 @@ TEST(HistogramTest, MergePreservesCountsAndShape) {
   EXPECT_EQ(Sum(a.counts()), 7000u);
   EXPECT_LE(a.lo(), -3);
   EXPECT_GE(a.hi(), 5);
-  EXPECT_EQ(a.min_value(), std::min(*std::min_element(x1.begin(), x1.end()), *std::min_element(x2.begin(), x2.end())));
+  EXPECT_EQ(a.min_value(),
+            std::min(*std::min_element(x1.begin(), x1.end()), *std::min_element(x2.begin(), x2.end())));
   // Compare with a direct histogram on the merged grid: splitting b's bins
   // proportionally moves at most about one bin's worth of mass per bin.
   std::vector<double> direct(32, 0);

@@ -10,9 +10,9 @@ namespace qcal::quant {
 namespace {
 
 // 3 output channels x 3 weights.
-const std::vector<float> kWeights = {0.9f, -2.0f, 0.5f,   // channel 0: max|w| = 2
-                                     0.0f, 0.0f, 0.0f,    // channel 1: all zero
-                                     -0.3f, 0.1f, 0.2f};  // channel 2: max|w| = 0.3
+const std::vector<float> kWeights = {0.9f,  -2.0f, 0.5f,   // channel 0: max|w| = 2
+                                     0.0f,  0.0f,  0.0f,   // channel 1: all zero
+                                     -0.3f, 0.1f,  0.2f};  // channel 2: max|w| = 0.3
 
 TEST(ArqTest, PerChannelScalesAreMaxAbsOver127) {
   auto p = ArqCalibrate(kWeights, 3, true);

@@ -8,7 +8,8 @@ namespace qcal::quant {
 
 Status ValidateHfmgBins(int num_bins) {
   if (num_bins == 1024 || num_bins == 2048 || num_bins == 4096 || num_bins == 8192) return Status::Ok();
-  return InvalidArgument("hfmg num_of_bins must be one of 1024, 2048, 4096, 8192, got " + std::to_string(num_bins));
+  return InvalidArgument("hfmg num_of_bins must be one of 1024, 2048, 4096, 8192, got " +
+                         std::to_string(num_bins));
 }
 
 std::vector<BinRange> HfmgCandidates(const Histogram& h) {
@@ -60,7 +61,8 @@ double HistogramL2Error(const Histogram& h, BinRange r, int dst_bins) {
 }
 
 Result<QuantParams> HfmgCalibrate(const Histogram& h, bool with_offset) {
-  if (h.mode() != Histogram::Mode::kSigned) return InvalidArgument("hfmg needs a signed histogram, got one of |x|");
+  if (h.mode() != Histogram::Mode::kSigned)
+    return InvalidArgument("hfmg needs a signed histogram, got one of |x|");
   if (h.empty()) return FailedPrecondition("hfmg has no calibration data (no batch was collected)");
   if (h.bin_width() <= 0) return ParamsFromRange(0, 0, with_offset);  // all data are 0
   BinRange best;

@@ -10,9 +10,11 @@ namespace qcal::quant {
 namespace {
 
 Status CheckHistogram(const Histogram& h, Histogram::Mode want, const char* algo, bool with_offset) {
-  if (h.empty()) return FailedPrecondition(std::string(algo) + " has no calibration data (no batch was collected)");
+  if (h.empty())
+    return FailedPrecondition(std::string(algo) + " has no calibration data (no batch was collected)");
   if (h.mode() != want) {
-    return InvalidArgument(std::string(algo) + (with_offset ? " with offset" : " without offset") + " needs a " +
+    return InvalidArgument(std::string(algo) + (with_offset ? " with offset" : " without offset") +
+                           " needs a " +
                            (want == Histogram::Mode::kAbsolute ? "histogram of |x|" : "signed histogram"));
   }
   return Status::Ok();
@@ -151,7 +153,8 @@ double HistogramQuantError(const Histogram& h, QuantParams p) {
     double q = std::clamp(std::floor(cur / s + 0.5) + p.offset, static_cast<double>(kInt8Min),
                           static_cast<double>(kInt8Max));
     while (cur < b) {
-      const double boundary = q < kInt8Max ? (q - p.offset + 0.5) * s : std::numeric_limits<double>::infinity();
+      const double boundary =
+          q < kInt8Max ? (q - p.offset + 0.5) * s : std::numeric_limits<double>::infinity();
       const double end = std::min(b, boundary);
       const double level = (q - p.offset) * s;
       const double e0 = cur - level, e1 = end - level;
@@ -210,7 +213,8 @@ Result<QuantParams> MseCalibrate(const Histogram& h, bool with_offset) {
     return best_p;
   }
   // Bin edge at (or nearest) 0 splits the two searches.
-  const int zero = static_cast<int>(std::clamp(std::round(-h.lo() / h.bin_width()), 0.0, static_cast<double>(n)));
+  const int zero =
+      static_cast<int>(std::clamp(std::round(-h.lo() / h.bin_width()), 0.0, static_cast<double>(n)));
   Best best;
   int a_lo = 0, a_hi = zero, b_lo = zero, b_hi = n;
   for (int step = std::max(1, n / 32);; step = std::max(1, step / 8)) {

@@ -41,8 +41,8 @@ Status ValidateIfmrParams(const IfmrParams& p) {
     return InvalidArgument("ifmr min_percentile must be in (0.5, 1], got " + Num(p.min_percentile));
   }
   if (!(p.search_start > 0 && p.search_start < p.search_end) || !std::isfinite(p.search_end)) {
-    return InvalidArgument("ifmr search_range must satisfy 0 < start < end, got [" + Num(p.search_start) + ", " +
-                           Num(p.search_end) + "]");
+    return InvalidArgument("ifmr search_range must satisfy 0 < start < end, got [" + Num(p.search_start) +
+                           ", " + Num(p.search_end) + "]");
   }
   if (!(p.search_step > 0 && p.search_step <= p.search_end - p.search_start + 1e-12)) {
     return InvalidArgument("ifmr search_step must be in (0, end - start], got " + Num(p.search_step));

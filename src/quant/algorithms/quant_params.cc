@@ -18,7 +18,9 @@ int32_t QuantizeValue(float x, QuantParams p) {
   return static_cast<int32_t>(q);
 }
 
-float DequantizeValue(int32_t q, QuantParams p) { return static_cast<float>((q - p.offset) * static_cast<double>(p.scale)); }
+float DequantizeValue(int32_t q, QuantParams p) {
+  return static_cast<float>((q - p.offset) * static_cast<double>(p.scale));
+}
 
 float FakeQuantValue(float x, QuantParams p) { return DequantizeValue(QuantizeValue(x, p), p); }
 
@@ -28,7 +30,8 @@ double ClipMax(QuantParams p) { return (kInt8Max - p.offset) * static_cast<doubl
 Result<QuantParams> ProcessScale(double scale, int32_t offset, bool with_offset) {
   if (std::isnan(scale)) return InvalidArgument("scale is NaN; the calibration data contain NaN");
   if (std::isinf(scale)) {
-    return InvalidArgument("scale is +inf; the calibration data contain Inf (skip this layer or fix the data)");
+    return InvalidArgument(
+        "scale is +inf; the calibration data contain Inf (skip this layer or fix the data)");
   }
   if (scale > kMaxScale) {
     return OutOfRange("scale " + std::to_string(scale) + " is greater than 1/FLT_EPSILON (" +
@@ -53,7 +56,8 @@ Result<QuantParams> ParamsFromRange(double min, double max, bool with_offset) {
   QCAL_ASSIGN_OR_RETURN(QuantParams p, ProcessScale(raw_scale, 0, true));
   if (raw_scale < kMinScale) return p;  // degenerate: {1, -128}
   double off = -RoundHalfEven(min / p.scale) - 128.0;
-  p.offset = static_cast<int32_t>(std::clamp(off, static_cast<double>(kInt8Min), static_cast<double>(kInt8Max)));
+  p.offset =
+      static_cast<int32_t>(std::clamp(off, static_cast<double>(kInt8Min), static_cast<double>(kInt8Max)));
   return p;
 }
 
@@ -68,9 +72,10 @@ Status CheckFinite(std::span<const float> data, std::string_view what) {
   auto bad = FindNonFinite(data);
   if (!bad) return Status::Ok();
   float v = data[*bad];
-  return InvalidArgument(std::string(what) + " contains " + (std::isnan(v) ? "NaN" : (v > 0 ? "+inf" : "-inf")) +
-                         " at element " + std::to_string(*bad) + " of " + std::to_string(data.size()) +
-                         "; Inf/NaN cannot be quantized (check the input data and preprocessing, or skip the layer)");
+  return InvalidArgument(
+      std::string(what) + " contains " + (std::isnan(v) ? "NaN" : (v > 0 ? "+inf" : "-inf")) +
+      " at element " + std::to_string(*bad) + " of " + std::to_string(data.size()) +
+      "; Inf/NaN cannot be quantized (check the input data and preprocessing, or skip the layer)");
 }
 
 std::string FloatToString(float v) {

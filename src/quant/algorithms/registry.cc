@@ -87,21 +87,66 @@ ActivationParams WithBins(int bins, bool with_offset = true) {
 
 const std::vector<ActivationAlgorithm>& Table() {
   static const std::vector<ActivationAlgorithm> table = {
-      {"ifmr", "AMCT IFMR: percentile seeds, clip search minimising squared error on the raw values", true, true,
-       Statistic::kRawValues, Statistic::kRawValues, WithBins(0),
-       {"max_percentile", "min_percentile", "search_range", "search_step"}, ValidateIfmr, RunIfmr},
-      {"hfmg", "AMCT HFMG: merged histogram, L2 search over bin ranges", true, true, Statistic::kHistogram,
-       Statistic::kHistogram, WithBins(kHfmgDefaultBins), {"num_of_bins"}, ValidateHfmg, RunHfmg},
-      {"minmax", "observed min/max", true, true, Statistic::kMinMax, Statistic::kMinMax, WithBins(0), {},
-       NoValidation, RunMinMax},
-      {"percentile", "clip at a percentile of the histogram", true, true, Statistic::kAbsHistogram,
-       Statistic::kHistogram, WithBins(kDefaultHistogramBins), {"percentile", "num_of_bins"}, ValidatePercentile,
+      {"ifmr",
+       "AMCT IFMR: percentile seeds, clip search minimising squared error on the raw values",
+       true,
+       true,
+       Statistic::kRawValues,
+       Statistic::kRawValues,
+       WithBins(0),
+       {"max_percentile", "min_percentile", "search_range", "search_step"},
+       ValidateIfmr,
+       RunIfmr},
+      {"hfmg",
+       "AMCT HFMG: merged histogram, L2 search over bin ranges",
+       true,
+       true,
+       Statistic::kHistogram,
+       Statistic::kHistogram,
+       WithBins(kHfmgDefaultBins),
+       {"num_of_bins"},
+       ValidateHfmg,
+       RunHfmg},
+      {"minmax",
+       "observed min/max",
+       true,
+       true,
+       Statistic::kMinMax,
+       Statistic::kMinMax,
+       WithBins(0),
+       {},
+       NoValidation,
+       RunMinMax},
+      {"percentile",
+       "clip at a percentile of the histogram",
+       true,
+       true,
+       Statistic::kAbsHistogram,
+       Statistic::kHistogram,
+       WithBins(kDefaultHistogramBins),
+       {"percentile", "num_of_bins"},
+       ValidatePercentile,
        RunPercentile},
-      {"kl", "TensorRT/ncnn entropy calibration on a |x| histogram (symmetric only)", true, false,
-       Statistic::kAbsHistogram, Statistic::kAbsHistogram, WithBins(kDefaultHistogramBins, false),
-       {"num_of_bins", "num_quantized_bins"}, ValidateKl, RunKl},
-      {"mse", "clip range minimising the quantization MSE on the histogram", true, true, Statistic::kAbsHistogram,
-       Statistic::kHistogram, WithBins(kDefaultHistogramBins), {"num_of_bins"}, ValidateMse, RunMse},
+      {"kl",
+       "TensorRT/ncnn entropy calibration on a |x| histogram (symmetric only)",
+       true,
+       false,
+       Statistic::kAbsHistogram,
+       Statistic::kAbsHistogram,
+       WithBins(kDefaultHistogramBins, false),
+       {"num_of_bins", "num_quantized_bins"},
+       ValidateKl,
+       RunKl},
+      {"mse",
+       "clip range minimising the quantization MSE on the histogram",
+       true,
+       true,
+       Statistic::kAbsHistogram,
+       Statistic::kHistogram,
+       WithBins(kDefaultHistogramBins),
+       {"num_of_bins"},
+       ValidateMse,
+       RunMse},
   };
   return table;
 }
@@ -117,16 +162,21 @@ const std::vector<WeightAlgorithm>& WeightTable() {
 
 const char* StatisticName(Statistic s) {
   switch (s) {
-    case Statistic::kMinMax: return "min/max";
-    case Statistic::kHistogram: return "signed histogram";
-    case Statistic::kAbsHistogram: return "histogram of |x|";
-    case Statistic::kRawValues: return "raw values";
+    case Statistic::kMinMax:
+      return "min/max";
+    case Statistic::kHistogram:
+      return "signed histogram";
+    case Statistic::kAbsHistogram:
+      return "histogram of |x|";
+    case Statistic::kRawValues:
+      return "raw values";
   }
   return "?";
 }
 
 IfmrParams ToIfmrParams(const ActivationParams& p) {
-  return IfmrParams{p.max_percentile, p.min_percentile, p.search_start, p.search_end, p.search_step, p.with_offset};
+  return IfmrParams{p.max_percentile, p.min_percentile, p.search_start,
+                    p.search_end,     p.search_step,    p.with_offset};
 }
 
 std::span<const ActivationAlgorithm> ActivationAlgorithms() { return Table(); }

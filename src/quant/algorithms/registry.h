@@ -44,9 +44,9 @@ struct ActivationParams {
   double search_end = 1.3;
   double search_step = 0.01;
   // histogram algorithms
-  int num_bins = 0;  // hfmg num_of_bins; kl/percentile/mse histogram size
-  double percentile = 99.99;      // percentile, in percent
-  int num_quantized_bins = 128;   // kl
+  int num_bins = 0;              // hfmg num_of_bins; kl/percentile/mse histogram size
+  double percentile = 99.99;     // percentile, in percent
+  int num_quantized_bins = 128;  // kl
 };
 
 IfmrParams ToIfmrParams(const ActivationParams& p);

@@ -40,7 +40,8 @@ void MinMaxStats::Merge(const MinMaxStats& other) {
 // ------------------------------------------------------------------ Histogram
 
 Result<Histogram> Histogram::Create(int num_bins, Mode mode) {
-  if (num_bins < 1) return InvalidArgument("histogram bin count must be >= 1, got " + std::to_string(num_bins));
+  if (num_bins < 1)
+    return InvalidArgument("histogram bin count must be >= 1, got " + std::to_string(num_bins));
   return Histogram(num_bins, mode);
 }
 
@@ -134,7 +135,8 @@ Status Histogram::Merge(const Histogram& other) {
     auto describe = [](const Histogram& h) {
       return std::to_string(h.num_bins()) + (h.mode_ == Mode::kAbsolute ? " bins of |x|" : " signed bins");
     };
-    return InvalidArgument("cannot merge a histogram of " + describe(other) + " into one of " + describe(*this));
+    return InvalidArgument("cannot merge a histogram of " + describe(other) + " into one of " +
+                           describe(*this));
   }
   if (other.empty()) return Status::Ok();
   if (empty()) {
@@ -145,7 +147,8 @@ Status Histogram::Merge(const Histogram& other) {
     AddSpread(0.0, 0.0, other.counts_[0]);
   } else {
     if (width_ <= 0 || other.lo_ < lo_ || other.hi() > hi()) GrowToCover(other.lo_, other.hi());
-    for (int i = 0; i < other.num_bins(); ++i) AddSpread(other.BinLeft(i), other.BinLeft(i + 1), other.counts_[i]);
+    for (int i = 0; i < other.num_bins(); ++i)
+      AddSpread(other.BinLeft(i), other.BinLeft(i + 1), other.counts_[i]);
   }
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);

@@ -43,8 +43,8 @@ Result<std::vector<int8_t>> QuantizeWeights(std::span<const float> weights, int6
                                             std::span<const QuantParams> params) {
   QCAL_RETURN_IF_ERROR(CheckLayout(weights.size(), out_channels));
   if (params.size() != 1 && params.size() != static_cast<size_t>(out_channels)) {
-    return InvalidArgument("weight quantization needs 1 or " + std::to_string(out_channels) + " scales, got " +
-                           std::to_string(params.size()));
+    return InvalidArgument("weight quantization needs 1 or " + std::to_string(out_channels) +
+                           " scales, got " + std::to_string(params.size()));
   }
   const size_t k = weights.size() / out_channels;
   std::vector<int8_t> q(weights.size());
@@ -59,9 +59,9 @@ Result<std::vector<int32_t>> QuantizeBias(std::span<const float> bias, float sca
                                           std::span<const float> scale_w, std::string_view layer) {
   const std::string where = "layer '" + std::string(layer) + "'";
   if (scale_w.size() != 1 && scale_w.size() != bias.size()) {
-    return InvalidArgument(where + ": bias has " + std::to_string(bias.size()) + " channels but scale_w has " +
-                           std::to_string(scale_w.size()) + " values (expected 1 or " +
-                           std::to_string(bias.size()) + ")");
+    return InvalidArgument(where + ": bias has " + std::to_string(bias.size()) +
+                           " channels but scale_w has " + std::to_string(scale_w.size()) +
+                           " values (expected 1 or " + std::to_string(bias.size()) + ")");
   }
   std::vector<int32_t> out(bias.size());
   for (size_t c = 0; c < bias.size(); ++c) {
@@ -69,7 +69,8 @@ Result<std::vector<int32_t>> QuantizeBias(std::span<const float> bias, float sca
     const double deq = static_cast<double>(scale_d) * sw;
     const std::string ch = where + ", bias channel " + std::to_string(c);
     if (!(deq > 0) || !std::isfinite(deq)) {
-      return InvalidArgument(ch + ": scale_d * scale_w = " + std::to_string(deq) + " is not a positive number");
+      return InvalidArgument(ch + ": scale_d * scale_w = " + std::to_string(deq) +
+                             " is not a positive number");
     }
     if (!std::isfinite(bias[c])) return InvalidArgument(ch + ": bias value is " + std::to_string(bias[c]));
     const double q = RoundHalfEven(bias[c] / deq);

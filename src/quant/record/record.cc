@@ -49,18 +49,21 @@ Status CheckScale(std::string_view key, const std::string& field, float v) {
 
 Status ValidateLayerRecord(std::string_view key, const LayerRecord& r) {
   if (r.scale_d.has_value() != r.offset_d.has_value()) {
-    return InvalidArgument(Layer(key) + (r.scale_d ? "scale_d is given without offset_d" : "offset_d is given without scale_d"));
+    return InvalidArgument(
+        Layer(key) + (r.scale_d ? "scale_d is given without offset_d" : "offset_d is given without scale_d"));
   }
   if (r.scale_d) QCAL_RETURN_IF_ERROR(CheckScale(key, "scale_d", *r.scale_d));
   if (r.offset_d && (*r.offset_d < kInt8Min || *r.offset_d > kInt8Max)) {
-    return InvalidArgument(Layer(key) + "offset_d " + std::to_string(*r.offset_d) + " is outside [-128, 127]");
+    return InvalidArgument(Layer(key) + "offset_d " + std::to_string(*r.offset_d) +
+                           " is outside [-128, 127]");
   }
   for (size_t i = 0; i < r.scale_w.size(); ++i) {
     QCAL_RETURN_IF_ERROR(CheckScale(key, "scale_w[" + std::to_string(i) + "]", r.scale_w[i]));
   }
   for (size_t i = 0; i < r.offset_w.size(); ++i) {
     if (r.offset_w[i] != 0) {
-      return InvalidArgument(Layer(key) + "offset_w[" + std::to_string(i) + "] is " + std::to_string(r.offset_w[i]) +
+      return InvalidArgument(Layer(key) + "offset_w[" + std::to_string(i) + "] is " +
+                             std::to_string(r.offset_w[i]) +
                              "; weight offsets must be 0 (symmetric weights)");
     }
   }
@@ -78,7 +81,8 @@ Status ValidateLayerRecord(std::string_view key, const LayerRecord& r) {
     for (size_t i = 0; i < r.shift_bit.size() && !all_zero; ++i) {
       if (r.shift_bit[i] < 1 || r.shift_bit[i] > 16) {
         return InvalidArgument(Layer(key) + "shift_bit[" + std::to_string(i) + "] is " +
-                               std::to_string(r.shift_bit[i]) + "; shift bits must be all 0 or each in [1, 16]");
+                               std::to_string(r.shift_bit[i]) +
+                               "; shift bits must be all 0 or each in [1, 16]");
       }
     }
   }
@@ -127,11 +131,21 @@ std::string Quote(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -147,7 +161,9 @@ std::string Quote(std::string_view s) {
 
 class Writer {
  public:
-  void Field(const char* name, const std::string& value) { out += "    " + std::string(name) + ": " + value + "\n"; }
+  void Field(const char* name, const std::string& value) {
+    out += "    " + std::string(name) + ": " + value + "\n";
+  }
   template <typename T>
   void Optional(const char* name, const std::optional<T>& v) {
     if (v) Field(name, Text(*v));
@@ -170,7 +186,8 @@ class Writer {
 
 Result<std::string> FormatRecord(const ScaleOffsetRecord& rec) {
   Writer w;
-  w.out = "# qcal " + (rec.header.tool_version.empty() ? std::string(QCAL_VERSION) : rec.header.tool_version) +
+  w.out = "# qcal " +
+          (rec.header.tool_version.empty() ? std::string(QCAL_VERSION) : rec.header.tool_version) +
           " scale/offset record:";
   if (!rec.header.algorithm.empty()) w.out += " algorithm=" + rec.header.algorithm;
   if (rec.header.batch_num >= 0) w.out += " batch_num=" + std::to_string(rec.header.batch_num);

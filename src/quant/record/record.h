@@ -27,11 +27,11 @@ namespace qcal::quant {
 // One layer's factors. Field names and types follow AMCT's SingleLayerRecord
 // (Caffe schema) plus the ONNX-schema extras, so AMCT record files parse.
 struct LayerRecord {
-  std::optional<float> scale_d;     // activation scale (per tensor)
-  std::optional<int32_t> offset_d;  // activation offset, [-128, 127]
-  std::vector<float> scale_w;       // weight scale: 1 or one per output channel
-  std::vector<int32_t> offset_w;    // weight offset: same length as scale_w, all 0
-  std::vector<uint32_t> shift_bit;  // per-channel shift (joint quant): all 0 or each in [1, 16]
+  std::optional<float> scale_d;      // activation scale (per tensor)
+  std::optional<int32_t> offset_d;   // activation offset, [-128, 127]
+  std::vector<float> scale_w;        // weight scale: 1 or one per output channel
+  std::vector<int32_t> offset_w;     // weight offset: same length as scale_w, all 0
+  std::vector<uint32_t> shift_bit;   // per-channel shift (joint quant): all 0 or each in [1, 16]
   std::optional<uint32_t> channels;  // layer INPUT C, H, W (Caffe schema)
   std::optional<uint32_t> height;
   std::optional<uint32_t> width;

@@ -29,7 +29,8 @@ class Lexer {
   Lexer(std::string_view text, std::string_view source) : s_(text), source_(source) {}
 
   Status Error(int line, int col, const std::string& msg) const {
-    return Corrupt(std::string(source_) + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + msg);
+    return Corrupt(std::string(source_) + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " +
+                   msg);
   }
 
   // Reads the first line's "# qcal <version> ...: algorithm=a batch_num=n" header, if any.
@@ -61,14 +62,16 @@ class Lexer {
     char c = s_[pos_];
     if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       t.kind = Tok::kIdent;
-      while (pos_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_')) t.text += Get();
+      while (pos_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_'))
+        t.text += Get();
       return t;
     }
     if (std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '+' || c == '.') {
       t.kind = Tok::kNumber;
       t.text += Get();
-      while (pos_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '.' ||
-                                  ((s_[pos_] == '-' || s_[pos_] == '+') && (t.text.back() == 'e' || t.text.back() == 'E')))) {
+      while (pos_ < s_.size() &&
+             (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '.' ||
+              ((s_[pos_] == '-' || s_[pos_] == '+') && (t.text.back() == 'e' || t.text.back() == 'E')))) {
         t.text += Get();
       }
       return t;
@@ -121,19 +124,21 @@ class Lexer {
       if (pos_ >= s_.size()) return Error(t.line, t.col, "unterminated string");
       const int esc_line = line_, esc_col = col_ - 1;
       char e = Get();
-      static const std::map<char, char> kSimple = {{'n', '\n'}, {'t', '\t'}, {'r', '\r'}, {'\\', '\\'}, {'"', '"'},
-                                                  {'\'', '\''}, {'a', '\a'}, {'b', '\b'}, {'f', '\f'}, {'v', '\v'},
-                                                  {'?', '?'}};
+      static const std::map<char, char> kSimple = {{'n', '\n'}, {'t', '\t'},  {'r', '\r'}, {'\\', '\\'},
+                                                   {'"', '"'},  {'\'', '\''}, {'a', '\a'}, {'b', '\b'},
+                                                   {'f', '\f'}, {'v', '\v'},  {'?', '?'}};
       if (auto it = kSimple.find(e); it != kSimple.end()) {
         t.text += it->second;
       } else if (e >= '0' && e <= '7') {
         int v = e - '0';
-        for (int i = 0; i < 2 && pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '7'; ++i) v = v * 8 + (Get() - '0');
+        for (int i = 0; i < 2 && pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '7'; ++i)
+          v = v * 8 + (Get() - '0');
         if (v > 255) return Error(esc_line, esc_col, "octal escape out of range");
         t.text += static_cast<char>(v);
       } else if (e == 'x' && pos_ < s_.size() && std::isxdigit(static_cast<unsigned char>(s_[pos_]))) {
         int v = 0;
-        for (int i = 0; i < 2 && pos_ < s_.size() && std::isxdigit(static_cast<unsigned char>(s_[pos_])); ++i) {
+        for (int i = 0; i < 2 && pos_ < s_.size() && std::isxdigit(static_cast<unsigned char>(s_[pos_]));
+             ++i) {
           v = v * 16 + std::stoi(std::string(1, Get()), nullptr, 16);
         }
         t.text += static_cast<char>(v);
@@ -162,11 +167,13 @@ Result<float> ToFloat(const Token& t, const Lexer& lx) {
     if (body == "nan") return NAN;
   }
   if (t.kind != Tok::kNumber) return lx.Error(t.line, t.col, "expected a number, got '" + s + "'");
-  if (!s.empty() && (s.back() == 'f' || s.back() == 'F') && s.find_first_of("xX") == std::string::npos) s.pop_back();
+  if (!s.empty() && (s.back() == 'f' || s.back() == 'F') && s.find_first_of("xX") == std::string::npos)
+    s.pop_back();
   size_t start = s[0] == '+' ? 1 : 0;
   float v = 0;
   auto r = std::from_chars(s.data() + start, s.data() + s.size(), v);
-  if (r.ec == std::errc::result_out_of_range) return lx.Error(t.line, t.col, "number '" + t.text + "' is out of float range");
+  if (r.ec == std::errc::result_out_of_range)
+    return lx.Error(t.line, t.col, "number '" + t.text + "' is out of float range");
   if (r.ec != std::errc() || r.ptr != s.data() + s.size()) {
     return lx.Error(t.line, t.col, "'" + t.text + "' is not a valid number");
   }
@@ -188,27 +195,32 @@ Result<int64_t> ToInt(const Token& t, const Lexer& lx, int64_t lo, int64_t hi) {
   if (s.empty() || r.ec == std::errc::invalid_argument || r.ptr != s.data() + s.size()) {
     return lx.Error(t.line, t.col, "'" + t.text + "' is not a valid integer");
   }
-  if (r.ec == std::errc::result_out_of_range || mag > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+  if (r.ec == std::errc::result_out_of_range ||
+      mag > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     return lx.Error(t.line, t.col, "integer '" + t.text + "' is out of range");
   }
   int64_t v = neg ? -static_cast<int64_t>(mag) : static_cast<int64_t>(mag);
   if (v < lo || v > hi) {
-    return lx.Error(t.line, t.col, "integer " + t.text + " is out of range [" + std::to_string(lo) + ", " +
-                                       std::to_string(hi) + "]");
+    return lx.Error(
+        t.line, t.col,
+        "integer " + t.text + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   }
   return v;
 }
 
 Result<bool> ToBool(const Token& t, const Lexer& lx) {
-  static const std::map<std::string, bool> kValues = {{"true", true},  {"True", true},   {"t", true}, {"1", true},
-                                                     {"false", false}, {"False", false}, {"f", false}, {"0", false}};
+  static const std::map<std::string, bool> kValues = {{"true", true}, {"True", true},   {"t", true},
+                                                      {"1", true},    {"false", false}, {"False", false},
+                                                      {"f", false},   {"0", false}};
   auto it = kValues.find(t.text);
-  if (t.kind == Tok::kString || it == kValues.end()) return lx.Error(t.line, t.col, "expected true or false, got '" + t.text + "'");
+  if (t.kind == Tok::kString || it == kValues.end())
+    return lx.Error(t.line, t.col, "expected true or false, got '" + t.text + "'");
   return it->second;
 }
 
 Result<std::string> ToString(const Token& t, const Lexer& lx) {
-  if (t.kind != Tok::kString) return lx.Error(t.line, t.col, "expected a quoted string, got '" + t.text + "'");
+  if (t.kind != Tok::kString)
+    return lx.Error(t.line, t.col, "expected a quoted string, got '" + t.text + "'");
   return t.text;
 }
 
@@ -249,7 +261,9 @@ const std::map<std::string, FieldDef>& Fields() {
   auto i32 = [](const Token& t, const Lexer& lx) {
     return ToInt(t, lx, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
   };
-  auto u32 = [](const Token& t, const Lexer& lx) { return ToInt(t, lx, 0, std::numeric_limits<uint32_t>::max()); };
+  auto u32 = [](const Token& t, const Lexer& lx) {
+    return ToInt(t, lx, 0, std::numeric_limits<uint32_t>::max());
+  };
   static const std::map<std::string, FieldDef> fields = {
       {"scale_d", {false, SetOptional(&LayerRecord::scale_d, ToFloat)}},
       {"offset_d", {false, SetOptional(&LayerRecord::offset_d, i32)}},
@@ -291,8 +305,9 @@ class Parser {
       LayerRecord value;
       QCAL_RETURN_IF_ERROR(ParseEntry(&key, &value));
       if (auto it = first_line.find(key); it != first_line.end()) {
-        return lx_.Error(line, 1, "duplicate record for layer '" + key + "' (first at line " +
-                                      std::to_string(it->second) + ")");
+        return lx_.Error(
+            line, 1,
+            "duplicate record for layer '" + key + "' (first at line " + std::to_string(it->second) + ")");
       }
       Status valid = ValidateLayerRecord(key, value);
       if (!valid.ok()) return valid.WithContext(std::string(source_) + ":" + std::to_string(line));
@@ -316,7 +331,9 @@ class Parser {
     }
     return Advance();
   }
-  static std::string Describe(const Token& t) { return t.kind == Tok::kEnd ? "end of file" : "'" + t.text + "'"; }
+  static std::string Describe(const Token& t) {
+    return t.kind == Tok::kEnd ? "end of file" : "'" + t.text + "'";
+  }
   Status SkipSeparator() { return Is(",") || Is(";") ? Advance() : Status::Ok(); }
 
   // Message start: optional ':' then '{' or '<'; returns the closing delimiter.
@@ -335,7 +352,8 @@ class Parser {
     const int line = tok_.line;
     bool has_key = false, has_value = false;
     while (!Is(close.c_str())) {
-      if (tok_.kind != Tok::kIdent) return lx_.Error(tok_.line, tok_.col, "expected a field name, got " + Describe(tok_));
+      if (tok_.kind != Tok::kIdent)
+        return lx_.Error(tok_.line, tok_.col, "expected a field name, got " + Describe(tok_));
       Token name = tok_;
       QCAL_RETURN_IF_ERROR(Advance());
       if (name.text == "key") {
@@ -349,7 +367,8 @@ class Parser {
         has_value = true;
         QCAL_RETURN_IF_ERROR(ParseValue(value, *key));
       } else {
-        return lx_.Error(name.line, name.col, "unknown field '" + name.text + "' in record (expected key, value)");
+        return lx_.Error(name.line, name.col,
+                         "unknown field '" + name.text + "' in record (expected key, value)");
       }
       QCAL_RETURN_IF_ERROR(SkipSeparator());
     }
@@ -361,15 +380,18 @@ class Parser {
     QCAL_ASSIGN_OR_RETURN(std::string close, OpenMessage("value"));
     std::set<std::string> seen;
     while (!Is(close.c_str())) {
-      if (tok_.kind != Tok::kIdent) return lx_.Error(tok_.line, tok_.col, "expected a field name, got " + Describe(tok_));
+      if (tok_.kind != Tok::kIdent)
+        return lx_.Error(tok_.line, tok_.col, "expected a field name, got " + Describe(tok_));
       Token name = tok_;
       auto it = Fields().find(name.text);
       if (it == Fields().end()) {
-        return lx_.Error(name.line, name.col, "unknown field '" + name.text + "' in value of layer '" + key + "'");
+        return lx_.Error(name.line, name.col,
+                         "unknown field '" + name.text + "' in value of layer '" + key + "'");
       }
       const FieldDef& f = it->second;
       if (!f.repeated && !seen.insert(name.text).second) {
-        return lx_.Error(name.line, name.col, "field '" + name.text + "' of layer '" + key + "' is given twice");
+        return lx_.Error(name.line, name.col,
+                         "field '" + name.text + "' of layer '" + key + "' is given twice");
       }
       QCAL_RETURN_IF_ERROR(Advance());
       QCAL_RETURN_IF_ERROR(Expect(":", "after '" + name.text + "'"));
