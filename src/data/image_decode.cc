@@ -1,0 +1,41 @@
+#include "data/image_decode.h"
+
+#include <limits>
+
+#include "base/file.h"
+
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
+#define STBI_NO_STDIO
+#define STBI_FAILURE_USERMSG
+#include <stb/stb_image.h>
+
+namespace qcal::data {
+
+Result<Image> DecodeImage(std::string_view bytes, const std::string& origin) {
+  if (bytes.empty()) return Corrupt(origin + ": empty image file");
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return Unsupported(origin + ": image file larger than 2 GiB");
+  }
+  int w = 0, h = 0, c = 0;
+  stbi_uc* px = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()),
+                                      &w, &h, &c, 0);
+  if (!px) {
+    const char* why = stbi_failure_reason();
+    return Corrupt(origin + ": cannot decode image (" + (why ? why : "unknown reason") +
+                   "); supported formats: JPEG, PNG, BMP");
+  }
+  Image img{h, w, c, {}};
+  img.pixels.assign(px, px + static_cast<size_t>(w) * h * c);
+  stbi_image_free(px);
+  return img;
+}
+
+Result<Image> ReadImageFile(const std::string& path) {
+  QCAL_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  return DecodeImage(bytes, path);
+}
+
+}  // namespace qcal::data
