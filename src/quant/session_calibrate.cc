@@ -166,7 +166,7 @@ Status QuantSession::WriteRecord() const {
     r.offset_w.assign(r.scale_w.size(), 0);
     for (const auto& [tensor, obs] : observers_) {
       for (const auto& ol : obs->layers()) {
-        if (ol.name == l.name) (void)ol;  // TODO(lead): persist per-layer batch counts in the header
+        if (ol.name == l.name) rec.header.layer_batches.push_back({l.name, obs->batches()});
       }
     }
   }

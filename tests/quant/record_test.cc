@@ -42,6 +42,7 @@ ScaleOffsetRecord Sample() {
 
 TEST(RecordTest, RoundTripsExactly) {
   ScaleOffsetRecord rec = Sample();
+  rec.header.layer_batches = {{"conv1", 2}, {"fc \"x\"", 1}};  // calibration progress comments
   auto text = FormatRecord(rec);
   ASSERT_TRUE(text.ok()) << text.status().ToString();
   auto back = ParseRecord(*text, "mem");

@@ -192,6 +192,9 @@ Result<std::string> FormatRecord(const ScaleOffsetRecord& rec) {
   if (!rec.header.algorithm.empty()) w.out += " algorithm=" + rec.header.algorithm;
   if (rec.header.batch_num >= 0) w.out += " batch_num=" + std::to_string(rec.header.batch_num);
   w.out += "\n";
+  for (const auto& [layer, n] : rec.header.layer_batches) {
+    w.out += "# batches " + Quote(layer) + " " + std::to_string(n) + "\n";
+  }
   for (const auto& [key, r] : rec.entries()) {
     QCAL_RETURN_IF_ERROR(ValidateLayerRecord(key, r));
     w.out += "record {\n  key: " + Quote(key) + "\n  value {\n";

@@ -48,6 +48,10 @@ struct RecordHeader {
   std::string tool_version;  // QCAL_VERSION when written by qcal
   std::string algorithm;     // e.g. "ifmr" or "mixed"; empty = not stated
   int64_t batch_num = -1;    // -1 = not stated
+  // Calibration progress: batches each layer's observer has seen, written as
+  // comment lines `# batches "<layer>" <n>` so a later save can say why a
+  // layer lacks factors. Comments: AMCT-style readers ignore them.
+  std::vector<std::pair<std::string, int64_t>> layer_batches;
   bool operator==(const RecordHeader&) const = default;
 };
 

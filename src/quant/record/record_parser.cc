@@ -50,7 +50,32 @@ class Lexer {
     std::string b = value(" batch_num=");
     int64_t n = -1;
     if (!b.empty() && std::from_chars(b.data(), b.data() + b.size(), n).ec == std::errc()) h.batch_num = n;
+    ReadLayerBatches(&h);
     return h;
+  }
+
+  // Lines `# batches "<layer>" <n>` (written by qcal; no escapes in the name needed
+  // beyond \" and \\, which Quote() produces).
+  void ReadLayerBatches(RecordHeader* h) const {
+    size_t pos = 0;
+    while (pos < s_.size()) {
+      size_t end = s_.find('\n', pos);
+      std::string_view line = s_.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+      pos = end == std::string_view::npos ? s_.size() : end + 1;
+      if (line.rfind("# batches \"", 0) != 0) continue;
+      size_t sp = line.rfind(' ');
+      std::string_view quoted = line.substr(10, sp - 10), num = line.substr(sp + 1);
+      if (quoted.size() < 2 || quoted.back() != '"') continue;
+      std::string name;
+      for (size_t i = 1; i + 1 < quoted.size(); ++i) {
+        if (quoted[i] == '\\' && i + 2 < quoted.size()) ++i;
+        name += quoted[i];
+      }
+      int64_t n = 0;
+      if (std::from_chars(num.data(), num.data() + num.size(), n).ec == std::errc()) {
+        h->layer_batches.push_back({name, n});
+      }
+    }
   }
 
   Result<Token> Next() {
