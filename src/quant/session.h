@@ -3,8 +3,9 @@
 //   QuantizeModel()   BN/Scale folding, ARQ weight quantization (scale_w/offset_w
 //                     into the record), activation observers attached
 //   Calibrate(batch)  x batch_num: stream user data through qcal's runtime
-//   SaveModel(kind, prefix)   check the record, write fake-quant / deploy models
-// and ConvertModel() for a record the user supplies (no calibration).
+// then exporters/save_model.h: SaveModel(session, kind, prefix) checks the record
+// and writes the fake-quant / deploy models; ConvertModel() does the same for a
+// record the user supplies (no calibration).
 #pragma once
 
 #include <map>
@@ -49,9 +50,12 @@ class QuantSession {
   Status QuantizeModel();
   // One calibration batch: every graph input by name (batch-major).
   Status Calibrate(const TensorMap& batch);
-  Status SaveModel(SaveType type, const std::string& prefix, SavedFiles* saved = nullptr);
 
   int batches_seen() const { return batches_; }
+  bool quantized() const { return quantized_; }
+  const std::string& record_path() const { return record_path_; }
+  // Layers enabled for quantization (after folding), graph order.
+  const std::vector<QuantizableLayer>& layers() const { return layers_; }
   const QuantConfig& config() const { return config_; }
   // The float graph after folding (what the quantized models are built from).
   const Graph& folded_graph() const { return folded_; }
@@ -84,10 +88,5 @@ class QuantSession {
   int batches_ = 0;
 };
 
-// Builds the quantized models from a record the user supplies: activation
-// factors must be in the record; weights use the record's scale_w when present
-// and ARQ otherwise.
-Status ConvertModel(const QuantConfig& config, Graph graph, const std::string& record_path, SaveType type,
-                    const std::string& prefix, SavedFiles* saved = nullptr);
 
 }  // namespace qcal

@@ -1,0 +1,181 @@
+// The PTQ workflow end to end on a small generated model: init, quantize,
+// calibrate, save; the save_model checks; ONNX Runtime agreement; determinism.
+#include "quant/session.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include "base/file.h"
+#include "exporters/save_model.h"
+#include "frontends/onnx/onnx_importer.h"
+#include "support/ort_runner.h"
+#include "support/testdata.h"
+
+namespace qcal {
+namespace {
+
+Tensor Random(Shape shape, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  Tensor t(DataType::kFloat32, std::move(shape));
+  std::mt19937 g(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(g);
+  return t;
+}
+
+// x[N,3,8,8] -> Conv 'conv1' (4, 3x3, pad 1) -> Relu -> AveragePool 'pool' 2x2 -> Flatten -> Gemm 'fc' -> y[N,5]
+Graph SmallCnn() {
+  Graph g;
+  g.name = "small_cnn";
+  g.inputs.push_back({"x", DataType::kFloat32, Shape{-1, 3, 8, 8}});
+  g.outputs.push_back({"y", DataType::kFloat32, std::nullopt});
+  g.initializers["w1"] = Random({4, 3, 3, 3}, 1, -0.5f, 0.5f);
+  g.initializers["b1"] = Random({4}, 2, -0.1f, 0.1f);
+  g.initializers["w2"] = Random({5, 64}, 3, -0.3f, 0.3f);
+  g.initializers["b2"] = Random({5}, 4, -0.1f, 0.1f);
+  Node conv{"conv1", "Conv", "", {"x", "w1", "b1"}, {"c"}, {}};
+  conv.attrs.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  conv.attrs.Set("kernel_shape", std::vector<int64_t>{3, 3});
+  Node pool{"pool", "AveragePool", "", {"r"}, {"p"}, {}};
+  pool.attrs.Set("kernel_shape", std::vector<int64_t>{2, 2});
+  pool.attrs.Set("strides", std::vector<int64_t>{2, 2});
+  Node fc{"fc", "Gemm", "", {"f", "w2", "b2"}, {"y"}, {}};
+  fc.attrs.Set("transB", int64_t{1});
+  g.nodes = {conv, Node{"relu", "Relu", "", {"c"}, {"r"}, {}}, pool, Node{"flat", "Flatten", "", {"p"}, {"f"}, {}},
+             fc};
+  return g;
+}
+
+bool Exists(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+struct CalibratedRun {
+  std::unique_ptr<QuantSession> session;
+  std::string dir;
+};
+
+CalibratedRun Calibrated(int batches, int batch_num, const std::string& algo = "ifmr") {
+  CalibratedRun r;
+  r.dir = testing::MakeTempDir();
+  Graph g = SmallCnn();
+  auto config = CreateQuantConfig(g, {{}, batch_num, true});
+  EXPECT_TRUE(config.ok()) << config.status().ToString();
+  for (auto& [name, lc] : config->layers) lc.act.act_algo = algo;
+  auto s = QuantSession::Init(*config, g, r.dir + "/record.txt");
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  r.session = std::move(*s);
+  Status st = r.session->QuantizeModel();
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  for (int b = 0; b < batches; ++b) {
+    st = r.session->Calibrate({{"x", Random({4, 3, 8, 8}, 100 + b, 0.f, 1.f)}});
+    EXPECT_TRUE(st.ok()) << st.ToString();
+  }
+  return r;
+}
+
+TEST(QuantSessionTest, TooFewBatchesNamesEveryLayerWithCountsAndWritesNothing) {
+  CalibratedRun r = Calibrated(1, 2);
+  Status st = SaveModel(*r.session, SaveType::kBoth, r.dir + "/out/model");
+  ASSERT_FALSE(st.ok());
+  const std::string& m = st.message();
+  for (const char* layer : {"conv1", "pool", "fc"}) {
+    EXPECT_NE(m.find(std::string("layer \"") + layer + "\""), std::string::npos) << m;
+  }
+  EXPECT_NE(m.find("calibration saw 1 of batch_num=2 batches"), std::string::npos) << m;
+  EXPECT_NE(m.find("3 of 3 quantized layers"), std::string::npos) << m;
+  EXPECT_NE(m.find("Fix:"), std::string::npos) << m;
+  EXPECT_FALSE(Exists(r.dir + "/out/model_fake_quant_model.onnx"));
+  EXPECT_FALSE(Exists(r.dir + "/out/model_quant.json"));
+  EXPECT_FALSE(Exists(r.dir + "/out"));
+
+  // The same explanation from a separate convert, reading progress from the record.
+  st = ConvertModel(r.session->config(), SmallCnn(), r.dir + "/record.txt", SaveType::kBoth, r.dir + "/m2");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("calibration saw 1 of batch_num=2 batches"), std::string::npos) << st.message();
+}
+
+TEST(QuantSessionTest, SavedModelsAreAccurateRunInOrtAndAreDeterministic) {
+  CalibratedRun a = Calibrated(2, 2);
+  SavedFiles files;
+  Status st = SaveModel(*a.session, SaveType::kBoth, a.dir + "/model", &files);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(Exists(files.fake_quant_model) && Exists(files.deploy_model) && Exists(files.quant_json));
+
+  Tensor x = Random({3, 3, 8, 8}, 999, 0.f, 1.f);
+  auto fp32 = Executor::Create(SmallCnn());
+  ASSERT_TRUE(fp32.ok());
+  TensorMap ref;
+  ASSERT_TRUE((*fp32)->Run({{"x", x}}, &ref).ok());
+  auto fq_graph = ImportOnnxFile(files.fake_quant_model);
+  ASSERT_TRUE(fq_graph.ok()) << fq_graph.status().ToString();
+  auto fq = Executor::Create(*fq_graph);
+  ASSERT_TRUE(fq.ok()) << fq.status().ToString();
+  TensorMap got;
+  ASSERT_TRUE((*fq)->Run({{"x", x}}, &got).ok());
+  std::vector<float> a_v = ref["y"].ToFloatVector(), b_v = got["y"].ToFloatVector();
+  double dot = 0, na = 0, nb = 0;
+  for (size_t i = 0; i < a_v.size(); ++i) {
+    dot += a_v[i] * b_v[i];
+    na += a_v[i] * a_v[i];
+    nb += b_v[i] * b_v[i];
+  }
+  EXPECT_GT(dot / std::sqrt(na * nb), 0.99);  // INT8 simulation stays close to FP32
+
+  ASSERT_TRUE(testing::OrtAvailable());
+  for (const std::string& model : {files.fake_quant_model, files.deploy_model}) {
+    auto ort = testing::RunInOrt(model, {{"x", x}});
+    ASSERT_TRUE(ort.ok()) << ort.status().ToString();
+    std::vector<float> o = ort->at("y").ToFloatVector();
+    ASSERT_EQ(o.size(), b_v.size());
+    for (size_t i = 0; i < o.size(); ++i) EXPECT_NEAR(o[i], b_v[i], 1e-4f) << model << " element " << i;
+  }
+
+  CalibratedRun b = Calibrated(2, 2);
+  SavedFiles files_b;
+  ASSERT_TRUE(SaveModel(*b.session, SaveType::kBoth, b.dir + "/model", &files_b).ok());
+  for (auto [p, q] : {std::pair{files.fake_quant_model, files_b.fake_quant_model},
+                      {files.deploy_model, files_b.deploy_model}}) {
+    EXPECT_EQ(*ReadFile(p), *ReadFile(q)) << p;
+  }
+  auto rec_a = ReadFile(a.dir + "/record.txt"), rec_b = ReadFile(b.dir + "/record.txt");
+  EXPECT_EQ(*rec_a, *rec_b);
+}
+
+TEST(QuantSessionTest, RecordProblemsGetTheirOwnMessages) {
+  std::string dir = testing::MakeTempDir();
+  Graph g = SmallCnn();
+  auto config = CreateQuantConfig(g, {{}, 1, true});
+  ASSERT_TRUE(config.ok());
+  auto write = [&](const std::string& text) { ASSERT_TRUE(WriteFileAtomic(dir + "/r.txt", text).ok()); };
+  auto convert = [&]() { return ConvertModel(*config, g, dir + "/r.txt", SaveType::kBoth, dir + "/m"); };
+
+  write("# empty\n");
+  EXPECT_NE(convert().message().find("is empty"), std::string::npos) << convert().message();
+  write("record { key: \"conv9\" value { scale_d: 0.1 offset_d: 0 } }\n");
+  EXPECT_NE(convert().message().find("'conv9'"), std::string::npos) << convert().message();
+  EXPECT_NE(convert().message().find("another model"), std::string::npos);
+  write("record { key: \"conv1\" value { scale_d: 0.1 offset_d: 300 } }\n");
+  EXPECT_NE(convert().message().find("offset_d"), std::string::npos) << convert().message();
+  write("record { key: \"conv1\" value { scale_d: 0.1 offset_d: 0 scale_w: 0.1 scale_w: 0.2 offset_w: 0 "
+        "offset_w: 0 } }\nrecord { key: \"pool\" value { scale_d: 0.1 offset_d: 0 } }\n"
+        "record { key: \"fc\" value { scale_d: 0.1 offset_d: 0 } }\n");
+  EXPECT_NE(convert().message().find("conv1"), std::string::npos) << convert().message();
+  EXPECT_NE(convert().message().find("does not match this model"), std::string::npos) << convert().message();
+  EXPECT_FALSE(Exists(dir + "/m_quant.json"));
+
+  // Activation factors only: convert computes weights with ARQ and succeeds.
+  write("record { key: \"conv1\" value { scale_d: 0.01 offset_d: -128 } }\n"
+        "record { key: \"pool\" value { scale_d: 0.01 offset_d: -128 } }\n"
+        "record { key: \"fc\" value { scale_d: 0.01 offset_d: -128 } }\n");
+  Status st = convert();
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_TRUE(Exists(dir + "/m_deploy_model.onnx"));
+}
+
+}  // namespace
+}  // namespace qcal
