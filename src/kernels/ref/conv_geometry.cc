@@ -153,6 +153,15 @@ Result<WindowGeometry> PoolGeometry(const Node& node, const Shape& x) {
   return ComputeWindowGeometry(SpatialDims(x), p);
 }
 
+void ValidRange(int64_t offset, int64_t stride, int64_t limit, int64_t count, int64_t* lo, int64_t* hi) {
+  // i*stride + offset >= 0  <=>  i >= ceil(-offset / stride)
+  *lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  // i*stride + offset <= limit - 1  <=>  i <= floor((limit - 1 - offset) / stride)
+  const int64_t last = limit - 1 - offset;
+  *hi = last < 0 ? 0 : std::min(count, last / stride + 1);
+  *lo = std::min(*lo, *hi);
+}
+
 Window3d To3d(const WindowGeometry& g) {
   Window3d w;
   const size_t off = 3 - g.rank();

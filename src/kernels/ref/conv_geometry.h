@@ -72,6 +72,11 @@ struct Window3d {
 // Requires 1 <= g.rank() <= 3 and known dims.
 Window3d To3d(const WindowGeometry& g);
 
+// The range [*lo, *hi) of positions i in [0, count) whose i*stride + offset lies
+// in [0, limit): the taps of one kernel offset that hit the input (Conv: i = output
+// position, limit = input size; ConvTranspose: i = input position, limit = output size).
+void ValidRange(int64_t offset, int64_t stride, int64_t limit, int64_t count, int64_t* lo, int64_t* hi);
+
 // The spatial part of a tensor shape [N, C, d1, d2, ...]: {d1, d2, ...}.
 inline std::vector<int64_t> SpatialDims(const Shape& shape) {
   return shape.size() > 2 ? std::vector<int64_t>(shape.begin() + 2, shape.end()) : std::vector<int64_t>{};
