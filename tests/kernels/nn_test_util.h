@@ -14,12 +14,9 @@
 namespace qcal::testing {
 
 inline Node MakeNode(const std::string& op, size_t num_inputs, Attributes attrs = {}, size_t num_outputs = 1) {
-  Node n;
-  n.name = "n";
-  n.op_type = op;
+  Node n{std::string(1, 'n'), op, "", {}, {}, std::move(attrs)};
   for (size_t i = 0; i < num_inputs; ++i) n.inputs.push_back("in" + std::to_string(i));
   for (size_t i = 0; i < num_outputs; ++i) n.outputs.push_back("out" + std::to_string(i));
-  n.attrs = std::move(attrs);
   return n;
 }
 
