@@ -5,11 +5,12 @@
 //
 // where g = m / (M/G) is the group of output channel m, c runs over the C/G input
 // channels of that group, k over the kernel window, and taps falling into the
-// padding contribute 0.
+// padding contribute 0. Computed per group as im2col + a naive matrix product.
 #include <algorithm>
 
 #include "kernels/ref/common.h"
 #include "kernels/ref/conv_geometry.h"
+#include "kernels/ref/gemm_core.h"
 
 namespace qcal::ref {
 namespace {
@@ -85,36 +86,33 @@ Status InferConv(const OpContext& ctx, std::vector<TensorType>& outputs) {
   return Status::Ok();
 }
 
-// Accumulates one input channel convolved with one filter slice into one output
-// channel plane. Loop order: kernel taps outside, output rows, then a contiguous
-// (for stride 1) inner loop over output columns with precomputed valid bounds.
-void AccumulateChannel(const Window3d& g, const float* x, const float* w, float* y) {
+// im2col: for every input channel c and kernel tap k, row (c, k) of `col` holds the
+// input value each output position reads through that tap (0 in the padding):
+//   col[(c*K + k), o] = x[c, o*stride - pad_begin + k*dilation]
+// so that the convolution of one group is the matrix product W[M/G, C/G*K] * col.
+void Im2Col(const Window3d& g, const float* x, int64_t channels, float* col) {
   const int64_t in_hw = g.in[1] * g.in[2];
-  const int64_t out_hw = g.out[1] * g.out[2];
-  for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
-    const int64_t off_d = kd * g.dilations[0] - g.pad_begin[0];
-    int64_t od_lo, od_hi;
-    ValidRange(off_d, g.strides[0], g.in[0], g.out[0], &od_lo, &od_hi);
-    for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
-      const int64_t off_h = kh * g.dilations[1] - g.pad_begin[1];
-      int64_t oh_lo, oh_hi;
-      ValidRange(off_h, g.strides[1], g.in[1], g.out[1], &oh_lo, &oh_hi);
-      for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
-        const int64_t off_w = kw * g.dilations[2] - g.pad_begin[2];
-        int64_t ow_lo, ow_hi;
-        ValidRange(off_w, g.strides[2], g.in[2], g.out[2], &ow_lo, &ow_hi);
-        const float wv = *w++;
-        const int64_t sw = g.strides[2];
-        for (int64_t od = od_lo; od < od_hi; ++od) {
-          const float* x_plane = x + (od * g.strides[0] + off_d) * in_hw;
-          float* y_plane = y + od * out_hw;
-          for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
-            const float* x_row = x_plane + (oh * g.strides[1] + off_h) * g.in[2] + off_w;
-            float* y_row = y_plane + oh * g.out[2];
-            if (sw == 1) {
-              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) y_row[ow] += wv * x_row[ow];
-            } else {
-              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) y_row[ow] += wv * x_row[ow * sw];
+  const int64_t out_size = g.out[0] * g.out[1] * g.out[2];
+  for (int64_t c = 0; c < channels; ++c) {
+    const float* x_c = x + c * g.in[0] * in_hw;
+    for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+      const int64_t off_d = kd * g.dilations[0] - g.pad_begin[0];
+      int64_t od_lo, od_hi;
+      ValidRange(off_d, g.strides[0], g.in[0], g.out[0], &od_lo, &od_hi);
+      for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+        const int64_t off_h = kh * g.dilations[1] - g.pad_begin[1];
+        int64_t oh_lo, oh_hi;
+        ValidRange(off_h, g.strides[1], g.in[1], g.out[1], &oh_lo, &oh_hi);
+        for (int64_t kw = 0; kw < g.kernel[2]; ++kw, col += out_size) {
+          const int64_t off_w = kw * g.dilations[2] - g.pad_begin[2];
+          int64_t ow_lo, ow_hi;
+          ValidRange(off_w, g.strides[2], g.in[2], g.out[2], &ow_lo, &ow_hi);
+          std::fill(col, col + out_size, 0.0f);
+          for (int64_t od = od_lo; od < od_hi; ++od) {
+            for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
+              const float* x_row = x_c + (od * g.strides[0] + off_d) * in_hw + (oh * g.strides[1] + off_h) * g.in[2];
+              float* col_row = col + (od * g.out[1] + oh) * g.out[2];
+              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) col_row[ow] = x_row[ow * g.strides[2] + off_w];
             }
           }
         }
@@ -142,16 +140,17 @@ Status RunConv(const Node& node, const std::vector<const Tensor*>& in, std::vect
   const float* xd = x.data<float>();
   const float* wd = w.data<float>();
   float* yd = y.data<float>();
+  const int64_t group_k = c_per_group * k_size;  // columns of one group's weight matrix
+  std::vector<float> col(static_cast<size_t>(group_k * out_size));
   for (int64_t n = 0; n < d.batch; ++n) {
+    float* y_n = yd + n * d.out_channels * out_size;
     for (int64_t m = 0; m < d.out_channels; ++m) {
-      float* y_m = yd + (n * d.out_channels + m) * out_size;
-      std::fill(y_m, y_m + out_size, b ? b->data<float>()[m] : 0.0f);
-      const int64_t c0 = (m / m_per_group) * c_per_group;
-      for (int64_t c = 0; c < c_per_group; ++c) {
-        const float* x_c = xd + (n * d.in_channels + c0 + c) * in_size;
-        const float* w_mc = wd + (m * c_per_group + c) * k_size;
-        AccumulateChannel(g, x_c, w_mc, y_m);
-      }
+      std::fill(y_n + m * out_size, y_n + (m + 1) * out_size, b ? b->data<float>()[m] : 0.0f);
+    }
+    for (int64_t grp = 0; grp < d.group; ++grp) {
+      Im2Col(g, xd + (n * d.in_channels + grp * c_per_group) * in_size, c_per_group, col.data());
+      MatMulAccumulate(wd + grp * m_per_group * group_k, col.data(), y_n + grp * m_per_group * out_size, m_per_group,
+                       group_k, out_size, false, false);
     }
   }
   return Status::Ok();
