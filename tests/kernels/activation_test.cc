@@ -40,7 +40,8 @@ TEST(ActivationTest, PReluSlopeMustBroadcastToInput) {
   // Multidirectional broadcasting would give [2,2,2]: not allowed, the output must keep X's shape.
   Tensor big = Tensor::FromVector<float>({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2});
   ExpectError(RunOp(MakeNode("PRelu", 2), {&x, &big}).status(), {"PRelu 'n'", "[2,2,2]"});
-  auto r = Infer(MakeNode("PRelu", 2), {{DataType::kFloat32, {-1, 4, 5, 5}}, {DataType::kFloat32, {4, 1, 1}}});
+  auto r =
+      Infer(MakeNode("PRelu", 2), {{DataType::kFloat32, {-1, 4, 5, 5}}, {DataType::kFloat32, {4, 1, 1}}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape, (Shape{-1, 4, 5, 5}));
 }
@@ -48,8 +49,10 @@ TEST(ActivationTest, PReluSlopeMustBroadcastToInput) {
 TEST(ActivationTest, ClipFloatWithOptionalBounds) {
   Tensor x = Tensor::FromVector<float>({-5, -1, 0, 2, 9}, {5});
   Tensor lo = Tensor::Scalar<float>(-1.5f), hi = Tensor::Scalar<float>(3);
-  EXPECT_EQ(Values<float>(Run1(MakeNode("Clip", 3), {&x, &lo, &hi})), (std::vector<float>{-1.5f, -1, 0, 2, 3}));
-  EXPECT_EQ(Values<float>(Run1(MakeNode("Clip", 3), {&x, nullptr, &hi})), (std::vector<float>{-5, -1, 0, 2, 3}));
+  EXPECT_EQ(Values<float>(Run1(MakeNode("Clip", 3), {&x, &lo, &hi})),
+            (std::vector<float>{-1.5f, -1, 0, 2, 3}));
+  EXPECT_EQ(Values<float>(Run1(MakeNode("Clip", 3), {&x, nullptr, &hi})),
+            (std::vector<float>{-5, -1, 0, 2, 3}));
   EXPECT_EQ(Values<float>(Run1(MakeNode("Clip", 2), {&x, &lo})), (std::vector<float>{-1.5f, -1, 0, 2, 9}));
   EXPECT_EQ(Values<float>(Run1(MakeNode("Clip", 1), {&x})), (std::vector<float>{-5, -1, 0, 2, 9}));
   // min > max: everything becomes max.
@@ -66,14 +69,16 @@ TEST(ActivationTest, ClipIntegerDtypes) {
             (std::vector<int8_t>{-128, -7, 0, 6, 6}));
   Tensor xu = Tensor::FromVector<uint8_t>({0, 10, 255}, {3});
   Tensor lou = Tensor::Scalar<uint8_t>(5), hiu = Tensor::Scalar<uint8_t>(200);
-  EXPECT_EQ(Values<uint8_t>(Run1(MakeNode("Clip", 3), {&xu, &lou, &hiu})), (std::vector<uint8_t>{5, 10, 200}));
+  EXPECT_EQ(Values<uint8_t>(Run1(MakeNode("Clip", 3), {&xu, &lou, &hiu})),
+            (std::vector<uint8_t>{5, 10, 200}));
   Tensor x32 = Tensor::FromVector<int32_t>({-100000, 3, 100000}, {3});
   Tensor lo32 = Tensor::Scalar<int32_t>(-1000), hi32 = Tensor::Scalar<int32_t>(1000);
   EXPECT_EQ(Values<int32_t>(Run1(MakeNode("Clip", 3), {&x32, &lo32, &hi32})),
             (std::vector<int32_t>{-1000, 3, 1000}));
   Tensor x64 = Tensor::FromVector<int64_t>({-3, 3}, {2});
   Tensor hi64 = Tensor::Scalar<int64_t>(0);
-  EXPECT_EQ(Values<int64_t>(Run1(MakeNode("Clip", 3), {&x64, nullptr, &hi64})), (std::vector<int64_t>{-3, 0}));
+  EXPECT_EQ(Values<int64_t>(Run1(MakeNode("Clip", 3), {&x64, nullptr, &hi64})),
+            (std::vector<int64_t>{-3, 0}));
 }
 
 TEST(ActivationTest, ClipErrors) {

@@ -11,8 +11,8 @@ namespace {
 
 using testing::Infer;
 using testing::MakeNode;
-using testing::RunOp;
 using testing::Run1;
+using testing::RunOp;
 using testing::Values;
 
 TEST(ArithmeticTest, AddSameShapeFloat) {
@@ -78,7 +78,7 @@ std::vector<float> NaiveBroadcastAdd(const Tensor& a, const Tensor& b, const Sha
 
 TEST(ArithmeticTest, GeneralBroadcastMatchesNaiveReference) {
   const std::vector<std::pair<Shape, Shape>> cases = {
-      {{2, 3, 4}, {3, 1}}, {{2, 1, 4}, {1, 3, 1}}, {{5}, {3, 1}},        {{1, 3, 1, 5}, {2, 1, 4, 1}},
+      {{2, 3, 4}, {3, 1}}, {{2, 1, 4}, {1, 3, 1}}, {{5}, {3, 1}},          {{1, 3, 1, 5}, {2, 1, 4, 1}},
       {{3, 1}, {1}},       {{2, 3, 1}, {2, 1, 1}}, {{1, 1, 7}, {2, 3, 1}}, {{4, 1, 3}, {4, 2, 1}}};
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> dist(-10, 10);
@@ -93,7 +93,8 @@ TEST(ArithmeticTest, GeneralBroadcastMatchesNaiveReference) {
     auto out = ref::BroadcastShapes(sa, sb, "t");
     ASSERT_TRUE(out.ok());
     EXPECT_EQ(y.shape(), *out);
-    EXPECT_EQ(Values<float>(y), NaiveBroadcastAdd(a, b, *out)) << ShapeToString(sa) << " + " << ShapeToString(sb);
+    EXPECT_EQ(Values<float>(y), NaiveBroadcastAdd(a, b, *out))
+        << ShapeToString(sa) << " + " << ShapeToString(sb);
   }
 }
 
@@ -150,7 +151,8 @@ TEST(ArithmeticTest, IntegerDivisionByZeroIsAnError) {
 TEST(ArithmeticTest, Errors) {
   Tensor a = Tensor::FromVector<float>({1, 2, 3, 4, 5, 6}, {2, 3});
   Tensor b = Tensor::FromVector<float>({1, 2, 3, 4}, {4});
-  testing::ExpectError(RunOp(MakeNode("Add", 2), {&a, &b}).status(), {"Add 'n'", "[2,3]", "[4]", "broadcast"});
+  testing::ExpectError(RunOp(MakeNode("Add", 2), {&a, &b}).status(),
+                       {"Add 'n'", "[2,3]", "[4]", "broadcast"});
   Tensor i = Tensor::FromVector<int32_t>({1, 2, 3}, {3});
   testing::ExpectError(RunOp(MakeNode("Mul", 2), {&a, &i}).status(), {"Mul 'n'", "float32", "int32"});
   Tensor t = Tensor::FromVector<bool>({true}, {1});

@@ -32,8 +32,8 @@ TEST(CastTest, FloatToIntegerTruncatesAndSaturates) {
   EXPECT_EQ(Values<uint8_t>(CastTo(fu, DataType::kUint8)), (std::vector<uint8_t>{0, 255, 255, 3}));
   Tensor f64 = Tensor::FromVector<float>({1e19f, -1e19f, -2.5f, 16777216.0f}, {4});
   EXPECT_EQ(Values<int64_t>(CastTo(f64, DataType::kInt64)),
-            (std::vector<int64_t>{std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(), -2,
-                                  16777216}));
+            (std::vector<int64_t>{std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(),
+                                  -2, 16777216}));
 }
 
 TEST(CastTest, BoolAndIntegerConversions) {
@@ -60,7 +60,8 @@ TEST(CastTest, BoolAndIntegerConversions) {
 TEST(CastTest, ErrorsAndInference) {
   Tensor f = Tensor::FromVector<float>({1}, {1});
   ExpectError(RunOp(MakeNode("Cast", 1), {&f}).status(), {"Cast 'n'", "'to'"});
-  ExpectError(RunOp(MakeNode("Cast", 1, 1, Attrs({{"to", int64_t{10}}})), {&f}).status(), {"Cast 'n'", "float16"});
+  ExpectError(RunOp(MakeNode("Cast", 1, 1, Attrs({{"to", int64_t{10}}})), {&f}).status(),
+              {"Cast 'n'", "float16"});
   ExpectError(RunOp(MakeNode("Cast", 1, 1, Attrs({{"to", int64_t{99}}})), {&f}).status(), {"Cast 'n'", "99"});
   auto r = Infer(MakeNode("Cast", 1, 1, Attrs({{"to", int64_t{7}}})), {{DataType::kFloat32, {-1, 2}}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -108,10 +109,12 @@ TEST(ReduceMeanTest, ErrorsAndInference) {
   Tensor x = Tensor::FromVector<float>({1, 2}, {2});
   ExpectError(RunOp(MakeNode("ReduceMean", 1, 1, Attrs({{"axes", std::vector<int64_t>{1}}})), {&x}).status(),
               {"ReduceMean 'n'", "out of range"});
-  ExpectError(RunOp(MakeNode("ReduceMean", 1, 1, Attrs({{"axes", std::vector<int64_t>{0, -1}}})), {&x}).status(),
-              {"ReduceMean 'n'", "repeated"});
-  auto r = Infer(MakeNode("ReduceMean", 1, 1, Attrs({{"axes", std::vector<int64_t>{2, 3}}, {"keepdims", int64_t{0}}})),
-                 {{DataType::kFloat32, {-1, 8, 7, 7}}});
+  ExpectError(
+      RunOp(MakeNode("ReduceMean", 1, 1, Attrs({{"axes", std::vector<int64_t>{0, -1}}})), {&x}).status(),
+      {"ReduceMean 'n'", "repeated"});
+  auto r = Infer(
+      MakeNode("ReduceMean", 1, 1, Attrs({{"axes", std::vector<int64_t>{2, 3}}, {"keepdims", int64_t{0}}})),
+      {{DataType::kFloat32, {-1, 8, 7, 7}}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape, (Shape{-1, 8}));
   r = Infer(MakeNode("ReduceMean", 2), {{DataType::kFloat32, {-1, 8, 7}}, {DataType::kInt64, {2}}}, {}, 18);

@@ -50,7 +50,8 @@ TEST(GatherTest, ErrorsAndInference) {
   ExpectError(RunOp(MakeNode("Gather", 2, 1, Axis(2)), {&x, &ok}).status(), {"Gather 'n'", "axis"});
   Tensor fidx = Tensor::FromVector<float>({0}, {1});
   ExpectError(RunOp(MakeNode("Gather", 2), {&x, &fidx}).status(), {"Gather 'n'", "float32"});
-  auto r = Infer(MakeNode("Gather", 2, 1, Axis(1)), {{DataType::kFloat32, {-1, 5, 7}}, {DataType::kInt64, {3}}});
+  auto r =
+      Infer(MakeNode("Gather", 2, 1, Axis(1)), {{DataType::kFloat32, {-1, 5, 7}}, {DataType::kInt64, {3}}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape, (Shape{-1, 3, 7}));
 }
@@ -59,7 +60,8 @@ TEST(ConcatTest, AxesAndDtypes) {
   Tensor a = Tensor::FromVector<float>({1, 2}, {2});
   Tensor b = Tensor::FromVector<float>({3}, {1});
   Tensor e(DataType::kFloat32, {0});
-  EXPECT_EQ(Values<float>(Run1(MakeNode("Concat", 3, 1, Axis(0)), {&a, &e, &b})), (std::vector<float>{1, 2, 3}));
+  EXPECT_EQ(Values<float>(Run1(MakeNode("Concat", 3, 1, Axis(0)), {&a, &e, &b})),
+            (std::vector<float>{1, 2, 3}));
   Tensor m = Tensor::FromVector<int32_t>({1, 2, 3, 4}, {2, 2});
   Tensor n = Tensor::FromVector<int32_t>({5, 6}, {2, 1});
   Tensor y = Run1(MakeNode("Concat", 2, 1, Axis(1)), {&m, &n});
@@ -70,9 +72,11 @@ TEST(ConcatTest, AxesAndDtypes) {
   EXPECT_EQ(y.shape(), (Shape{3, 2}));
   EXPECT_EQ(Values<int32_t>(y), (std::vector<int32_t>{1, 2, 3, 4, 7, 8}));
   Tensor t = Tensor::FromVector<bool>({true}, {1, 1}), f = Tensor::FromVector<bool>({false, false}, {1, 2});
-  EXPECT_EQ(Values<bool>(Run1(MakeNode("Concat", 2, 1, Axis(1)), {&t, &f})), (std::vector<bool>{true, false, false}));
+  EXPECT_EQ(Values<bool>(Run1(MakeNode("Concat", 2, 1, Axis(1)), {&t, &f})),
+            (std::vector<bool>{true, false, false}));
   Tensor s1 = I64({1, 3}), s2 = I64({-1});
-  EXPECT_EQ(Values<int64_t>(Run1(MakeNode("Concat", 2, 1, Axis(0)), {&s1, &s2})), (std::vector<int64_t>{1, 3, -1}));
+  EXPECT_EQ(Values<int64_t>(Run1(MakeNode("Concat", 2, 1, Axis(0)), {&s1, &s2})),
+            (std::vector<int64_t>{1, 3, -1}));
   // 3-D along the middle axis: [2,1,2] + [2,2,2].
   Tensor p = Tensor::FromVector<int8_t>({1, 2, 3, 4}, {2, 1, 2});
   Tensor q = Tensor::FromVector<int8_t>({5, 6, 7, 8, 9, 10, 11, 12}, {2, 2, 2});
@@ -91,10 +95,12 @@ TEST(ConcatTest, ErrorsAndInference) {
   ExpectError(RunOp(MakeNode("Concat", 2, 1, Axis(2)), {&m, &m}).status(), {"Concat 'n'", "axis 2"});
   Tensor i = Tensor::FromVector<int32_t>({1, 2}, {1, 2});
   ExpectError(RunOp(MakeNode("Concat", 2, 1, Axis(0)), {&m, &i}).status(), {"Concat 'n'", "int32"});
-  auto r = Infer(MakeNode("Concat", 2, 1, Axis(1)), {{DataType::kFloat32, {-1, 3}}, {DataType::kFloat32, {-1, 4}}});
+  auto r = Infer(MakeNode("Concat", 2, 1, Axis(1)),
+                 {{DataType::kFloat32, {-1, 3}}, {DataType::kFloat32, {-1, 4}}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape, (Shape{-1, 7}));
-  r = Infer(MakeNode("Concat", 2, 1, Axis(0)), {{DataType::kFloat32, {-1, 3}}, {DataType::kFloat32, {2, -1}}});
+  r = Infer(MakeNode("Concat", 2, 1, Axis(0)),
+            {{DataType::kFloat32, {-1, 3}}, {DataType::kFloat32, {2, -1}}});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].shape, (Shape{-1, 3}));
 }

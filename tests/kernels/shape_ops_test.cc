@@ -81,8 +81,10 @@ TEST(ReshapeTest, Inference) {
   r = Infer(n, {{DataType::kFloat32, {2, 3, 4}}, {DataType::kInt64, {3}}});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].shape, (Shape{-1, -1, -1}));
-  ExpectError(Infer(n, {{DataType::kFloat32, {2}}, {DataType::kInt64, {-1}}}).status(), {"Reshape 'n'", "rank"});
-  ExpectError(Infer(n, {{DataType::kFloat32, {2}}, {DataType::kFloat32, {1}}}).status(), {"Reshape 'n'", "int64"});
+  ExpectError(Infer(n, {{DataType::kFloat32, {2}}, {DataType::kInt64, {-1}}}).status(),
+              {"Reshape 'n'", "rank"});
+  ExpectError(Infer(n, {{DataType::kFloat32, {2}}, {DataType::kFloat32, {1}}}).status(),
+              {"Reshape 'n'", "int64"});
   Tensor bad = I64({5});
   ExpectError(Infer(n, {{DataType::kFloat32, {2, 3}}, {DataType::kInt64, {1}}}, {nullptr, &bad}).status(),
               {"Reshape 'n'", "6 elements"});
@@ -99,7 +101,8 @@ TEST(FlattenTest, AxesIncludingNegativeAndZero) {
   EXPECT_EQ(flat(4), (Shape{120, 1}));
   EXPECT_EQ(flat(-1), (Shape{24, 5}));
   EXPECT_EQ(flat(-4), (Shape{1, 120}));
-  ExpectError(RunOp(MakeNode("Flatten", 1, 1, Attrs({{"axis", int64_t{5}}})), {&x}).status(), {"Flatten 'n'", "axis"});
+  ExpectError(RunOp(MakeNode("Flatten", 1, 1, Attrs({{"axis", int64_t{5}}})), {&x}).status(),
+              {"Flatten 'n'", "axis"});
   auto r = Infer(MakeNode("Flatten", 1), {{DataType::kFloat32, {-1, 3, 4}}});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].shape, (Shape{-1, 12}));
@@ -127,9 +130,15 @@ TEST(SqueezeTest, WithAndWithoutAxes) {
 
 TEST(SqueezeTest, Inference) {
   Tensor axes = I64({0});
-  auto r = Infer(MakeNode("Squeeze", 2), {{DataType::kFloat32, {-1, 5, 1}}, {DataType::kInt64, {1}}}, {nullptr, &axes});
+  auto r = Infer(MakeNode("Squeeze", 2), {{DataType::kFloat32, {-1, 5, 1}}, {DataType::kInt64, {1}}},
+                 {nullptr, &axes});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape, (Shape{5, 1}));  // the unknown dim is squeezed, so it must be 1
+  Tensor last = I64({-1});
+  r = Infer(MakeNode("Squeeze", 2), {{DataType::kFloat32, {-1, -1, -1}}, {DataType::kInt64, {1}}},
+            {nullptr, &last});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].shape, (Shape{-1, -1}));
   r = Infer(MakeNode("Squeeze", 2), {{DataType::kFloat32, {-1, 5, 1}}, {DataType::kInt64, {2}}});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].shape, (Shape{-1}));
@@ -154,7 +163,8 @@ TEST(UnsqueezeTest, AxesInAnyOrder) {
   Tensor far = I64({3});
   ExpectError(RunOp(MakeNode("Unsqueeze", 2), {&x, &far}).status(), {"Unsqueeze 'n'", "out of range"});
   Tensor axes = I64({0, -1});
-  auto r = Infer(MakeNode("Unsqueeze", 2), {{DataType::kInt8, {-1, 4}}, {DataType::kInt64, {2}}}, {nullptr, &axes});
+  auto r = Infer(MakeNode("Unsqueeze", 2), {{DataType::kInt8, {-1, 4}}, {DataType::kInt64, {2}}},
+                 {nullptr, &axes});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].shape, (Shape{1, -1, 4, 1}));
   EXPECT_EQ((*r)[0].dtype, DataType::kInt8);
@@ -180,7 +190,8 @@ TEST(TransposeTest, DefaultAndExplicitPerm) {
 
 TEST(TransposeTest, EveryElementSize) {
   Tensor b = Tensor::FromVector<bool>({true, false, false, true, true, false}, {2, 3});
-  EXPECT_EQ(Values<bool>(Run1(MakeNode("Transpose", 1), {&b})), (std::vector<bool>{true, true, false, true, false, false}));
+  EXPECT_EQ(Values<bool>(Run1(MakeNode("Transpose", 1), {&b})),
+            (std::vector<bool>{true, true, false, true, false, false}));
   Tensor i8 = Tensor::FromVector<int8_t>({1, 2, 3, 4}, {2, 2});
   EXPECT_EQ(Values<int8_t>(Run1(MakeNode("Transpose", 1), {&i8})), (std::vector<int8_t>{1, 3, 2, 4}));
   Tensor i64 = Tensor::FromVector<int64_t>({1, 2, 3, 4}, {2, 2, 1});
@@ -193,8 +204,9 @@ TEST(TransposeTest, EveryElementSize) {
 
 TEST(TransposeTest, ErrorsAndInference) {
   Tensor x = Iota({2, 3});
-  ExpectError(RunOp(MakeNode("Transpose", 1, 1, Attrs({{"perm", std::vector<int64_t>{0, 0}}})), {&x}).status(),
-              {"Transpose 'n'", "permutation"});
+  ExpectError(
+      RunOp(MakeNode("Transpose", 1, 1, Attrs({{"perm", std::vector<int64_t>{0, 0}}})), {&x}).status(),
+      {"Transpose 'n'", "permutation"});
   ExpectError(RunOp(MakeNode("Transpose", 1, 1, Attrs({{"perm", std::vector<int64_t>{0}}})), {&x}).status(),
               {"Transpose 'n'", "rank 2"});
   auto r = Infer(MakeNode("Transpose", 1, 1, Attrs({{"perm", std::vector<int64_t>{0, 2, 3, 1}}})),
@@ -206,11 +218,14 @@ TEST(TransposeTest, ErrorsAndInference) {
 TEST(ShapeTest, StartEnd) {
   Tensor x(DataType::kInt8, {2, 3, 4, 5});
   EXPECT_EQ(Values<int64_t>(Run1(MakeNode("Shape", 1), {&x})), (std::vector<int64_t>{2, 3, 4, 5}));
-  auto shape = [&](Attributes a) { return Values<int64_t>(Run1(MakeNode("Shape", 1, 1, std::move(a)), {&x})); };
+  auto shape = [&](Attributes a) {
+    return Values<int64_t>(Run1(MakeNode("Shape", 1, 1, std::move(a)), {&x}));
+  };
   EXPECT_EQ(shape(Attrs({{"start", int64_t{1}}})), (std::vector<int64_t>{3, 4, 5}));
   EXPECT_EQ(shape(Attrs({{"end", int64_t{-1}}})), (std::vector<int64_t>{2, 3, 4}));
   EXPECT_EQ(shape(Attrs({{"start", int64_t{-3}}, {"end", int64_t{3}}})), (std::vector<int64_t>{3, 4}));
-  EXPECT_EQ(shape(Attrs({{"start", int64_t{-10}}, {"end", int64_t{10}}})), (std::vector<int64_t>{2, 3, 4, 5}));
+  EXPECT_EQ(shape(Attrs({{"start", int64_t{-10}}, {"end", int64_t{10}}})),
+            (std::vector<int64_t>{2, 3, 4, 5}));
   EXPECT_EQ(shape(Attrs({{"start", int64_t{3}}, {"end", int64_t{1}}})), (std::vector<int64_t>{}));
   auto r = Infer(MakeNode("Shape", 1, 1, Attrs({{"start", int64_t{1}}})), {{DataType::kFloat32, {-1, 3, 4}}});
   ASSERT_TRUE(r.ok());
@@ -232,7 +247,8 @@ TEST(SizeIdentityDropoutTest, Basics) {
   EXPECT_EQ(Values<bool>((*r)[1]), std::vector<bool>(6, true));
   Tensor ratio = Tensor::Scalar<float>(0.5f);
   Tensor training = Tensor::Scalar<bool>(true);
-  ExpectError(RunOp(MakeNode("Dropout", 3), {&x, &ratio, &training}).status(), {"Dropout 'n'", "training_mode"});
+  ExpectError(RunOp(MakeNode("Dropout", 3), {&x, &ratio, &training}).status(),
+              {"Dropout 'n'", "training_mode"});
   auto t = Infer(MakeNode("Dropout", 1, 2), {{DataType::kFloat32, {-1, 3}}});
   ASSERT_TRUE(t.ok());
   EXPECT_EQ((*t)[1].dtype, DataType::kBool);
@@ -251,7 +267,8 @@ TEST(ConstantOfShapeTest, DefaultAndTypedValue) {
   EXPECT_EQ(Values<bool>(Run1(MakeNode("ConstantOfShape", 1, 1, Attrs({{"value", vb}})), {&s})),
             std::vector<bool>(6, true));
   Tensor empty = I64({});
-  Tensor sc = Run1(MakeNode("ConstantOfShape", 1, 1, Attrs({{"value", Tensor::Scalar<float>(2.5f)}})), {&empty});
+  Tensor sc =
+      Run1(MakeNode("ConstantOfShape", 1, 1, Attrs({{"value", Tensor::Scalar<float>(2.5f)}})), {&empty});
   EXPECT_EQ(sc.shape(), (Shape{}));
   EXPECT_EQ(Values<float>(sc), (std::vector<float>{2.5f}));
   Tensor neg = I64({2, -3});

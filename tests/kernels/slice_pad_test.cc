@@ -16,9 +16,7 @@ using testing::RunOp;
 using testing::Values;
 
 // [[0,1,2,3],[4,5,6,7],[8,9,10,11]]
-Tensor Grid() {
-  return Tensor::FromVector<float>({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, {3, 4});
-}
+Tensor Grid() { return Tensor::FromVector<float>({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, {3, 4}); }
 
 Tensor Slice(const Tensor& x, std::vector<int64_t> starts, std::vector<int64_t> ends,
              std::vector<int64_t> axes = {}, std::vector<int64_t> steps = {}) {
@@ -174,7 +172,8 @@ TEST(PadTest, ErrorsAndInference) {
   Tensor iv = Tensor::Scalar<int32_t>(1);
   ExpectError(RunOp(MakeNode("Pad", 3), {&x, &p, &iv}).status(), {"Pad 'n'", "constant_value"});
   Tensor pads = I64({0, 1, 2, 0, 1, 2});
-  auto r = Infer(MakeNode("Pad", 2), {{DataType::kFloat32, {-1, 3, 4}}, {DataType::kInt64, {6}}}, {nullptr, &pads});
+  auto r = Infer(MakeNode("Pad", 2), {{DataType::kFloat32, {-1, 3, 4}}, {DataType::kInt64, {6}}},
+                 {nullptr, &pads});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape, (Shape{-1, 5, 8}));
   r = Infer(MakeNode("Pad", 2), {{DataType::kFloat32, {-1, 3, 4}}, {DataType::kInt64, {6}}});

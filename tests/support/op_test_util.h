@@ -11,12 +11,11 @@
 
 namespace qcal::testing {
 
-// A node with inputs "in0".."inN-1" (an empty name for each index in `omitted`)
-// and outputs "out0"..; node name "n".
-inline Node MakeNode(const std::string& op, size_t num_inputs, size_t num_outputs = 1, Attributes attrs = {}) {
-  Node n;
-  n.name = "n";
-  n.op_type = op;
+// A node named "n" with inputs "in0".."inN-1" and outputs "out0"...
+// (Pass nullptr to RunOp for an omitted optional input.)
+inline Node MakeNode(const std::string& op, size_t num_inputs, size_t num_outputs = 1,
+                     Attributes attrs = {}) {
+  Node n{std::string(1, 'n'), op, "", {}, {}, {}};
   for (size_t i = 0; i < num_inputs; ++i) n.inputs.push_back("in" + std::to_string(i));
   for (size_t i = 0; i < num_outputs; ++i) n.outputs.push_back("out" + std::to_string(i));
   n.attrs = std::move(attrs);
@@ -31,7 +30,7 @@ inline Attributes Attrs(std::initializer_list<std::pair<std::string, Attribute>>
 
 // Runs the node's kernel (after inference) on the inputs; nullptr = omitted input.
 inline Result<std::vector<Tensor>> RunOp(const Node& node, const std::vector<const Tensor*>& inputs,
-                                       int64_t opset = 13) {
+                                         int64_t opset = 13) {
   return EvaluateNode(node, inputs, opset);
 }
 

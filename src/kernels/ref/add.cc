@@ -8,9 +8,13 @@ namespace {
 
 struct AddOp {
   template <typename T>
-  static T Apply(T a, T b) { return Wrapping(a, b, std::plus<>()); }
+  static T Apply(T a, T b) {
+    return Wrapping(a, b, std::plus<>());
+  }
   template <typename T>
-  static Status Check(const Tensor&) { return Status::Ok(); }
+  static Status Check(const Tensor&) {
+    return Status::Ok();
+  }
 };
 
 }  // namespace

@@ -12,9 +12,9 @@
 namespace qcal::ref {
 
 inline Status InferArithmetic(const OpContext& ctx, std::vector<TensorType>& outputs) {
-  return InferBroadcastBinary(ctx, outputs,
-                              {DataType::kFloat32, DataType::kInt8, DataType::kUint8, DataType::kInt32,
-                               DataType::kInt64});
+  return InferBroadcastBinary(
+      ctx, outputs,
+      {DataType::kFloat32, DataType::kInt8, DataType::kUint8, DataType::kInt32, DataType::kInt64});
 }
 
 // a OP b computed in the unsigned type of the same width, so overflow wraps

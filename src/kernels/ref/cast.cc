@@ -51,12 +51,15 @@ Status RunCast(const Node& node, const std::vector<const Tensor*>& in, std::vect
   Tensor& y = PrepareOutput(out, 0, to, x.shape());
   Status inner = Status::Ok();
   QCAL_RETURN_IF_ERROR(DispatchAny(x.dtype(), node.op_type, [&]<typename From>() {
-    inner = DispatchAny(to, node.op_type, [&]<typename To>() { MapUnary<From, To>(x, y, Convert<To, From>); });
+    inner =
+        DispatchAny(to, node.op_type, [&]<typename To>() { MapUnary<From, To>(x, y, Convert<To, From>); });
   }));
   return inner;
 }
 
-Result<std::unique_ptr<Kernel>> CreateCast(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunCast); }
+Result<std::unique_ptr<Kernel>> CreateCast(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunCast);
+}
 
 }  // namespace
 

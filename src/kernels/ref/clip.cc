@@ -34,7 +34,8 @@ Status RunClip(const Node& node, const std::vector<const Tensor*>& in, std::vect
   const Tensor& x = *in[0];
   for (size_t i = 1; i < 3 && i < in.size(); ++i) {
     if (in[i] && (in[i]->dtype() != x.dtype() || in[i]->numel() != 1)) {
-      return InvalidArgument(std::string("'") + kBoundName[i] + "' must be a scalar of the input's data type");
+      return InvalidArgument(std::string("'") + kBoundName[i] +
+                             "' must be a scalar of the input's data type");
     }
   }
   Tensor& y = PrepareOutput(out, 0, x.dtype(), x.shape());
@@ -45,7 +46,9 @@ Status RunClip(const Node& node, const std::vector<const Tensor*>& in, std::vect
   });
 }
 
-Result<std::unique_ptr<Kernel>> CreateClip(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunClip); }
+Result<std::unique_ptr<Kernel>> CreateClip(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunClip);
+}
 
 }  // namespace
 

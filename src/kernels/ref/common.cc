@@ -58,7 +58,8 @@ Status InferSameAsInput0(const OpContext& ctx, std::vector<TensorType>& outputs)
 
 Status ExpectDtype(const OpContext& ctx, size_t i, std::initializer_list<DataType> allowed) {
   DataType t = ctx.inputs[i].dtype;
-  for (DataType a : allowed) if (a == t) return Status::Ok();
+  for (DataType a : allowed)
+    if (a == t) return Status::Ok();
   std::string names;
   for (DataType a : allowed) names += (names.empty() ? "" : ", ") + std::string(DataTypeName(a));
   return Unsupported("input " + std::to_string(i) + " has data type " + std::string(DataTypeName(t)) +

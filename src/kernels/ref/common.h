@@ -39,11 +39,21 @@ Tensor& PrepareOutput(std::vector<Tensor>& outputs, size_t i, DataType dtype, co
 template <typename F>
 Status DispatchNumeric(DataType t, const std::string& where, F&& f) {
   switch (t) {
-    case DataType::kFloat32: f.template operator()<float>(); return Status::Ok();
-    case DataType::kInt8: f.template operator()<int8_t>(); return Status::Ok();
-    case DataType::kUint8: f.template operator()<uint8_t>(); return Status::Ok();
-    case DataType::kInt32: f.template operator()<int32_t>(); return Status::Ok();
-    case DataType::kInt64: f.template operator()<int64_t>(); return Status::Ok();
+    case DataType::kFloat32:
+      f.template operator()<float>();
+      return Status::Ok();
+    case DataType::kInt8:
+      f.template operator()<int8_t>();
+      return Status::Ok();
+    case DataType::kUint8:
+      f.template operator()<uint8_t>();
+      return Status::Ok();
+    case DataType::kInt32:
+      f.template operator()<int32_t>();
+      return Status::Ok();
+    case DataType::kInt64:
+      f.template operator()<int64_t>();
+      return Status::Ok();
     default:
       return Unsupported(where + ": data type " + std::string(DataTypeName(t)) + " is not supported");
   }
@@ -64,10 +74,18 @@ Status DispatchAny(DataType t, const std::string& where, F&& f) {
 template <typename F>
 Status DispatchBySize(DataType t, const std::string& where, F&& f) {
   switch (DataTypeSize(t)) {
-    case 1: f.template operator()<uint8_t>(); return Status::Ok();
-    case 2: f.template operator()<uint16_t>(); return Status::Ok();
-    case 4: f.template operator()<uint32_t>(); return Status::Ok();
-    case 8: f.template operator()<uint64_t>(); return Status::Ok();
+    case 1:
+      f.template operator()<uint8_t>();
+      return Status::Ok();
+    case 2:
+      f.template operator()<uint16_t>();
+      return Status::Ok();
+    case 4:
+      f.template operator()<uint32_t>();
+      return Status::Ok();
+    case 8:
+      f.template operator()<uint64_t>();
+      return Status::Ok();
     default:
       return Unsupported(where + ": data type " + std::string(DataTypeName(t)) + " is not supported");
   }

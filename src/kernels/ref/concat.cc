@@ -55,7 +55,8 @@ Status InferConcat(const OpContext& ctx, std::vector<TensorType>& outputs) {
 Status RunConcat(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   std::vector<Shape> shapes;
   for (const Tensor* t : in) {
-    if (!t || t->dtype() != in[0]->dtype()) return InvalidArgument("inputs must be present and share one data type");
+    if (!t || t->dtype() != in[0]->dtype())
+      return InvalidArgument("inputs must be present and share one data type");
     shapes.push_back(t->shape());
   }
   int64_t axis = 0;
@@ -72,14 +73,17 @@ Status RunConcat(const Node& node, const std::vector<const Tensor*>& in, std::ve
     const size_t block = static_cast<size_t>(DimProduct(t->shape(), a, shape.size())) * esize;
     const auto* src = static_cast<const uint8_t*>(t->raw());
     for (int64_t o = 0; o < outer && block; ++o) {
-      std::memcpy(dst + static_cast<size_t>(o) * out_block + col, src + static_cast<size_t>(o) * block, block);
+      std::memcpy(dst + static_cast<size_t>(o) * out_block + col, src + static_cast<size_t>(o) * block,
+                  block);
     }
     col += block;
   }
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Kernel>> CreateConcat(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunConcat); }
+Result<std::unique_ptr<Kernel>> CreateConcat(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunConcat);
+}
 
 }  // namespace
 

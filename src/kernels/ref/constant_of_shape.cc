@@ -9,7 +9,8 @@ namespace {
 Result<Tensor> Value(const Node& node) {
   const Tensor* v = node.attrs.GetTensor("value");
   if (!v) return Tensor::Scalar<float>(0.0f);
-  if (v->numel() != 1) return InvalidArgument("attribute 'value' must hold one element, got shape " + ShapeToString(v->shape()));
+  if (v->numel() != 1)
+    return InvalidArgument("attribute 'value' must hold one element, got shape " + ShapeToString(v->shape()));
   return *v;
 }
 
@@ -18,7 +19,8 @@ Status InferConstantOfShape(const OpContext& ctx, std::vector<TensorType>& outpu
   QCAL_ASSIGN_OR_RETURN(Tensor v, Value(ctx.node));
   Shape out;
   if (auto dims = ConstInts(ctx, 0)) {
-    for (int64_t d : *dims) if (d < 0) return InvalidArgument("shape " + ShapeToString(*dims) + " has a negative dim");
+    for (int64_t d : *dims)
+      if (d < 0) return InvalidArgument("shape " + ShapeToString(*dims) + " has a negative dim");
     out = *dims;
   } else {
     const int64_t rank = VectorLength(ctx.inputs[0]);
@@ -32,7 +34,8 @@ Status InferConstantOfShape(const OpContext& ctx, std::vector<TensorType>& outpu
 Status RunConstantOfShape(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   QCAL_ASSIGN_OR_RETURN(Tensor v, Value(node));
   Shape shape = in[0]->ToInt64Vector();
-  for (int64_t d : shape) if (d < 0) return InvalidArgument("shape " + ShapeToString(shape) + " has a negative dim");
+  for (int64_t d : shape)
+    if (d < 0) return InvalidArgument("shape " + ShapeToString(shape) + " has a negative dim");
   Tensor& y = PrepareOutput(out, 0, v.dtype(), shape);
   const size_t esize = DataTypeSize(v.dtype());
   auto* dst = static_cast<uint8_t*>(y.raw());

@@ -20,7 +20,8 @@ struct DivOp {
     if constexpr (std::is_integral_v<T>) {
       const T* p = b.data<T>();
       for (int64_t i = 0; i < b.numel(); ++i) {
-        if (p[i] == T(0)) return InvalidArgument("integer division by zero (divisor element " + std::to_string(i) + ")");
+        if (p[i] == T(0))
+          return InvalidArgument("integer division by zero (divisor element " + std::to_string(i) + ")");
       }
     }
     return Status::Ok();

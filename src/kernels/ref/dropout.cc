@@ -31,7 +31,9 @@ Status RunDropout(const Node& node, const std::vector<const Tensor*>& in, std::v
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Kernel>> CreateDropout(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunDropout); }
+Result<std::unique_ptr<Kernel>> CreateDropout(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunDropout);
+}
 
 }  // namespace
 

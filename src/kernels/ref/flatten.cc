@@ -29,7 +29,9 @@ Status RunFlatten(const Node& node, const std::vector<const Tensor*>& in, std::v
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Kernel>> CreateFlatten(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunFlatten); }
+Result<std::unique_ptr<Kernel>> CreateFlatten(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunFlatten);
+}
 
 }  // namespace
 

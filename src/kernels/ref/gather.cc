@@ -7,8 +7,8 @@ namespace qcal::ref {
 namespace {
 
 Result<Shape> GatherShape(const Node& node, const Shape& data, const Shape& indices, int64_t* axis_out) {
-  QCAL_ASSIGN_OR_RETURN(int64_t axis,
-                        NormalizeAxis(node.attrs.GetInt("axis", 0), static_cast<int64_t>(data.size()), "attribute 'axis'"));
+  QCAL_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(node.attrs.GetInt("axis", 0),
+                                                    static_cast<int64_t>(data.size()), "attribute 'axis'"));
   *axis_out = axis;
   Shape out(data.begin(), data.begin() + axis);
   out.insert(out.end(), indices.begin(), indices.end());
@@ -32,7 +32,8 @@ Status RunGather(const Node& node, const std::vector<const Tensor*>& in, std::ve
   const size_t a = static_cast<size_t>(axis);
   const int64_t n = x.shape()[a];
   const int64_t outer = DimProduct(x.shape(), 0, a);
-  const size_t block = static_cast<size_t>(DimProduct(x.shape(), a + 1, x.shape().size())) * DataTypeSize(x.dtype());
+  const size_t block =
+      static_cast<size_t>(DimProduct(x.shape(), a + 1, x.shape().size())) * DataTypeSize(x.dtype());
   const std::vector<int64_t> indices = idx.ToInt64Vector();
   std::vector<int64_t> rows(indices.size());
   for (size_t k = 0; k < indices.size(); ++k) {
@@ -55,7 +56,9 @@ Status RunGather(const Node& node, const std::vector<const Tensor*>& in, std::ve
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Kernel>> CreateGather(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunGather); }
+Result<std::unique_ptr<Kernel>> CreateGather(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunGather);
+}
 
 }  // namespace
 

@@ -9,7 +9,8 @@ namespace {
 
 Status RunHardSigmoid(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& x = *in[0];
-  if (x.dtype() != DataType::kFloat32) return Unsupported("data type " + std::string(DataTypeName(x.dtype())) + " is not supported");
+  if (x.dtype() != DataType::kFloat32)
+    return Unsupported("data type " + std::string(DataTypeName(x.dtype())) + " is not supported");
   Tensor& y = PrepareOutput(out, 0, x.dtype(), x.shape());
   const float alpha = node.attrs.GetFloat("alpha", 0.2f);
   const float beta = node.attrs.GetFloat("beta", 0.5f);
@@ -17,7 +18,9 @@ Status RunHardSigmoid(const Node& node, const std::vector<const Tensor*>& in, st
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Kernel>> CreateHardSigmoid(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunHardSigmoid); }
+Result<std::unique_ptr<Kernel>> CreateHardSigmoid(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunHardSigmoid);
+}
 
 }  // namespace
 

@@ -9,14 +9,17 @@ namespace {
 
 Status RunHardSwish(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& x = *in[0];
-  if (x.dtype() != DataType::kFloat32) return Unsupported("data type " + std::string(DataTypeName(x.dtype())) + " is not supported");
+  if (x.dtype() != DataType::kFloat32)
+    return Unsupported("data type " + std::string(DataTypeName(x.dtype())) + " is not supported");
   Tensor& y = PrepareOutput(out, 0, x.dtype(), x.shape());
 
   MapUnary<float, float>(x, y, [=](float v) { return v * std::max(0.0f, std::min(1.0f, v / 6.0f + 0.5f)); });
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Kernel>> CreateHardSwish(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunHardSwish); }
+Result<std::unique_ptr<Kernel>> CreateHardSwish(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunHardSwish);
+}
 
 }  // namespace
 

@@ -8,14 +8,17 @@ namespace {
 
 Status RunLeakyRelu(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& x = *in[0];
-  if (x.dtype() != DataType::kFloat32) return Unsupported("data type " + std::string(DataTypeName(x.dtype())) + " is not supported");
+  if (x.dtype() != DataType::kFloat32)
+    return Unsupported("data type " + std::string(DataTypeName(x.dtype())) + " is not supported");
   Tensor& y = PrepareOutput(out, 0, x.dtype(), x.shape());
   const float alpha = node.attrs.GetFloat("alpha", 0.01f);
   MapUnary<float, float>(x, y, [=](float v) { return v >= 0.0f ? v : alpha * v; });
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Kernel>> CreateLeakyRelu(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunLeakyRelu); }
+Result<std::unique_ptr<Kernel>> CreateLeakyRelu(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunLeakyRelu);
+}
 
 }  // namespace
 

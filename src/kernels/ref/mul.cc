@@ -8,9 +8,13 @@ namespace {
 
 struct MulOp {
   template <typename T>
-  static T Apply(T a, T b) { return Wrapping(a, b, std::multiplies<>()); }
+  static T Apply(T a, T b) {
+    return Wrapping(a, b, std::multiplies<>());
+  }
   template <typename T>
-  static Status Check(const Tensor&) { return Status::Ok(); }
+  static Status Check(const Tensor&) {
+    return Status::Ok();
+  }
 };
 
 }  // namespace

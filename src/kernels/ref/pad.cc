@@ -16,7 +16,8 @@ Result<PadMode> Mode(const Node& node) {
   static const std::pair<const char*, PadMode> kModes[] = {
       {"constant", PadMode::kConstant}, {"edge", PadMode::kEdge}, {"reflect", PadMode::kReflect}};
   const std::string m = node.attrs.GetString("mode", "constant");
-  for (const auto& [name, mode] : kModes) if (m == name) return mode;
+  for (const auto& [name, mode] : kModes)
+    if (m == name) return mode;
   return Unsupported("mode '" + m + "' is not supported (constant, edge, reflect)");
 }
 
@@ -148,12 +149,13 @@ Status RunPad(const Node& node, const std::vector<const Tensor*>& in, std::vecto
     maps.push_back(std::move(m));
   }
   Tensor& y = PrepareOutput(out, 0, x.dtype(), shape);
-  return DispatchAny(x.dtype(), node.op_type, [&]<typename T>() {
-    PadLoop<T>(x, y, maps, cv ? cv->data<T>()[0] : T(0));
-  });
+  return DispatchAny(x.dtype(), node.op_type,
+                     [&]<typename T>() { PadLoop<T>(x, y, maps, cv ? cv->data<T>()[0] : T(0)); });
 }
 
-Result<std::unique_ptr<Kernel>> CreatePad(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunPad); }
+Result<std::unique_ptr<Kernel>> CreatePad(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunPad);
+}
 
 }  // namespace
 

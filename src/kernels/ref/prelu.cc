@@ -35,7 +35,9 @@ Status RunPRelu(const Node& node, const std::vector<const Tensor*>& in, std::vec
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Kernel>> CreatePRelu(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunPRelu); }
+Result<std::unique_ptr<Kernel>> CreatePRelu(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunPRelu);
+}
 
 }  // namespace
 

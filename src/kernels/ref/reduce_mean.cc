@@ -23,8 +23,10 @@ Result<std::vector<bool>> ReducedDims(const Node& node, const std::vector<int64_
 Shape ReducedShape(const Shape& in, const std::vector<bool>& reduced, bool keepdims) {
   Shape out;
   for (size_t d = 0; d < in.size(); ++d) {
-    if (!reduced[d]) out.push_back(in[d]);
-    else if (keepdims) out.push_back(1);
+    if (!reduced[d])
+      out.push_back(in[d]);
+    else if (keepdims)
+      out.push_back(1);
   }
   return out;
 }
@@ -57,11 +59,13 @@ Status RunReduceMean(const Node& node, const std::vector<const Tensor*>& in, std
   std::vector<int64_t> axes = node.attrs.GetInts("axes");
   if (in.size() > 1 && in[1]) axes = in[1]->ToInt64Vector();
   QCAL_ASSIGN_OR_RETURN(auto reduced, ReducedDims(node, axes, x.shape().size()));
-  Tensor& y = PrepareOutput(out, 0, x.dtype(), ReducedShape(x.shape(), reduced, node.attrs.GetInt("keepdims", 1) != 0));
+  Tensor& y = PrepareOutput(out, 0, x.dtype(),
+                            ReducedShape(x.shape(), reduced, node.attrs.GetInt("keepdims", 1) != 0));
   // Accumulate each input element into its output slot: the output strides seen
   // from the input's dims, with reduced dims contributing 0.
   Shape kept = x.shape();
-  for (size_t d = 0; d < kept.size(); ++d) if (reduced[d]) kept[d] = 1;
+  for (size_t d = 0; d < kept.size(); ++d)
+    if (reduced[d]) kept[d] = 1;
   const std::vector<int64_t> ostrides = BroadcastStrides(kept, kept.size());
   std::vector<double> acc(static_cast<size_t>(y.numel()), 0.0);
   const float* src = x.data<float>();

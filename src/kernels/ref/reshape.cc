@@ -15,15 +15,18 @@ Result<Shape> ReshapeShape(const Shape& in, const std::vector<int64_t>& spec, bo
   bool has_zero = false;
   for (size_t i = 0; i < spec.size(); ++i) {
     const int64_t s = spec[i];
-    if (s < -1) return InvalidArgument("shape value " + std::to_string(s) + " at index " + std::to_string(i) + " is invalid");
+    if (s < -1)
+      return InvalidArgument("shape value " + std::to_string(s) + " at index " + std::to_string(i) +
+                             " is invalid");
     if (s == -1) {
       if (infer_at >= 0) return InvalidArgument("shape " + ShapeToString(spec) + " has more than one -1");
       infer_at = static_cast<int64_t>(i);
       out[i] = -1;
     } else if (s == 0 && !allowzero) {
       if (i >= in.size()) {
-        return InvalidArgument("shape value 0 at index " + std::to_string(i) + " copies a dim the input (rank " +
-                               std::to_string(in.size()) + ") does not have");
+        return InvalidArgument("shape value 0 at index " + std::to_string(i) +
+                               " copies a dim the input (rank " + std::to_string(in.size()) +
+                               ") does not have");
       }
       out[i] = in[i];
     } else {
@@ -37,7 +40,10 @@ Result<Shape> ReshapeShape(const Shape& in, const std::vector<int64_t>& spec, bo
   bool all_known = true;
   for (size_t i = 0; i < out.size(); ++i) {
     if (static_cast<int64_t>(i) == infer_at) continue;
-    if (out[i] < 0) all_known = false; else known *= out[i];
+    if (out[i] < 0)
+      all_known = false;
+    else
+      known *= out[i];
   }
   if (n_in < 0 || !all_known) return out;  // sizes not derivable statically
   if (infer_at >= 0) {
@@ -47,8 +53,8 @@ Result<Shape> ReshapeShape(const Shape& in, const std::vector<int64_t>& spec, bo
     }
     out[static_cast<size_t>(infer_at)] = n_in / known;
   } else if (known != n_in) {
-    return InvalidArgument("cannot reshape " + std::to_string(n_in) + " elements " + ShapeToString(in) + " to " +
-                           ShapeToString(out) + " (" + std::to_string(known) + " elements)");
+    return InvalidArgument("cannot reshape " + std::to_string(n_in) + " elements " + ShapeToString(in) +
+                           " to " + ShapeToString(out) + " (" + std::to_string(known) + " elements)");
   }
   return out;
 }
@@ -74,13 +80,15 @@ Status RunReshape(const Node& node, const std::vector<const Tensor*>& in, std::v
   if (spec.rank() != 1 || (spec.dtype() != DataType::kInt64 && spec.dtype() != DataType::kInt32)) {
     return InvalidArgument("'shape' must be a 1-D int64 tensor");
   }
-  QCAL_ASSIGN_OR_RETURN(Shape shape,
-                        ReshapeShape(x.shape(), spec.ToInt64Vector(), node.attrs.GetInt("allowzero", 0) != 0));
+  QCAL_ASSIGN_OR_RETURN(
+      Shape shape, ReshapeShape(x.shape(), spec.ToInt64Vector(), node.attrs.GetInt("allowzero", 0) != 0));
   out[0] = x.Reshaped(std::move(shape));
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Kernel>> CreateReshape(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunReshape); }
+Result<std::unique_ptr<Kernel>> CreateReshape(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunReshape);
+}
 
 }  // namespace
 

@@ -24,11 +24,14 @@ Status InferShape(const OpContext& ctx, std::vector<TensorType>& outputs) {
 Status RunShape(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Shape& s = in[0]->shape();
   auto [start, end] = Range(node, static_cast<int64_t>(s.size()));
-  out[0] = Tensor::FromVector<int64_t>(std::vector<int64_t>(s.begin() + start, s.begin() + end), {end - start});
+  out[0] =
+      Tensor::FromVector<int64_t>(std::vector<int64_t>(s.begin() + start, s.begin() + end), {end - start});
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Kernel>> CreateShape(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunShape); }
+Result<std::unique_ptr<Kernel>> CreateShape(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunShape);
+}
 
 }  // namespace
 

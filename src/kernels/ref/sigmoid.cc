@@ -8,14 +8,19 @@ namespace {
 
 Status RunSigmoid(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& x = *in[0];
-  if (x.dtype() != DataType::kFloat32) return Unsupported("data type " + std::string(DataTypeName(x.dtype())) + " is not supported");
+  if (x.dtype() != DataType::kFloat32)
+    return Unsupported("data type " + std::string(DataTypeName(x.dtype())) + " is not supported");
   Tensor& y = PrepareOutput(out, 0, x.dtype(), x.shape());
 
-  MapUnary<float, float>(x, y, [=](float v) { return v >= 0.0f ? 1.0f / (1.0f + std::exp(-v)) : std::exp(v) / (1.0f + std::exp(v)); });
+  MapUnary<float, float>(x, y, [=](float v) {
+    return v >= 0.0f ? 1.0f / (1.0f + std::exp(-v)) : std::exp(v) / (1.0f + std::exp(v));
+  });
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Kernel>> CreateSigmoid(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunSigmoid); }
+Result<std::unique_ptr<Kernel>> CreateSigmoid(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunSigmoid);
+}
 
 }  // namespace
 

@@ -14,7 +14,9 @@ Status RunSize(const Node& node, const std::vector<const Tensor*>& in, std::vect
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Kernel>> CreateSize(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunSize); }
+Result<std::unique_ptr<Kernel>> CreateSize(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunSize);
+}
 
 }  // namespace
 

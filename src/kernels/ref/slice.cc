@@ -16,8 +16,8 @@ struct SliceParams {
 
 // Normalized per-axis parameters for a tensor of `rank`.
 Result<SliceParams> Params(std::vector<int64_t> starts, std::vector<int64_t> ends,
-                           std::optional<std::vector<int64_t>> axes, std::optional<std::vector<int64_t>> steps,
-                           int64_t rank) {
+                           std::optional<std::vector<int64_t>> axes,
+                           std::optional<std::vector<int64_t>> steps, int64_t rank) {
   const size_t n = starts.size();
   if (ends.size() != n) return InvalidArgument("'starts' and 'ends' have different lengths");
   SliceParams p{std::move(starts), std::move(ends), {}, steps.value_or(std::vector<int64_t>(n, 1))};
@@ -29,7 +29,8 @@ Result<SliceParams> Params(std::vector<int64_t> starts, std::vector<int64_t> end
     return InvalidArgument("'axes' and 'steps' must have as many entries as 'starts'");
   }
   QCAL_ASSIGN_OR_RETURN(p.axes, NormalizeAxes(*axes, rank, "axes"));
-  for (int64_t s : p.steps) if (s == 0) return InvalidArgument("'steps' must not contain 0");
+  for (int64_t s : p.steps)
+    if (s == 0) return InvalidArgument("'steps' must not contain 0");
   return p;
 }
 
@@ -66,14 +67,17 @@ Status InferSlice(const OpContext& ctx, std::vector<TensorType>& outputs) {
     return Status::Ok();
   }
   const bool values_known = starts && ends && (!ctx.has_input(4) || steps);
-  const size_t n = starts ? starts->size() : static_cast<size_t>(std::max<int64_t>(VectorLength(ctx.inputs[1]), 0));
+  const size_t n =
+      starts ? starts->size() : static_cast<size_t>(std::max<int64_t>(VectorLength(ctx.inputs[1]), 0));
   if (!values_known) {
     // Only the sliced axes become unknown.
     std::vector<int64_t> dflt(n, 1);
-    QCAL_ASSIGN_OR_RETURN(SliceParams p, Params(dflt, dflt, axes, std::nullopt, static_cast<int64_t>(in.size())));
+    QCAL_ASSIGN_OR_RETURN(SliceParams p,
+                          Params(dflt, dflt, axes, std::nullopt, static_cast<int64_t>(in.size())));
     for (int64_t a : p.axes) out[static_cast<size_t>(a)] = -1;
   } else {
-    QCAL_ASSIGN_OR_RETURN(SliceParams p, Params(*starts, *ends, axes, steps, static_cast<int64_t>(in.size())));
+    QCAL_ASSIGN_OR_RETURN(SliceParams p,
+                          Params(*starts, *ends, axes, steps, static_cast<int64_t>(in.size())));
     for (size_t i = 0; i < p.axes.size(); ++i) {
       const size_t a = static_cast<size_t>(p.axes[i]);
       if (in[a] < 0) {
@@ -117,7 +121,9 @@ Status RunSlice(const Node& node, const std::vector<const Tensor*>& in, std::vec
   });
 }
 
-Result<std::unique_ptr<Kernel>> CreateSlice(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunSlice); }
+Result<std::unique_ptr<Kernel>> CreateSlice(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunSlice);
+}
 
 }  // namespace
 

@@ -19,7 +19,8 @@ Result<SoftmaxLayout> Layout(const Node& node, int64_t opset, const Shape& shape
   const int64_t rank = static_cast<int64_t>(shape.size());
   SoftmaxLayout l;
   if (opset >= 13) {
-    QCAL_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(node.attrs.GetInt("axis", -1), rank, "attribute 'axis'"));
+    QCAL_ASSIGN_OR_RETURN(int64_t axis,
+                          NormalizeAxis(node.attrs.GetInt("axis", -1), rank, "attribute 'axis'"));
     const size_t a = static_cast<size_t>(axis);
     l = {DimProduct(shape, 0, a), shape[a], DimProduct(shape, a + 1, shape.size())};
   } else {

@@ -11,8 +11,8 @@ namespace qcal::ref {
 namespace {
 
 // Part sizes along an axis of size `dim` (-1 unknown: parts unknown unless given).
-Result<std::vector<int64_t>> Parts(const Node& node, int64_t dim, const std::optional<std::vector<int64_t>>& split,
-                                   size_t num_outputs) {
+Result<std::vector<int64_t>> Parts(const Node& node, int64_t dim,
+                                   const std::optional<std::vector<int64_t>>& split, size_t num_outputs) {
   if (split) {
     if (split->size() != num_outputs) {
       return InvalidArgument("'split' has " + std::to_string(split->size()) + " entries for " +
@@ -31,18 +31,20 @@ Result<std::vector<int64_t>> Parts(const Node& node, int64_t dim, const std::opt
   }
   const int64_t n = static_cast<int64_t>(num_outputs);
   if (node.attrs.Has("num_outputs") && node.attrs.GetInt("num_outputs", 0) != n) {
-    return InvalidArgument("attribute 'num_outputs' is " + std::to_string(node.attrs.GetInt("num_outputs", 0)) +
-                           " but the node has " + std::to_string(n) + " outputs");
+    return InvalidArgument("attribute 'num_outputs' is " +
+                           std::to_string(node.attrs.GetInt("num_outputs", 0)) + " but the node has " +
+                           std::to_string(n) + " outputs");
   }
   if (dim < 0) return std::vector<int64_t>(num_outputs, -1);
   std::vector<int64_t> parts;
   if (node.attrs.Has("num_outputs")) {
     const int64_t chunk = (dim + n - 1) / n;
-    for (int64_t i = 0, left = dim; i < n; ++i, left -= chunk) parts.push_back(std::max<int64_t>(0, std::min(chunk, left)));
+    for (int64_t i = 0, left = dim; i < n; ++i, left -= chunk)
+      parts.push_back(std::max<int64_t>(0, std::min(chunk, left)));
   } else {
     if (dim % n != 0) {
-      return InvalidArgument("axis of size " + std::to_string(dim) + " cannot be split into " + std::to_string(n) +
-                             " equal parts");
+      return InvalidArgument("axis of size " + std::to_string(dim) + " cannot be split into " +
+                             std::to_string(n) + " equal parts");
     }
     parts.assign(num_outputs, dim / n);
   }
@@ -52,8 +54,8 @@ Result<std::vector<int64_t>> Parts(const Node& node, int64_t dim, const std::opt
 Status InferSplit(const OpContext& ctx, std::vector<TensorType>& outputs) {
   QCAL_RETURN_IF_ERROR(ExpectIntVector(ctx, 1, "split"));
   const Shape& in = ctx.inputs[0].shape;
-  QCAL_ASSIGN_OR_RETURN(int64_t axis,
-                        NormalizeAxis(ctx.node.attrs.GetInt("axis", 0), static_cast<int64_t>(in.size()), "attribute 'axis'"));
+  QCAL_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.node.attrs.GetInt("axis", 0),
+                                                    static_cast<int64_t>(in.size()), "attribute 'axis'"));
   const size_t a = static_cast<size_t>(axis);
   std::vector<int64_t> parts(outputs.size(), -1);
   auto split = ctx.has_input(1) ? ConstInts(ctx, 1) : std::nullopt;
@@ -70,7 +72,8 @@ Status InferSplit(const OpContext& ctx, std::vector<TensorType>& outputs) {
 
 Status RunSplit(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& x = *in[0];
-  QCAL_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(node.attrs.GetInt("axis", 0), x.rank(), "attribute 'axis'"));
+  QCAL_ASSIGN_OR_RETURN(int64_t axis,
+                        NormalizeAxis(node.attrs.GetInt("axis", 0), x.rank(), "attribute 'axis'"));
   std::optional<std::vector<int64_t>> split;
   if (in.size() > 1 && in[1]) split = in[1]->ToInt64Vector();
   QCAL_ASSIGN_OR_RETURN(auto parts, Parts(node, x.dim(axis), split, out.size()));
@@ -95,7 +98,9 @@ Status RunSplit(const Node& node, const std::vector<const Tensor*>& in, std::vec
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Kernel>> CreateSplit(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunSplit); }
+Result<std::unique_ptr<Kernel>> CreateSplit(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunSplit);
+}
 
 }  // namespace
 

@@ -14,10 +14,12 @@ namespace {
 Result<Shape> SqueezeShape(const Shape& in, const std::optional<std::vector<int64_t>>& axes) {
   Shape out;
   if (!axes) {
-    for (int64_t d : in) if (d != 1) out.push_back(d);
+    for (int64_t d : in)
+      if (d != 1) out.push_back(d);
     return out;
   }
-  QCAL_ASSIGN_OR_RETURN(std::vector<int64_t> norm, NormalizeAxes(*axes, static_cast<int64_t>(in.size()), "axes"));
+  QCAL_ASSIGN_OR_RETURN(std::vector<int64_t> norm,
+                        NormalizeAxes(*axes, static_cast<int64_t>(in.size()), "axes"));
   std::vector<bool> drop(in.size(), false);
   for (int64_t a : norm) {
     const size_t u = static_cast<size_t>(a);
@@ -27,7 +29,8 @@ Result<Shape> SqueezeShape(const Shape& in, const std::optional<std::vector<int6
     }
     drop[u] = true;
   }
-  for (size_t i = 0; i < in.size(); ++i) if (!drop[i]) out.push_back(in[i] < 0 ? 1 : in[i]);
+  for (size_t i = 0; i < in.size(); ++i)
+    if (!drop[i]) out.push_back(in[i]);
   return out;
 }
 
@@ -41,7 +44,8 @@ Status InferSqueeze(const OpContext& ctx, std::vector<TensorType>& outputs) {
     QCAL_ASSIGN_OR_RETURN(out, SqueezeShape(in, axes));
   } else {
     const int64_t n = VectorLength(ctx.inputs[1]);
-    if (n < 0 || n > static_cast<int64_t>(in.size())) return InvalidArgument("output rank is unknown: 'axes' has unknown length");
+    if (n < 0 || n > static_cast<int64_t>(in.size()))
+      return InvalidArgument("output rank is unknown: 'axes' has unknown length");
     out.assign(in.size() - static_cast<size_t>(n), -1);
   }
   outputs[0] = {ctx.inputs[0].dtype, std::move(out)};
@@ -56,7 +60,9 @@ Status RunSqueeze(const Node& node, const std::vector<const Tensor*>& in, std::v
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Kernel>> CreateSqueeze(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunSqueeze); }
+Result<std::unique_ptr<Kernel>> CreateSqueeze(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunSqueeze);
+}
 
 }  // namespace
 

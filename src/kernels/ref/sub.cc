@@ -8,9 +8,13 @@ namespace {
 
 struct SubOp {
   template <typename T>
-  static T Apply(T a, T b) { return Wrapping(a, b, std::minus<>()); }
+  static T Apply(T a, T b) {
+    return Wrapping(a, b, std::minus<>());
+  }
   template <typename T>
-  static Status Check(const Tensor&) { return Status::Ok(); }
+  static Status Check(const Tensor&) {
+    return Status::Ok();
+  }
 };
 
 }  // namespace
