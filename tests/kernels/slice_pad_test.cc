@@ -105,6 +105,11 @@ TEST(SliceTest, Inference) {
   r = Infer(n, {{DataType::kFloat32, {4, 10}}, vec1, vec1, vec1}, {nullptr, &s, &e, nullptr});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].shape, (Shape{-1, -1}));
+  // starts of unknown length and no axes: every dim unknown.
+  r = Infer(MakeNode("Slice", 3),
+            {{DataType::kFloat32, {4, 10}}, {DataType::kInt64, {-1}}, {DataType::kInt64, {-1}}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].shape, (Shape{-1, -1}));
   ExpectError(Infer(n, {{DataType::kFloat32, {4, 10}}, {DataType::kFloat32, {1}}, vec1, vec1}).status(),
               {"Slice 'n'", "starts"});
 }

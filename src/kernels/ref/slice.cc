@@ -62,7 +62,8 @@ Status InferSlice(const OpContext& ctx, std::vector<TensorType>& outputs) {
   auto starts = ConstInts(ctx, 1), ends = ConstInts(ctx, 2);
   auto axes = ctx.has_input(3) ? ConstInts(ctx, 3) : std::nullopt;
   auto steps = ctx.has_input(4) ? ConstInts(ctx, 4) : std::nullopt;
-  if ((ctx.has_input(3) && !axes)) {  // which axes are sliced is unknown
+  const bool length_unknown = !starts && VectorLength(ctx.inputs[1]) < 0;
+  if ((ctx.has_input(3) && !axes) || (!ctx.has_input(3) && length_unknown)) {  // sliced axes unknown
     outputs[0] = {ctx.inputs[0].dtype, Shape(in.size(), -1)};
     return Status::Ok();
   }
