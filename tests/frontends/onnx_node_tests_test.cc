@@ -13,7 +13,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -21,9 +20,9 @@
 #include <sstream>
 
 #include "frontends/onnx/onnx_importer.h"
-#include "frontends/onnx/onnx_tensor.h"
 #include "kernels/registry.h"
 #include "runtime/executor.h"
+#include "frontends/onnx_run_util.h"
 #include "support/testdata.h"
 
 namespace qcal {
@@ -115,27 +114,6 @@ std::vector<std::string> SortedSubdirs(const fs::path& dir, const std::string& p
   return v;
 }
 
-// ONNX backend-test comparison: |a - b| <= atol + rtol * |b|, NaN == NaN; integers exact.
-void ExpectTensorsClose(const Tensor& expected, const Tensor& actual, const std::string& what) {
-  ASSERT_EQ(DataTypeName(actual.dtype()), DataTypeName(expected.dtype())) << what;
-  ASSERT_EQ(ShapeToString(actual.shape()), ShapeToString(expected.shape())) << what;
-  int mismatches = 0;
-  for (int64_t i = 0; i < expected.numel() && mismatches < 5; ++i) {
-    if (expected.dtype() == DataType::kFloat32) {
-      double e = expected.GetAsDouble(i), a = actual.GetAsDouble(i);
-      bool ok = (std::isnan(e) && std::isnan(a)) || e == a || std::fabs(a - e) <= kAtol + kRtol * std::fabs(e);
-      if (!ok) {
-        ++mismatches;
-        ADD_FAILURE() << what << "[" << i << "]: expected " << e << ", got " << a;
-      }
-    } else if (expected.GetAsInt64(i) != actual.GetAsInt64(i)) {
-      ++mismatches;
-      ADD_FAILURE() << what << "[" << i << "]: expected " << expected.GetAsInt64(i) << ", got "
-                    << actual.GetAsInt64(i);
-    }
-  }
-}
-
 class OnnxNodeTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(OnnxNodeTest, Run) {
@@ -153,29 +131,7 @@ TEST_P(OnnxNodeTest, Run) {
 
   auto sets = SortedSubdirs(dir, "test_data_set_");
   ASSERT_FALSE(sets.empty()) << "no test_data_set_* in " << dir;
-  for (const auto& set : sets) {
-    SCOPED_TRACE(set);
-    TensorMap inputs;
-    std::map<std::string, Shape> shapes;
-    for (size_t i = 0; i < graph->inputs.size(); ++i) {
-      auto t = ReadTensorProtoFile(set + "/input_" + std::to_string(i) + ".pb");
-      ASSERT_TRUE(t.ok()) << t.status().ToString();
-      inputs[graph->inputs[i].name] = t->tensor;
-      shapes[graph->inputs[i].name] = t->tensor.shape();
-    }
-    auto exec = Executor::Create(*graph, shapes);
-    ASSERT_TRUE(exec.ok()) << exec.status().ToString();
-    TensorMap outputs;
-    Status st = (*exec)->Run(inputs, &outputs);
-    ASSERT_TRUE(st.ok()) << st.ToString();
-    for (size_t i = 0; i < graph->outputs.size(); ++i) {
-      auto want = ReadTensorProtoFile(set + "/output_" + std::to_string(i) + ".pb");
-      ASSERT_TRUE(want.ok()) << want.status().ToString();
-      const std::string& out = graph->outputs[i].name;
-      ASSERT_TRUE(outputs.count(out)) << "output '" << out << "' missing";
-      ExpectTensorsClose(want->tensor, outputs.at(out), "output '" + out + "'");
-    }
-  }
+  for (const auto& set : sets) testing::RunTestDataSet(*graph, set, kRtol, kAtol);
 }
 
 INSTANTIATE_TEST_SUITE_P(Onnx, OnnxNodeTest, ::testing::ValuesIn(ListNodeTests()),
