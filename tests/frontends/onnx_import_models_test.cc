@@ -39,7 +39,8 @@ TEST(OnnxImportModels, MnistCntkOpset1) {
   Graph g = Import("mnist_cntk_onnx/model.onnx");
   EXPECT_EQ(g.opset, 1);
   EXPECT_EQ(g.nodes.size(), 12u);
-  std::map<std::string, int> want = {{"Reshape", 2}, {"Conv", 2}, {"Add", 3}, {"Relu", 2}, {"MaxPool", 2}, {"MatMul", 1}};
+  std::map<std::string, int> want = {{"Reshape", 2}, {"Conv", 2},    {"Add", 3},
+                                     {"Relu", 2},    {"MaxPool", 2}, {"MatMul", 1}};
   EXPECT_EQ(CountOps(g), want);
   ASSERT_EQ(g.inputs.size(), 1u);
   EXPECT_EQ(g.inputs[0].name, "Input3");
@@ -82,7 +83,7 @@ TEST(OnnxImportModels, UltraFaceSimplifiedDropsInitializerInputs) {
   Graph g = Import("ultraface_RFB-320/version-RFB-320_simplified.onnx");
   EXPECT_EQ(g.opset, 9);
   EXPECT_EQ(g.nodes.size(), 110u);
-  std::map<std::string, int> want = {{"Conv", 52}, {"Relu", 37}, {"Concat", 3}, {"Add", 1},
+  std::map<std::string, int> want = {{"Conv", 52},     {"Relu", 37},   {"Concat", 3}, {"Add", 1},
                                      {"Transpose", 8}, {"Reshape", 8}, {"Softmax", 1}};
   EXPECT_EQ(CountOps(g), want);
   ASSERT_EQ(g.inputs.size(), 1u);
@@ -202,11 +203,14 @@ void ExpectCorruptNaming(const Result<Graph>& g, const std::string& origin, cons
   EXPECT_NE(g.status().message().find(size + " bytes"), std::string::npos) << g.status().message();
 }
 
-TEST(OnnxImportBadFiles, EmptyFile) { ExpectCorruptNaming(ImportOnnxBytes("", "empty.onnx"), "empty.onnx", "0"); }
+TEST(OnnxImportBadFiles, EmptyFile) {
+  ExpectCorruptNaming(ImportOnnxBytes("", "empty.onnx"), "empty.onnx", "0");
+}
 
 TEST(OnnxImportBadFiles, GarbageBytes) {
   std::string garbage = "this is not an ONNX model \xff\xfe\x01\x02";
-  ExpectCorruptNaming(ImportOnnxBytes(garbage, "garbage.onnx"), "garbage.onnx", std::to_string(garbage.size()));
+  ExpectCorruptNaming(ImportOnnxBytes(garbage, "garbage.onnx"), "garbage.onnx",
+                      std::to_string(garbage.size()));
 }
 
 TEST(OnnxImportBadFiles, TruncatedRealModel) {

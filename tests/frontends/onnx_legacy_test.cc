@@ -240,7 +240,8 @@ TEST(OnnxLegacy, BroadcastVariableBGetsReshapeNode) {
   ASSERT_EQ(g.nodes.size(), 3u);
   const Node* add_n = g.FindNode("add");
   const Node* reshape = nullptr;
-  for (const auto& n : g.nodes) if (n.op_type == "Reshape") reshape = &n;
+  for (const auto& n : g.nodes)
+    if (n.op_type == "Reshape") reshape = &n;
   ASSERT_NE(reshape, nullptr);
   EXPECT_EQ(reshape->inputs[0], "bias");
   EXPECT_EQ(reshape->outputs[0], add_n->inputs[1]);
@@ -357,10 +358,10 @@ TEST(OnnxImport, SparseConstantIsUnsupported) {
 TEST(OnnxImport, NodeNamesSynthesizedAndDeduplicated) {
   OnnxModelBuilder b(13);
   b.AddInput("x", {2});
-  b.AddNode("Relu", {"x"}, {"a"});             // -> Relu_0
-  b.AddNode("Relu", {"a"}, {"b"}, "dup");      // keeps dup
-  b.AddNode("Relu", {"b"}, {"c"}, "dup");      // -> dup_1
-  b.AddNode("Relu", {"c"}, {"d"}, "Relu_0");   // explicit name wins: Relu_0; the unnamed one gets Relu_0_1
+  b.AddNode("Relu", {"x"}, {"a"});            // -> Relu_0
+  b.AddNode("Relu", {"a"}, {"b"}, "dup");     // keeps dup
+  b.AddNode("Relu", {"b"}, {"c"}, "dup");     // -> dup_1
+  b.AddNode("Relu", {"c"}, {"d"}, "Relu_0");  // explicit name wins: Relu_0; the unnamed one gets Relu_0_1
   b.AddOutput("d", {2});
   Graph g = MustImport(b);
   std::vector<std::string> names;

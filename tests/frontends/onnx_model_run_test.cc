@@ -31,8 +31,9 @@ TEST(OnnxModelRun, MnistCntkOpset1MatchesReference) {
   ExpectKernelsFor(g);
   if (HasFailure()) return;
   for (int i = 0; i < 3; ++i) {
-    testing::RunTestDataSet(g, testing::SourceDir("tests/testdata/mnist_cntk_onnx/test_data_set_" + std::to_string(i)),
-                            1e-4, 1e-2);
+    testing::RunTestDataSet(
+        g, testing::SourceDir("tests/testdata/mnist_cntk_onnx/test_data_set_" + std::to_string(i)), 1e-4,
+        1e-2);
   }
 }
 
@@ -41,7 +42,8 @@ TEST(OnnxModelRun, CifarResNet20MatchesPyTorch) {
   Graph g = MustImport(testing::TestData("cifar10_resnet_akamaster/cifar10_resnet20.onnx"));
   ExpectKernelsFor(g);
   if (HasFailure()) return;
-  testing::RunTestDataSet(g, testing::TestData("cifar10_resnet_akamaster/resnet20_test_data_set_0"), 1e-3, 1e-4);
+  testing::RunTestDataSet(g, testing::TestData("cifar10_resnet_akamaster/resnet20_test_data_set_0"), 1e-3,
+                          1e-4);
 }
 
 // A fixed pseudo-random UltraFace input in [-1, 1) (the model's normalized range).

@@ -20,9 +20,9 @@
 #include <sstream>
 
 #include "frontends/onnx/onnx_importer.h"
+#include "frontends/onnx_run_util.h"
 #include "kernels/registry.h"
 #include "runtime/executor.h"
-#include "frontends/onnx_run_util.h"
 #include "support/testdata.h"
 
 namespace qcal {
@@ -43,8 +43,10 @@ struct ExpectedSkip {
 // Every node test qcal is expected not to run, with the reason. Keep in sync
 // with docs/onnx_node_tests.md (the OnnxNodeTestsDoc test checks it).
 constexpr ExpectedSkip kExpectedSkips[] = {
-    {"test_batchnorm_epsilon_training_mode", "training_mode=1 BatchNormalization (extra mean/var outputs); qcal is inference-only"},
-    {"test_batchnorm_example_training_mode", "training_mode=1 BatchNormalization (extra mean/var outputs); qcal is inference-only"},
+    {"test_batchnorm_epsilon_training_mode",
+     "training_mode=1 BatchNormalization (extra mean/var outputs); qcal is inference-only"},
+    {"test_batchnorm_example_training_mode",
+     "training_mode=1 BatchNormalization (extra mean/var outputs); qcal is inference-only"},
     {"test_dequantizelinear_blocked", "blocked quantization (block_size, opset 21)"},
     {"test_dequantizelinear_e4m3fn", "float8 data type"},
     {"test_dequantizelinear_e4m3fn_float16", "float8 and float16 data types"},
@@ -74,19 +76,57 @@ constexpr ExpectedSkip kExpectedSkips[] = {
 // one of them without a registered kernel is a failure, not a skip.
 constexpr std::string_view kRequiredOps[] = {
     // nn
-    "Conv", "ConvTranspose", "Gemm", "MatMul", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-    "BatchNormalization", "Resize",
+    "Conv",
+    "ConvTranspose",
+    "Gemm",
+    "MatMul",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
+    "BatchNormalization",
+    "Resize",
     // basic: elementwise, activations, shape and data movement
-    "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Clip", "Exp",
-    "Softmax", "Concat", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Pad", "Split", "Slice",
-    "Shape", "Gather", "Cast", "ConstantOfShape", "ReduceMean", "Identity",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Relu",
+    "LeakyRelu",
+    "Sigmoid",
+    "HardSigmoid",
+    "HardSwish",
+    "Clip",
+    "Exp",
+    "Softmax",
+    "Concat",
+    "Reshape",
+    "Flatten",
+    "Transpose",
+    "Squeeze",
+    "Unsqueeze",
+    "Pad",
+    "Split",
+    "Slice",
+    "Shape",
+    "Gather",
+    "Cast",
+    "ConstantOfShape",
+    "ReduceMean",
+    "Identity",
     // quantization
-    "QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger",
+    "QuantizeLinear",
+    "DequantizeLinear",
+    "QLinearConv",
+    "QLinearMatMul",
+    "ConvInteger",
+    "MatMulInteger",
     "DynamicQuantizeLinear",
 };
 
 const ExpectedSkip* FindSkip(const std::string& test) {
-  for (const auto& s : kExpectedSkips) if (s.test == test) return &s;
+  for (const auto& s : kExpectedSkips)
+    if (s.test == test) return &s;
   return nullptr;
 }
 
@@ -98,7 +138,8 @@ std::vector<std::string> ListNodeTests() {
   std::vector<std::string> tests;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(testing::TestData(kNodeTestDir), ec)) {
-    if (e.is_directory() && fs::exists(e.path() / "model.onnx")) tests.push_back(e.path().filename().string());
+    if (e.is_directory() && fs::exists(e.path() / "model.onnx"))
+      tests.push_back(e.path().filename().string());
   }
   std::sort(tests.begin(), tests.end());
   return tests;
@@ -140,9 +181,11 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(OnnxNodeTest);
 
 TEST(OnnxNodeTestsData, AllTestsPresentAndSkipTableValid) {
   auto tests = ListNodeTests();
-  EXPECT_EQ(tests.size(), kNodeTestCount) << "expected the " << kNodeTestCount << " tests of " << kNodeTestDir;
+  EXPECT_EQ(tests.size(), kNodeTestCount)
+      << "expected the " << kNodeTestCount << " tests of " << kNodeTestDir;
   std::set<std::string> all(tests.begin(), tests.end());
-  for (const auto& s : kExpectedSkips) EXPECT_TRUE(all.count(std::string(s.test))) << "stale skip entry " << s.test;
+  for (const auto& s : kExpectedSkips)
+    EXPECT_TRUE(all.count(std::string(s.test))) << "stale skip entry " << s.test;
 }
 
 // docs/onnx_node_tests.md lists exactly the skip table (rows "| `test` | reason |").

@@ -14,8 +14,8 @@ namespace qcal::testing {
 
 // |actual - expected| <= atol + rtol * |expected| for float32 (NaN equals NaN);
 // integer and bool values must be equal. Dtype and shape must match.
-inline void ExpectTensorsClose(const Tensor& expected, const Tensor& actual, const std::string& what, double rtol,
-                               double atol) {
+inline void ExpectTensorsClose(const Tensor& expected, const Tensor& actual, const std::string& what,
+                               double rtol, double atol) {
   ASSERT_EQ(DataTypeName(actual.dtype()), DataTypeName(expected.dtype())) << what;
   ASSERT_EQ(ShapeToString(actual.shape()), ShapeToString(expected.shape())) << what;
   int mismatches = 0;

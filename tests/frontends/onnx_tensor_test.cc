@@ -1,10 +1,11 @@
 // TensorProto -> Tensor: every storage field, validation of dims and sizes.
+#include "frontends/onnx/onnx_tensor.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 
 #include "frontends/onnx/onnx_importer.h"
-#include "frontends/onnx/onnx_tensor.h"
 #include "frontends/onnx_test_util.h"
 #include "support/testdata.h"
 
@@ -19,12 +20,15 @@ onnx::TensorProto MakeProto(const std::string& name, int dtype, const std::vecto
   return p;
 }
 
-Result<NamedTensor> Parse(const onnx::TensorProto& p) { return ParseTensorProto(p.SerializeAsString(), "t.pb"); }
+Result<NamedTensor> Parse(const onnx::TensorProto& p) {
+  return ParseTensorProto(p.SerializeAsString(), "t.pb");
+}
 
 void ExpectError(const Result<NamedTensor>& r, StatusCode code, const std::vector<std::string>& words) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), code) << r.status().ToString();
-  for (const auto& w : words) EXPECT_NE(r.status().message().find(w), std::string::npos) << r.status().message();
+  for (const auto& w : words)
+    EXPECT_NE(r.status().message().find(w), std::string::npos) << r.status().message();
 }
 
 TEST(OnnxTensor, RawFloat) {
@@ -109,7 +113,8 @@ TEST(OnnxTensor, BadDims) {
   auto neg = MakeProto("neg", onnx::TensorProto::FLOAT, {2, -3});
   ExpectError(Parse(neg), StatusCode::kCorrupt, {"neg", "negative dimension -3"});
   // 2^31 * 2^31 * 2^31 elements: overflow detected before any allocation.
-  auto huge = MakeProto("huge", onnx::TensorProto::FLOAT, {int64_t{1} << 31, int64_t{1} << 31, int64_t{1} << 31});
+  auto huge =
+      MakeProto("huge", onnx::TensorProto::FLOAT, {int64_t{1} << 31, int64_t{1} << 31, int64_t{1} << 31});
   huge.add_float_data(1.f);
   ExpectError(Parse(huge), StatusCode::kCorrupt, {"huge", "overflows"});
   // Huge but representable dims with tiny data: size mismatch, no allocation.
@@ -156,7 +161,8 @@ TEST(OnnxTensor, ReadsNodeTestFiles) {
   auto a = ReadTensorProtoFile(dir + "input_0.pb");
   auto b = ReadTensorProtoFile(dir + "input_1.pb");
   auto c = ReadTensorProtoFile(dir + "output_0.pb");
-  ASSERT_TRUE(a.ok() && b.ok() && c.ok()) << a.status().ToString() << b.status().ToString() << c.status().ToString();
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok())
+      << a.status().ToString() << b.status().ToString() << c.status().ToString();
   EXPECT_EQ(a->tensor.shape(), (Shape{3, 4, 5}));
   EXPECT_EQ(a->name, "x");
   ASSERT_EQ(c->tensor.numel(), 60);

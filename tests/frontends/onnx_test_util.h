@@ -22,10 +22,12 @@ class OnnxModelBuilder {
   onnx::GraphProto& graph() { return *model_.mutable_graph(); }
 
   // dims: -1 becomes a dim_param "N".
-  void AddInput(const std::string& name, const std::vector<int64_t>& dims, int elem_type = onnx::TensorProto::FLOAT) {
+  void AddInput(const std::string& name, const std::vector<int64_t>& dims,
+                int elem_type = onnx::TensorProto::FLOAT) {
     SetValueInfo(graph().add_input(), name, dims, elem_type);
   }
-  void AddOutput(const std::string& name, const std::vector<int64_t>& dims, int elem_type = onnx::TensorProto::FLOAT) {
+  void AddOutput(const std::string& name, const std::vector<int64_t>& dims,
+                 int elem_type = onnx::TensorProto::FLOAT) {
     SetValueInfo(graph().add_output(), name, dims, elem_type);
   }
   onnx::NodeProto& AddNode(const std::string& op, const std::vector<std::string>& inputs,

@@ -51,20 +51,28 @@ Result<Attribute> AttributeFromProto(const AP& a, const std::string& where) {
   }
   AP::AttributeType kind = InferKind(a);
   switch (kind) {
-    case AP::FLOAT: return Attribute(a.f());
-    case AP::INT: return Attribute(static_cast<int64_t>(a.i()));
-    case AP::STRING: return Attribute(a.s());
-    case AP::FLOATS: return Attribute(std::vector<float>(a.floats().begin(), a.floats().end()));
-    case AP::INTS: return Attribute(std::vector<int64_t>(a.ints().begin(), a.ints().end()));
-    case AP::STRINGS: return Attribute(std::vector<std::string>(a.strings().begin(), a.strings().end()));
+    case AP::FLOAT:
+      return Attribute(a.f());
+    case AP::INT:
+      return Attribute(static_cast<int64_t>(a.i()));
+    case AP::STRING:
+      return Attribute(a.s());
+    case AP::FLOATS:
+      return Attribute(std::vector<float>(a.floats().begin(), a.floats().end()));
+    case AP::INTS:
+      return Attribute(std::vector<int64_t>(a.ints().begin(), a.ints().end()));
+    case AP::STRINGS:
+      return Attribute(std::vector<std::string>(a.strings().begin(), a.strings().end()));
     case AP::TENSOR: {
       QCAL_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(a.t(), ctx));
       return Attribute(std::move(t));
     }
-    default: break;
+    default:
+      break;
   }
   for (const auto& u : kUnsupportedKinds) {
-    if (u.kind == kind) return Unsupported(ctx + " is " + std::string(u.what) + ", which qcal does not support");
+    if (u.kind == kind)
+      return Unsupported(ctx + " is " + std::string(u.what) + ", which qcal does not support");
   }
   return Corrupt(ctx + " has no value (attribute type " + std::to_string(static_cast<int>(a.type())) + ")");
 }

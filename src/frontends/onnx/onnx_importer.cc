@@ -44,7 +44,8 @@ Result<ValueInfo> ValueInfoFromProto(const onnx::ValueInfoProto& v, const std::s
   info.name = v.name();
   if (!v.has_type()) return info;
   if (!v.type().has_tensor_type()) {
-    return Unsupported(what + " '" + v.name() + "' is not a tensor (sequence/map/optional types are not supported)");
+    return Unsupported(what + " '" + v.name() +
+                       "' is not a tensor (sequence/map/optional types are not supported)");
   }
   const auto& tt = v.type().tensor_type();
   if (tt.elem_type() != 0) {
@@ -67,7 +68,8 @@ Result<ValueInfo> ValueInfoFromProto(const onnx::ValueInfoProto& v, const std::s
 
 Status ImportInitializers(const onnx::GraphProto& g, Graph& out) {
   if (g.sparse_initializer_size() > 0) {
-    return Unsupported("sparse initializer '" + g.sparse_initializer(0).values().name() + "' is not supported");
+    return Unsupported("sparse initializer '" + g.sparse_initializer(0).values().name() +
+                       "' is not supported");
   }
   for (const auto& init : g.initializer()) {
     if (init.name().empty()) return Corrupt("an initializer has no name");
@@ -127,11 +129,12 @@ Result<Node> NodeFromProto(const onnx::NodeProto& p, const std::string& name, in
   node.name = name;
   node.op_type = p.op_type();
   std::string where = node.Describe() + " (node #" + std::to_string(index) + ")";
-  if (p.op_type().empty()) return Corrupt("node '" + name + "' (node #" + std::to_string(index) + ") has no op type");
+  if (p.op_type().empty())
+    return Corrupt("node '" + name + "' (node #" + std::to_string(index) + ") has no op type");
   if (!IsDefaultDomain(p.domain())) {
     return Unsupported(where + " is in operator domain '" + p.domain() +
-                       "'; qcal supports only the default ai.onnx domain (opsets 1.." + std::to_string(kMaxOpset) +
-                       ")");
+                       "'; qcal supports only the default ai.onnx domain (opsets 1.." +
+                       std::to_string(kMaxOpset) + ")");
   }
   node.inputs.assign(p.input().begin(), p.input().end());
   node.outputs.assign(p.output().begin(), p.output().end());
@@ -174,12 +177,15 @@ namespace {
 Result<Tensor> ConstantValue(const Node& node) {
   const auto& attrs = node.attrs.all();
   if (attrs.size() != 1) {
-    return Corrupt(node.Describe() + " must have exactly one value attribute, has " + std::to_string(attrs.size()));
+    return Corrupt(node.Describe() + " must have exactly one value attribute, has " +
+                   std::to_string(attrs.size()));
   }
   const auto& [key, value] = *attrs.begin();
   if (key == "value" && std::holds_alternative<Tensor>(value)) return std::get<Tensor>(value);
-  if (key == "value_float" && std::holds_alternative<float>(value)) return Tensor::Scalar(std::get<float>(value));
-  if (key == "value_int" && std::holds_alternative<int64_t>(value)) return Tensor::Scalar(std::get<int64_t>(value));
+  if (key == "value_float" && std::holds_alternative<float>(value))
+    return Tensor::Scalar(std::get<float>(value));
+  if (key == "value_int" && std::holds_alternative<int64_t>(value))
+    return Tensor::Scalar(std::get<int64_t>(value));
   if (key == "value_floats" && std::holds_alternative<std::vector<float>>(value)) {
     const auto& v = std::get<std::vector<float>>(value);
     return Tensor::FromVector(v, {static_cast<int64_t>(v.size())});
@@ -223,12 +229,14 @@ Result<Graph> ImportOnnxBytes(std::string_view bytes, const std::string& origin)
   std::string what = "'" + origin + "' (" + std::to_string(bytes.size()) + " bytes)";
   if (bytes.empty()) return Corrupt(what + " is empty, not an ONNX model");
   if (bytes.size() > static_cast<size_t>(INT_MAX)) {
-    return Unsupported(what + " is larger than the 2 GiB protobuf limit; models that large keep their weights "
-                              "in external data files, which qcal does not support");
+    return Unsupported(what +
+                       " is larger than the 2 GiB protobuf limit; models that large keep their weights "
+                       "in external data files, which qcal does not support");
   }
   onnx::ModelProto model;
   if (!onnx_import::ParseMessage(bytes, &model)) {
-    return Corrupt(what + " is not a valid ONNX model: protobuf parsing failed (truncated or not an .onnx file?)");
+    return Corrupt(what +
+                   " is not a valid ONNX model: protobuf parsing failed (truncated or not an .onnx file?)");
   }
   if (!model.has_graph()) return Corrupt(what + " contains no graph; is it an ONNX model?");
   auto graph = GraphFromModel(model);
@@ -240,8 +248,9 @@ Result<Graph> ImportOnnxFile(const std::string& path) {
   std::error_code ec;
   auto size = std::filesystem::file_size(path, ec);
   if (!ec && size > static_cast<uintmax_t>(INT_MAX)) {
-    return Unsupported("'" + path + "' (" + std::to_string(size) +
-                       " bytes) is larger than the 2 GiB protobuf limit; external-data models are not supported");
+    return Unsupported(
+        "'" + path + "' (" + std::to_string(size) +
+        " bytes) is larger than the 2 GiB protobuf limit; external-data models are not supported");
   }
   QCAL_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
   return ImportOnnxBytes(bytes, path);

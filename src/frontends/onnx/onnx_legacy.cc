@@ -188,8 +188,9 @@ Status RewriteLegacyBroadcast(Rewriter& rw, Node& node) {
   int64_t ax = *axis < 0 ? *axis + *ra : *axis;
   int64_t trailing = *ra - ax - *rb;
   if (ax < 0 || trailing < 0) {
-    return InvalidArgument(node.Describe() + ": broadcast axis " + std::to_string(*axis) + " does not fit input ranks " +
-                           std::to_string(*ra) + " and " + std::to_string(*rb));
+    return InvalidArgument(node.Describe() + ": broadcast axis " + std::to_string(*axis) +
+                           " does not fit input ranks " + std::to_string(*ra) + " and " +
+                           std::to_string(*rb));
   }
   if (trailing == 0) return Status::Ok();
   const std::string b = node.inputs[1];
@@ -205,7 +206,8 @@ Status RewriteLegacyBroadcast(Rewriter& rw, Node& node) {
   std::string shape = rw.AddInitializer(node.name + "_bcast_shape",
                                         Tensor::FromVector(target, {static_cast<int64_t>(target.size())}));
   std::string out = rw.NewValueName(b + "_bcast");
-  rw.added.push_back(Node{rw.NewNodeName(node.name + "_bcast_reshape"), "Reshape", "", {b, shape}, {out}, {}});
+  rw.added.push_back(
+      Node{rw.NewNodeName(node.name + "_bcast_reshape"), "Reshape", "", {b, shape}, {out}, {}});
   rw.SetRank(out, *rb + trailing);
   node.inputs[1] = out;
   return Status::Ok();
@@ -234,8 +236,9 @@ Status RewriteConcat(Rewriter& rw, Node& node) {
 // Cast < 6 names the target type as a string.
 Status RewriteCast(Rewriter& rw, Node& node) {
   static const std::pair<std::string_view, int64_t> kTypes[] = {
-      {"FLOAT", 1},  {"UINT8", 2},    {"INT8", 3},    {"UINT16", 4}, {"INT16", 5},   {"INT32", 6},  {"INT64", 7},
-      {"STRING", 8}, {"BOOL", 9},     {"FLOAT16", 10}, {"DOUBLE", 11}, {"UINT32", 12}, {"UINT64", 13},
+      {"FLOAT", 1},   {"UINT8", 2},   {"INT8", 3},    {"UINT16", 4}, {"INT16", 5},
+      {"INT32", 6},   {"INT64", 7},   {"STRING", 8},  {"BOOL", 9},   {"FLOAT16", 10},
+      {"DOUBLE", 11}, {"UINT32", 12}, {"UINT64", 13},
   };
   const Attribute* attr = node.attrs.Find("to");
   if (!attr || !std::holds_alternative<std::string>(*attr)) return Status::Ok();  // opset 6+: an int
@@ -263,14 +266,29 @@ struct RewriteRule {
   RewriteFn fn;
 };
 constexpr RewriteRule kRewrites[] = {
-    {"Reshape", RewriteReshape},    {"Squeeze", RewriteAxesAttr},      {"Unsqueeze", RewriteAxesAttr},
-    {"Slice", RewriteSlice},        {"Pad", RewritePad},               {"Clip", RewriteClip},
-    {"Split", RewriteSplit},        {"Upsample", RewriteUpsample},     {"Resize", RewriteResize},
-    {"Add", RewriteLegacyBroadcast}, {"Sub", RewriteLegacyBroadcast},  {"Mul", RewriteLegacyBroadcast},
-    {"Div", RewriteLegacyBroadcast}, {"Pow", RewriteLegacyBroadcast},  {"And", RewriteLegacyBroadcast},
-    {"Or", RewriteLegacyBroadcast}, {"Xor", RewriteLegacyBroadcast},   {"Equal", RewriteLegacyBroadcast},
-    {"Greater", RewriteLegacyBroadcast}, {"Less", RewriteLegacyBroadcast},
-    {"BatchNormalization", RewriteBatchNorm}, {"Concat", RewriteConcat}, {"Cast", RewriteCast},
+    {"Reshape", RewriteReshape},
+    {"Squeeze", RewriteAxesAttr},
+    {"Unsqueeze", RewriteAxesAttr},
+    {"Slice", RewriteSlice},
+    {"Pad", RewritePad},
+    {"Clip", RewriteClip},
+    {"Split", RewriteSplit},
+    {"Upsample", RewriteUpsample},
+    {"Resize", RewriteResize},
+    {"Add", RewriteLegacyBroadcast},
+    {"Sub", RewriteLegacyBroadcast},
+    {"Mul", RewriteLegacyBroadcast},
+    {"Div", RewriteLegacyBroadcast},
+    {"Pow", RewriteLegacyBroadcast},
+    {"And", RewriteLegacyBroadcast},
+    {"Or", RewriteLegacyBroadcast},
+    {"Xor", RewriteLegacyBroadcast},
+    {"Equal", RewriteLegacyBroadcast},
+    {"Greater", RewriteLegacyBroadcast},
+    {"Less", RewriteLegacyBroadcast},
+    {"BatchNormalization", RewriteBatchNorm},
+    {"Concat", RewriteConcat},
+    {"Cast", RewriteCast},
     {"Gemm", RewriteGemm},
 };
 
@@ -279,41 +297,81 @@ constexpr std::string_view kLegacyAttrs[] = {"consumed_inputs", "is_test"};
 
 // ---- rank propagation (for legacy broadcasting) ----
 
-enum class RankRule { kSameAsInput0, kMaxOfInputs, kTwo, kOne, kScalar, kReshape, kSqueeze, kUnsqueeze, kMatMul, kGather };
+enum class RankRule {
+  kSameAsInput0,
+  kMaxOfInputs,
+  kTwo,
+  kOne,
+  kScalar,
+  kReshape,
+  kSqueeze,
+  kUnsqueeze,
+  kMatMul,
+  kGather
+};
 struct RankEntry {
   std::string_view op_type;
   RankRule rule;
 };
 constexpr RankEntry kRankRules[] = {
-    {"Conv", RankRule::kSameAsInput0},        {"ConvTranspose", RankRule::kSameAsInput0},
-    {"MaxPool", RankRule::kSameAsInput0},     {"AveragePool", RankRule::kSameAsInput0},
-    {"GlobalAveragePool", RankRule::kSameAsInput0}, {"GlobalMaxPool", RankRule::kSameAsInput0},
-    {"LpPool", RankRule::kSameAsInput0},      {"BatchNormalization", RankRule::kSameAsInput0},
-    {"InstanceNormalization", RankRule::kSameAsInput0}, {"LRN", RankRule::kSameAsInput0},
-    {"Relu", RankRule::kSameAsInput0},        {"LeakyRelu", RankRule::kSameAsInput0},
-    {"PRelu", RankRule::kSameAsInput0},       {"Elu", RankRule::kSameAsInput0},
-    {"Selu", RankRule::kSameAsInput0},        {"Sigmoid", RankRule::kSameAsInput0},
-    {"HardSigmoid", RankRule::kSameAsInput0}, {"Tanh", RankRule::kSameAsInput0},
-    {"Softmax", RankRule::kSameAsInput0},     {"LogSoftmax", RankRule::kSameAsInput0},
-    {"Softplus", RankRule::kSameAsInput0},    {"Softsign", RankRule::kSameAsInput0},
-    {"Dropout", RankRule::kSameAsInput0},     {"Identity", RankRule::kSameAsInput0},
-    {"Clip", RankRule::kSameAsInput0},        {"Abs", RankRule::kSameAsInput0},
-    {"Neg", RankRule::kSameAsInput0},         {"Exp", RankRule::kSameAsInput0},
-    {"Log", RankRule::kSameAsInput0},         {"Sqrt", RankRule::kSameAsInput0},
-    {"Reciprocal", RankRule::kSameAsInput0},  {"Floor", RankRule::kSameAsInput0},
-    {"Ceil", RankRule::kSameAsInput0},        {"Cast", RankRule::kSameAsInput0},
-    {"Pad", RankRule::kSameAsInput0},         {"Upsample", RankRule::kSameAsInput0},
-    {"Resize", RankRule::kSameAsInput0},      {"Concat", RankRule::kSameAsInput0},
-    {"Transpose", RankRule::kSameAsInput0},   {"Split", RankRule::kSameAsInput0},
-    {"Slice", RankRule::kSameAsInput0},       {"Add", RankRule::kMaxOfInputs},
-    {"Sub", RankRule::kMaxOfInputs},          {"Mul", RankRule::kMaxOfInputs},
-    {"Div", RankRule::kMaxOfInputs},          {"Pow", RankRule::kMaxOfInputs},
-    {"Sum", RankRule::kMaxOfInputs},          {"Max", RankRule::kMaxOfInputs},
-    {"Min", RankRule::kMaxOfInputs},          {"Mean", RankRule::kMaxOfInputs},
-    {"Flatten", RankRule::kTwo},              {"Gemm", RankRule::kTwo},
-    {"Shape", RankRule::kOne},                {"Size", RankRule::kScalar},
-    {"Reshape", RankRule::kReshape},          {"Squeeze", RankRule::kSqueeze},
-    {"Unsqueeze", RankRule::kUnsqueeze},      {"MatMul", RankRule::kMatMul},
+    {"Conv", RankRule::kSameAsInput0},
+    {"ConvTranspose", RankRule::kSameAsInput0},
+    {"MaxPool", RankRule::kSameAsInput0},
+    {"AveragePool", RankRule::kSameAsInput0},
+    {"GlobalAveragePool", RankRule::kSameAsInput0},
+    {"GlobalMaxPool", RankRule::kSameAsInput0},
+    {"LpPool", RankRule::kSameAsInput0},
+    {"BatchNormalization", RankRule::kSameAsInput0},
+    {"InstanceNormalization", RankRule::kSameAsInput0},
+    {"LRN", RankRule::kSameAsInput0},
+    {"Relu", RankRule::kSameAsInput0},
+    {"LeakyRelu", RankRule::kSameAsInput0},
+    {"PRelu", RankRule::kSameAsInput0},
+    {"Elu", RankRule::kSameAsInput0},
+    {"Selu", RankRule::kSameAsInput0},
+    {"Sigmoid", RankRule::kSameAsInput0},
+    {"HardSigmoid", RankRule::kSameAsInput0},
+    {"Tanh", RankRule::kSameAsInput0},
+    {"Softmax", RankRule::kSameAsInput0},
+    {"LogSoftmax", RankRule::kSameAsInput0},
+    {"Softplus", RankRule::kSameAsInput0},
+    {"Softsign", RankRule::kSameAsInput0},
+    {"Dropout", RankRule::kSameAsInput0},
+    {"Identity", RankRule::kSameAsInput0},
+    {"Clip", RankRule::kSameAsInput0},
+    {"Abs", RankRule::kSameAsInput0},
+    {"Neg", RankRule::kSameAsInput0},
+    {"Exp", RankRule::kSameAsInput0},
+    {"Log", RankRule::kSameAsInput0},
+    {"Sqrt", RankRule::kSameAsInput0},
+    {"Reciprocal", RankRule::kSameAsInput0},
+    {"Floor", RankRule::kSameAsInput0},
+    {"Ceil", RankRule::kSameAsInput0},
+    {"Cast", RankRule::kSameAsInput0},
+    {"Pad", RankRule::kSameAsInput0},
+    {"Upsample", RankRule::kSameAsInput0},
+    {"Resize", RankRule::kSameAsInput0},
+    {"Concat", RankRule::kSameAsInput0},
+    {"Transpose", RankRule::kSameAsInput0},
+    {"Split", RankRule::kSameAsInput0},
+    {"Slice", RankRule::kSameAsInput0},
+    {"Add", RankRule::kMaxOfInputs},
+    {"Sub", RankRule::kMaxOfInputs},
+    {"Mul", RankRule::kMaxOfInputs},
+    {"Div", RankRule::kMaxOfInputs},
+    {"Pow", RankRule::kMaxOfInputs},
+    {"Sum", RankRule::kMaxOfInputs},
+    {"Max", RankRule::kMaxOfInputs},
+    {"Min", RankRule::kMaxOfInputs},
+    {"Mean", RankRule::kMaxOfInputs},
+    {"Flatten", RankRule::kTwo},
+    {"Gemm", RankRule::kTwo},
+    {"Shape", RankRule::kOne},
+    {"Size", RankRule::kScalar},
+    {"Reshape", RankRule::kReshape},
+    {"Squeeze", RankRule::kSqueeze},
+    {"Unsqueeze", RankRule::kUnsqueeze},
+    {"MatMul", RankRule::kMatMul},
     {"Gather", RankRule::kGather},
 };
 
@@ -362,7 +420,8 @@ std::optional<int64_t> Rewriter::Rank(const std::string& value) const {
 
 void Rewriter::InferRanks(const Node& node) {
   const RankEntry* entry = nullptr;
-  for (const auto& e : kRankRules) if (e.op_type == node.op_type) entry = &e;
+  for (const auto& e : kRankRules)
+    if (e.op_type == node.op_type) entry = &e;
   if (!entry || node.inputs.empty()) return;
   auto in = [&](size_t i) { return i < node.inputs.size() ? Rank(node.inputs[i]) : std::nullopt; };
   auto numel = [&](size_t i) -> std::optional<int64_t> {
@@ -371,15 +430,26 @@ void Rewriter::InferRanks(const Node& node) {
   };
   std::optional<int64_t> r;
   switch (entry->rule) {
-    case RankRule::kSameAsInput0: r = in(0); break;
+    case RankRule::kSameAsInput0:
+      r = in(0);
+      break;
     case RankRule::kMaxOfInputs:
       r = 0;
-      for (size_t i = 0; i < node.inputs.size() && r; ++i) r = in(i) ? std::optional(std::max(*r, *in(i))) : std::nullopt;
+      for (size_t i = 0; i < node.inputs.size() && r; ++i)
+        r = in(i) ? std::optional(std::max(*r, *in(i))) : std::nullopt;
       break;
-    case RankRule::kTwo: r = 2; break;
-    case RankRule::kOne: r = 1; break;
-    case RankRule::kScalar: r = 0; break;
-    case RankRule::kReshape: r = numel(1); break;
+    case RankRule::kTwo:
+      r = 2;
+      break;
+    case RankRule::kOne:
+      r = 1;
+      break;
+    case RankRule::kScalar:
+      r = 0;
+      break;
+    case RankRule::kReshape:
+      r = numel(1);
+      break;
     case RankRule::kSqueeze:
       if (in(0) && numel(1)) r = *in(0) - *numel(1);
       break;
@@ -397,7 +467,8 @@ void Rewriter::InferRanks(const Node& node) {
       break;
   }
   if (!r) return;
-  for (const auto& o : node.outputs) if (!o.empty()) ranks_[o] = *r;
+  for (const auto& o : node.outputs)
+    if (!o.empty()) ranks_[o] = *r;
 }
 
 Status Rewriter::Run() {

@@ -74,7 +74,8 @@ Status CopyRaw(const onnx::TensorProto& p, const std::string& where, bool is_dou
   const std::string& raw = p.raw_data();
   size_t elem = is_double ? sizeof(double) : DataTypeSize(t.dtype());
   int64_t want = t.numel() * static_cast<int64_t>(elem);
-  if (raw.size() != static_cast<size_t>(want)) return SizeMismatch(where, p, "raw_data", raw.size(), want, "bytes");
+  if (raw.size() != static_cast<size_t>(want))
+    return SizeMismatch(where, p, "raw_data", raw.size(), want, "bytes");
   if (is_double) {
     float* dst = t.data<float>();
     for (int64_t i = 0; i < t.numel(); ++i) {
@@ -120,13 +121,20 @@ Status CopyTypedData(const onnx::TensorProto& p, const std::string& where, bool 
   int64_t n = t.numel();
   if (is_double) return CopyTyped(p.double_data(), p, where, "double_data", t.data<float>(), n);
   switch (t.dtype()) {
-    case DataType::kFloat32: return CopyTyped(p.float_data(), p, where, "float_data", t.data<float>(), n);
-    case DataType::kUint8: return CopyTyped(p.int32_data(), p, where, "int32_data", t.data<uint8_t>(), n);
-    case DataType::kInt8: return CopyTyped(p.int32_data(), p, where, "int32_data", t.data<int8_t>(), n);
-    case DataType::kInt32: return CopyTyped(p.int32_data(), p, where, "int32_data", t.data<int32_t>(), n);
-    case DataType::kBool: return CopyTyped(p.int32_data(), p, where, "int32_data", t.data<bool>(), n);
-    case DataType::kInt64: return CopyTyped(p.int64_data(), p, where, "int64_data", t.data<int64_t>(), n);
-    default: return Internal(where + ": unhandled data type " + std::string(DataTypeName(t.dtype())));
+    case DataType::kFloat32:
+      return CopyTyped(p.float_data(), p, where, "float_data", t.data<float>(), n);
+    case DataType::kUint8:
+      return CopyTyped(p.int32_data(), p, where, "int32_data", t.data<uint8_t>(), n);
+    case DataType::kInt8:
+      return CopyTyped(p.int32_data(), p, where, "int32_data", t.data<int8_t>(), n);
+    case DataType::kInt32:
+      return CopyTyped(p.int32_data(), p, where, "int32_data", t.data<int32_t>(), n);
+    case DataType::kBool:
+      return CopyTyped(p.int32_data(), p, where, "int32_data", t.data<bool>(), n);
+    case DataType::kInt64:
+      return CopyTyped(p.int64_data(), p, where, "int64_data", t.data<int64_t>(), n);
+    default:
+      return Internal(where + ": unhandled data type " + std::string(DataTypeName(t.dtype())));
   }
 }
 
@@ -160,7 +168,8 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& p, const std::string& wh
   if (p.has_raw_data()) {
     size_t elem = is_double ? sizeof(double) : DataTypeSize(dtype);
     if (p.raw_data().size() / elem != static_cast<size_t>(numel) || p.raw_data().size() % elem != 0) {
-      return SizeMismatch(where, p, "raw_data", p.raw_data().size(), numel * static_cast<int64_t>(elem), "bytes");
+      return SizeMismatch(where, p, "raw_data", p.raw_data().size(), numel * static_cast<int64_t>(elem),
+                          "bytes");
     }
   }
   Tensor t(dtype, shape);
