@@ -162,7 +162,7 @@ TEST_F(CliErrorTest, UnsupportedOpsAreAllNamed) {
               {"det_node", "Det", "einsum_node", "Einsum"});
 }
 
-TEST_F(CliErrorTest, RunWritesSanitizedOutputAndRelu) {
+TEST_F(CliErrorTest, RunWritesOutputNpy) {
   std::string x = Write("x.npy", Tensor::FromVector<float>({-1, 2, -3, 4, 5, -6}, {2, 3}));
   std::string out;
   ASSERT_EQ(Qcal(RunArgs(CliModel("tiny_relu.onnx"), x), &out), 0) << out;
