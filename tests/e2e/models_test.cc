@@ -28,7 +28,7 @@ Tensor ReadPb(const std::string& rel) {
   return t.ok() ? t->tensor : Tensor{};
 }
 
-TensorMap Run(const Graph& g, const TensorMap& inputs) {
+TensorMap RunGraph(const Graph& g, const TensorMap& inputs) {
   TensorMap outs;
   auto ex = Executor::Create(g);
   EXPECT_TRUE(ex.ok()) << ex.status().ToString();
@@ -63,7 +63,7 @@ void CheckResNet(const std::string& model, const std::string& data_dir) {
   Tensor x = ReadPb("cifar10_resnet_akamaster/" + data_dir + "/input_0.pb");
   Tensor want = ReadPb("cifar10_resnet_akamaster/" + data_dir + "/output_0.pb");
   ASSERT_EQ(x.shape(), (Shape{8, 3, 32, 32}));
-  TensorMap out = Run(g, {{"input", x}});
+  TensorMap out = RunGraph(g, {{"input", x}});
   float err = MaxAbsDiff(out["logits"], want);
   EXPECT_LE(err, 1e-4f);
   std::printf("%s vs PyTorch: max |diff| = %.3g\n", model.c_str(), err);
@@ -74,7 +74,7 @@ void CheckResNet(const std::string& model, const std::string& data_dir) {
   raw.eliminate_dead_code = false;
   Graph unfolded = Load("cifar10_resnet_akamaster/" + model, raw);
   EXPECT_GT(unfolded.nodes.size(), g.nodes.size());
-  TensorMap out_unfolded = Run(unfolded, {{"input", x}});
+  TensorMap out_unfolded = RunGraph(unfolded, {{"input", x}});
   EXPECT_LE(MaxAbsDiff(out["logits"], out_unfolded["logits"]), 1e-6f);
 }
 
@@ -88,7 +88,7 @@ TEST(ModelsTest, ResNet20BatchOverride) {
   EXPECT_EQ(g.outputs[0].shape, (Shape{8, 10}));
   Tensor x = ReadPb("cifar10_resnet_akamaster/resnet20_test_data_set_0/input_0.pb");
   Tensor want = ReadPb("cifar10_resnet_akamaster/resnet20_test_data_set_0/output_0.pb");
-  EXPECT_LE(MaxAbsDiff(Run(g, {{"input", x}})["logits"], want), 1e-4f);
+  EXPECT_LE(MaxAbsDiff(RunGraph(g, {{"input", x}})["logits"], want), 1e-4f);
 }
 
 TEST(ModelsTest, MnistClassifiesTheThreeZooCases) {
@@ -100,7 +100,7 @@ TEST(ModelsTest, MnistClassifiesTheThreeZooCases) {
     ASSERT_TRUE(npz.ok()) << npz.status().ToString();
     auto pixels = npz->at("inputs").ToFloatVector();
     Tensor x = Tensor::FromVector<float>(pixels, {1, 1, 28, 28});
-    TensorMap out = Run(g, {{g.inputs[0].name, x}});
+    TensorMap out = RunGraph(g, {{g.inputs[0].name, x}});
     auto logits = out[g.outputs[0].name].ToFloatVector();
     ASSERT_EQ(logits.size(), 10u);
     auto label = npz->at("outputs").ToFloatVector();
@@ -131,7 +131,7 @@ TEST(ModelsTest, UltraFaceVariantsAgree) {
   for (const char* v : kVariants) {
     Graph g = Load(std::string("ultraface_RFB-320/") + v);
     ASSERT_EQ(g.inputs.size(), 1u) << v;  // initializers listed as inputs are not inputs
-    outs.push_back(Run(g, {{"input", x}}));
+    outs.push_back(RunGraph(g, {{"input", x}}));
     ASSERT_EQ(outs.back()["scores"].shape(), (Shape{1, 4420, 2})) << v;
     ASSERT_EQ(outs.back()["boxes"].shape(), (Shape{1, 4420, 4})) << v;
   }
@@ -155,7 +155,7 @@ TEST(ModelsTest, ShuffleNetMatchesInt8ReferenceClass) {
   // (scale 0.01865845, zero point 114) clips the out-of-range input; do the same.
   const float lo = -114 * 0.01865845f, hi = (255 - 114) * 0.01865845f;
   for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = std::clamp(x.data<float>()[i], lo, hi);
-  TensorMap out = Run(g, {{"input", x}});
+  TensorMap out = RunGraph(g, {{"input", x}});
   auto got = out["output"].ToFloatVector();
   auto ref = want.ToFloatVector();
   ASSERT_EQ(got.size(), 1000u);
