@@ -85,16 +85,6 @@ Status InferConv(const OpContext& ctx, std::vector<TensorType>& outputs) {
   return Status::Ok();
 }
 
-// Output index range [lo, hi) along one dim for which o*stride + offset lies in [0, in).
-void ValidRange(int64_t offset, int64_t stride, int64_t in, int64_t out, int64_t* lo, int64_t* hi) {
-  // o*stride + offset >= 0  <=>  o >= ceil(-offset / stride)
-  *lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-  // o*stride + offset <= in - 1  <=>  o <= floor((in - 1 - offset) / stride)
-  int64_t last = in - 1 - offset;
-  *hi = last < 0 ? 0 : std::min(out, last / stride + 1);
-  *lo = std::min(*lo, *hi);
-}
-
 // Accumulates one input channel convolved with one filter slice into one output
 // channel plane. Loop order: kernel taps outside, output rows, then a contiguous
 // (for stride 1) inner loop over output columns with precomputed valid bounds.

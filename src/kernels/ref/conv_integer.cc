@@ -16,7 +16,8 @@ enum Input { kX = 0, kW, kXZp, kWZp };
 Status InferConvInteger(const OpContext& ctx, std::vector<TensorType>& outputs) {
   QCAL_RETURN_IF_ERROR(ExpectDtype(ctx, kX, {DataType::kInt8, DataType::kUint8}));
   QCAL_RETURN_IF_ERROR(ExpectDtype(ctx, kW, {DataType::kInt8, DataType::kUint8}));
-  QCAL_ASSIGN_OR_RETURN(IntConvProblem p, MakeIntConvProblem(ctx.node, ctx.inputs[kX].shape, ctx.inputs[kW].shape));
+  QCAL_ASSIGN_OR_RETURN(IntConvProblem p,
+                        MakeIntConvProblem(ctx.node, ctx.inputs[kX].shape, ctx.inputs[kW].shape));
   QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, kXZp, "x_zero_point", {ctx.inputs[kX].dtype}));
   QCAL_RETURN_IF_ERROR(
       CheckVectorParam(ctx, kWZp, "w_zero_point", p.out_channels, "output channels", {ctx.inputs[kW].dtype}));

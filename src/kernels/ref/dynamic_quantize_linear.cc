@@ -32,7 +32,8 @@ Status RunDynamicQuantizeLinear(const Node& node, const std::vector<const Tensor
   quant::QuantParams p = quant::ChooseAsymmetricParams<uint8_t>(lo, hi);
   Tensor& y = PrepareOutput(out, 0, DataType::kUint8, x.shape());
   uint8_t* dst = y.data<uint8_t>();
-  for (int64_t i = 0; i < x.numel(); ++i) dst[i] = quant::QuantizeValue<uint8_t>(src[i], p.scale, p.zero_point);
+  for (int64_t i = 0; i < x.numel(); ++i)
+    dst[i] = quant::QuantizeValue<uint8_t>(src[i], p.scale, p.zero_point);
   PrepareOutput(out, 1, DataType::kFloat32, {}).data<float>()[0] = p.scale;
   PrepareOutput(out, 2, DataType::kUint8, {}).data<uint8_t>()[0] = static_cast<uint8_t>(p.zero_point);
   return Status::Ok();

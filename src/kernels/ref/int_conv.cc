@@ -32,7 +32,8 @@ std::vector<int32_t> Int32Values(const Tensor& t) {
 
 Result<IntConvProblem> MakeIntConvProblem(const Node& node, const Shape& x, const Shape& w) {
   if (x.size() < 3 || x.size() > 5) {
-    return Unsupported("input shape " + ShapeToString(x) + ": only 1-D, 2-D and 3-D convolutions are supported");
+    return Unsupported("input shape " + ShapeToString(x) +
+                       ": only 1-D, 2-D and 3-D convolutions are supported");
   }
   if (w.size() != x.size()) {
     return InvalidArgument("weight shape " + ShapeToString(w) + " does not match input rank " +
@@ -45,8 +46,9 @@ Result<IntConvProblem> MakeIntConvProblem(const Node& node, const Shape& x, cons
   p.group = node.attrs.GetInt("group", 1);
   if (p.group < 1) return InvalidArgument("group must be >= 1, got " + std::to_string(p.group));
   if (p.in_channels >= 0 && w[1] >= 0 && p.in_channels != w[1] * p.group) {
-    return InvalidArgument("input has " + std::to_string(p.in_channels) + " channels, weight " + ShapeToString(w) +
-                           " with group " + std::to_string(p.group) + " expects " + std::to_string(w[1] * p.group));
+    return InvalidArgument("input has " + std::to_string(p.in_channels) + " channels, weight " +
+                           ShapeToString(w) + " with group " + std::to_string(p.group) + " expects " +
+                           std::to_string(w[1] * p.group));
   }
   if (p.out_channels >= 0 && p.out_channels % p.group != 0) {
     return InvalidArgument("weight has " + std::to_string(p.out_channels) +

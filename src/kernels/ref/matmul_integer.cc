@@ -12,8 +12,9 @@ namespace {
 Status CheckZeroPoint(const OpContext& ctx, size_t zp_idx, size_t x_idx, const char* name) {
   if (!ctx.has_input(zp_idx)) return Status::Ok();
   if (ctx.inputs[zp_idx].dtype != ctx.inputs[x_idx].dtype) {
-    return InvalidArgument(std::string(name) + " has type " + std::string(DataTypeName(ctx.inputs[zp_idx].dtype)) +
-                           ", expected its input's type " + std::string(DataTypeName(ctx.inputs[x_idx].dtype)));
+    return InvalidArgument(
+        std::string(name) + " has type " + std::string(DataTypeName(ctx.inputs[zp_idx].dtype)) +
+        ", expected its input's type " + std::string(DataTypeName(ctx.inputs[x_idx].dtype)));
   }
   return Status::Ok();
 }
@@ -43,10 +44,10 @@ Status RunMatMulInteger(const Node& node, const std::vector<const Tensor*>& in, 
   const Tensor& a = *in[0];
   const Tensor& b = *in[1];
   QCAL_ASSIGN_OR_RETURN(IntMatMulProblem p, MakeIntMatMulProblem(a.shape(), b.shape()));
-  QCAL_ASSIGN_OR_RETURN(auto ac, CenteredInt32(a, p.a_shape, OptionalInput(in, 2), VectorAlong::kRows,
-                                               "a_zero_point"));
-  QCAL_ASSIGN_OR_RETURN(auto bc, CenteredInt32(b, p.b_shape, OptionalInput(in, 3), VectorAlong::kCols,
-                                               "b_zero_point"));
+  QCAL_ASSIGN_OR_RETURN(
+      auto ac, CenteredInt32(a, p.a_shape, OptionalInput(in, 2), VectorAlong::kRows, "a_zero_point"));
+  QCAL_ASSIGN_OR_RETURN(
+      auto bc, CenteredInt32(b, p.b_shape, OptionalInput(in, 3), VectorAlong::kCols, "b_zero_point"));
   std::vector<int32_t> acc = IntMatMul(p, ac, bc);
   Tensor& y = PrepareOutput(out, 0, DataType::kInt32, p.out_shape);
   std::copy(acc.begin(), acc.end(), y.data<int32_t>());

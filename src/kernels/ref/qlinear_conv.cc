@@ -22,19 +22,22 @@ Status InferQLinearConv(const OpContext& ctx, std::vector<TensorType>& outputs) 
   const std::initializer_list<DataType> q = {DataType::kInt8, DataType::kUint8};
   QCAL_RETURN_IF_ERROR(ExpectDtype(ctx, kX, q));
   QCAL_RETURN_IF_ERROR(ExpectDtype(ctx, kW, q));
-  QCAL_ASSIGN_OR_RETURN(IntConvProblem p, MakeIntConvProblem(ctx.node, ctx.inputs[kX].shape, ctx.inputs[kW].shape));
+  QCAL_ASSIGN_OR_RETURN(IntConvProblem p,
+                        MakeIntConvProblem(ctx.node, ctx.inputs[kX].shape, ctx.inputs[kW].shape));
   const int64_t m = p.out_channels;
   QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, kXScale, "x_scale", {DataType::kFloat32}));
   QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, kXZp, "x_zero_point", {ctx.inputs[kX].dtype}));
   QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kWScale, "w_scale", m, "output channels", {DataType::kFloat32}));
-  QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kWZp, "w_zero_point", m, "output channels", {ctx.inputs[kW].dtype}));
+  QCAL_RETURN_IF_ERROR(
+      CheckVectorParam(ctx, kWZp, "w_zero_point", m, "output channels", {ctx.inputs[kW].dtype}));
   QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, kYScale, "y_scale", {DataType::kFloat32}));
   QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, kYZp, "y_zero_point", q));
   if (ctx.has_input(kBias)) {
     QCAL_RETURN_IF_ERROR(ExpectDtype(ctx, kBias, {DataType::kInt32}));
     const Shape& b = ctx.inputs[kBias].shape;
     if (b.size() != 1 || (b[0] >= 0 && m >= 0 && b[0] != m)) {
-      return InvalidArgument("bias B has shape " + ShapeToString(b) + ", expected [" + std::to_string(m) + "]");
+      return InvalidArgument("bias B has shape " + ShapeToString(b) + ", expected [" + std::to_string(m) +
+                             "]");
     }
   }
   outputs[0] = TensorType{ctx.inputs[kYZp].dtype, p.out_shape};
@@ -71,7 +74,8 @@ Status RunQLinearConv(const Node& node, const std::vector<const Tensor*>& in, st
         const size_t base = static_cast<size_t>((n * m_count + m) * spatial);
         for (int64_t i = 0; i < spatial; ++i) {
           // int32 addition with wrap-around, like the accumulation.
-          const int32_t a = static_cast<int32_t>(static_cast<uint32_t>(acc[base + i]) + static_cast<uint32_t>(b));
+          const int32_t a =
+              static_cast<int32_t>(static_cast<uint32_t>(acc[base + i]) + static_cast<uint32_t>(b));
           dst[base + i] = quant::Requantize<Q>(a, mult, y_zp[0]);
         }
       }

@@ -25,9 +25,11 @@ Status InferQLinearMatMul(const OpContext& ctx, std::vector<TensorType>& outputs
   int64_t rows = a.size() >= 2 ? a[a.size() - 2] : 1;
   int64_t cols = b.size() >= 2 ? b.back() : 1;
   QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kAScale, "a_scale", rows, "rows of a", {DataType::kFloat32}));
-  QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kAZp, "a_zero_point", rows, "rows of a", {ctx.inputs[kA].dtype}));
+  QCAL_RETURN_IF_ERROR(
+      CheckVectorParam(ctx, kAZp, "a_zero_point", rows, "rows of a", {ctx.inputs[kA].dtype}));
   QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kBScale, "b_scale", cols, "columns of b", {DataType::kFloat32}));
-  QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kBZp, "b_zero_point", cols, "columns of b", {ctx.inputs[kB].dtype}));
+  QCAL_RETURN_IF_ERROR(
+      CheckVectorParam(ctx, kBZp, "b_zero_point", cols, "columns of b", {ctx.inputs[kB].dtype}));
   QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kYScale, "y_scale", rows, "rows of a", {DataType::kFloat32}));
   QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kYZp, "y_zero_point", rows, "rows of a", q));
   QCAL_ASSIGN_OR_RETURN(Shape out, MatMulOutputShape(a, b));
@@ -54,7 +56,8 @@ Status RunQLinearMatMul(const Node& node, const std::vector<const Tensor*>& in, 
     for (int64_t bi = 0; bi < batches; ++bi) {
       for (int64_t m = 0; m < p.m; ++m) {
         for (int64_t n = 0; n < p.n; ++n) {
-          float mult = quant::RequantMultiplier(ParamAt(a_scale, m), ParamAt(b_scale, n), ParamAt(y_scale, m));
+          float mult =
+              quant::RequantMultiplier(ParamAt(a_scale, m), ParamAt(b_scale, n), ParamAt(y_scale, m));
           size_t i = static_cast<size_t>((bi * p.m + m) * p.n + n);
           dst[i] = quant::Requantize<Q>(acc[i], mult, ParamAt(y_zps, m));
         }

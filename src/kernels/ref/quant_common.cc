@@ -9,7 +9,8 @@ std::string DtypeList(std::initializer_list<DataType> dtypes) {
   return s;
 }
 
-Status CheckDtype(const OpContext& ctx, size_t idx, const char* name, std::initializer_list<DataType> dtypes) {
+Status CheckDtype(const OpContext& ctx, size_t idx, const char* name,
+                  std::initializer_list<DataType> dtypes) {
   DataType t = ctx.inputs[idx].dtype;
   for (DataType a : dtypes) {
     if (a == t) return Status::Ok();
@@ -20,9 +21,7 @@ Status CheckDtype(const OpContext& ctx, size_t idx, const char* name, std::initi
 
 }  // namespace
 
-bool IsPerTensorShape(const Shape& shape) {
-  return shape.empty() || (shape.size() == 1 && shape[0] == 1);
-}
+bool IsPerTensorShape(const Shape& shape) { return shape.empty() || (shape.size() == 1 && shape[0] == 1); }
 
 Status CheckPerTensorParam(const OpContext& ctx, size_t idx, const char* name,
                            std::initializer_list<DataType> dtypes) {
@@ -79,7 +78,8 @@ Result<std::vector<int32_t>> ReadZeroPoints(const Tensor* zp, int64_t count, con
                            " elements, expected 1 or " + std::to_string(count));
   }
   std::vector<int32_t> v(static_cast<size_t>(zp->numel()));
-  for (int64_t i = 0; i < zp->numel(); ++i) v[static_cast<size_t>(i)] = static_cast<int32_t>(zp->GetAsInt64(i));
+  for (int64_t i = 0; i < zp->numel(); ++i)
+    v[static_cast<size_t>(i)] = static_cast<int32_t>(zp->GetAsInt64(i));
   return v;
 }
 
@@ -101,8 +101,9 @@ Status CheckLinearQuantParams(const OpContext& ctx, std::initializer_list<DataTy
                           NormalizeAxis(axis_attr, static_cast<int64_t>(x.size()), "per-axis scale"));
     count = x[static_cast<size_t>(axis)];
   } else if (scale.size() > 1) {
-    return InvalidArgument("scale has shape " + ShapeToString(scale) +
-                           "; expected a scalar or a 1-D per-axis tensor (blocked quantization needs block_size)");
+    return InvalidArgument(
+        "scale has shape " + ShapeToString(scale) +
+        "; expected a scalar or a 1-D per-axis tensor (blocked quantization needs block_size)");
   }
   QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, 1, "scale", count, "x.shape[axis]", {DataType::kFloat32}));
   QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, 2, "zero point", count, "x.shape[axis]", zp_dtypes));
@@ -116,10 +117,11 @@ Result<AxisSplit> SplitAtQuantAxis(const Node& node, const Shape& x_shape, const
     return s;
   }
   if (scale.rank() != 1) {
-    return InvalidArgument("scale has shape " + ShapeToString(scale.shape()) + "; expected a scalar or 1-D tensor");
+    return InvalidArgument("scale has shape " + ShapeToString(scale.shape()) +
+                           "; expected a scalar or 1-D tensor");
   }
   QCAL_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(node.attrs.GetInt("axis", 1),
-                                                   static_cast<int64_t>(x_shape.size()), "per-axis scale"));
+                                                    static_cast<int64_t>(x_shape.size()), "per-axis scale"));
   for (int64_t i = 0; i < axis; ++i) s.outer *= x_shape[static_cast<size_t>(i)];
   s.channels = x_shape[static_cast<size_t>(axis)];
   for (size_t i = static_cast<size_t>(axis) + 1; i < x_shape.size(); ++i) s.inner *= x_shape[i];

@@ -45,9 +45,13 @@ inline int32_t RoundHalfToEvenInt32(float x) {
 
 // Integer range of a quantized type Q (int8_t, uint8_t, int32_t).
 template <typename Q>
-constexpr int32_t QMin() { return static_cast<int32_t>(std::numeric_limits<Q>::min()); }
+constexpr int32_t QMin() {
+  return static_cast<int32_t>(std::numeric_limits<Q>::min());
+}
 template <typename Q>
-constexpr int32_t QMax() { return static_cast<int32_t>(std::numeric_limits<Q>::max()); }
+constexpr int32_t QMax() {
+  return static_cast<int32_t>(std::numeric_limits<Q>::max());
+}
 
 // Clamps an integer to Q's range.
 template <typename Q>
@@ -114,8 +118,12 @@ inline QuantParams ChooseAsymmetricParams(float lo, float hi) {
 template <typename F>
 Status DispatchQuantType(DataType t, const std::string& where, F&& f) {
   switch (t) {
-    case DataType::kInt8: f.template operator()<int8_t>(); return Status::Ok();
-    case DataType::kUint8: f.template operator()<uint8_t>(); return Status::Ok();
+    case DataType::kInt8:
+      f.template operator()<int8_t>();
+      return Status::Ok();
+    case DataType::kUint8:
+      f.template operator()<uint8_t>();
+      return Status::Ok();
     default:
       return Unsupported(where + ": quantized data type " + std::string(DataTypeName(t)) +
                          " is not supported (int8 and uint8 are)");

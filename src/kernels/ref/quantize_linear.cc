@@ -18,7 +18,8 @@ Result<DataType> QuantizeOutputType(const Node& node, DataType zp_dtype) {
   if (attr != 0) {
     auto t = DataTypeFromOnnx(static_cast<int32_t>(attr));
     if (!t.ok() || (*t != DataType::kInt8 && *t != DataType::kUint8)) {
-      return Unsupported("output_dtype " + std::to_string(attr) + " is not supported (int8=3 and uint8=2 are)");
+      return Unsupported("output_dtype " + std::to_string(attr) +
+                         " is not supported (int8=3 and uint8=2 are)");
     }
     from_attr = *t;
   }
@@ -42,7 +43,8 @@ Status InferQuantizeLinear(const OpContext& ctx, std::vector<TensorType>& output
 }
 
 std::vector<float> InputAsFloat(const Tensor& x) {
-  if (x.dtype() == DataType::kFloat32) return std::vector<float>(x.data<float>(), x.data<float>() + x.numel());
+  if (x.dtype() == DataType::kFloat32)
+    return std::vector<float>(x.data<float>(), x.data<float>() + x.numel());
   return x.ToFloatVector();
 }
 
