@@ -81,8 +81,8 @@ Status CheckOpsSupported(const Graph& graph) {
     lines += "\n  node '" + n.name + "': op type " + (std_domain ? "" : n.domain + ".") + n.op_type;
   }
   if (count == 0) return Status::Ok();
-  return Unsupported(std::to_string(count) + " node" + (count == 1 ? "" : "s") +
-                     " use op types qcal does not support:" + lines);
+  return Unsupported(std::to_string(count) + (count == 1 ? " node uses an op type" : " nodes use op types") +
+                     " qcal does not support:" + lines);
 }
 
 Status ApplyInputShapes(Graph& graph, const std::map<std::string, Shape>& shapes) {

@@ -63,7 +63,7 @@ std::string SanitizeFileName(const std::string& name) {
     bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
     if (!ok) c = '_';
   }
-  if (s.empty() || s.front() == '.') s = "_" + s;
+  if (s.empty() || s.front() == '.') s.insert(0, 1, '_');
   return s;
 }
 
