@@ -171,5 +171,17 @@ TEST_F(CliErrorTest, RunWritesOutputNpy) {
   EXPECT_EQ(y->ToFloatVector(), (std::vector<float>{0, 2, 0, 4, 5, 0}));
 }
 
+TEST_F(CliErrorTest, OutputNamesAreSanitized) {
+  std::string x = Write("x.npy", Tensor::FromVector<float>({-1, 3}, {2}));
+  std::string out;
+  ASSERT_EQ(Qcal(RunArgs(CliModel("slash_outputs.onnx"), x), &out), 0) << out;
+  auto a = ReadNpyFile(dir_ + "/out/head_relu_0.npy");
+  auto b = ReadNpyFile(dir_ + "/out/_.._up.npy");  // "../up" must not escape the output dir
+  ASSERT_TRUE(a.ok()) << a.status().ToString() << "\n" << out;
+  ASSERT_TRUE(b.ok()) << b.status().ToString() << "\n" << out;
+  EXPECT_EQ(a->ToFloatVector(), (std::vector<float>{0, 3}));
+  EXPECT_EQ(b->ToFloatVector(), (std::vector<float>{0, 3}));
+}
+
 }  // namespace
 }  // namespace qcal

@@ -31,3 +31,12 @@ unsupported = helper.make_graph(
     [helper.make_tensor_value_info("y", TensorProto.FLOAT, []),
      helper.make_tensor_value_info("z", TensorProto.FLOAT, [3])])
 save(unsupported, "two_unsupported_ops.onnx")
+
+# Output names that are not valid file names: written as sanitized .npy names.
+slashes = helper.make_graph(
+    [helper.make_node("Relu", ["x"], ["head/relu:0"], name="relu"),
+     helper.make_node("Relu", ["head/relu:0"], ["../up"], name="relu2")], "slash_outputs",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+    [helper.make_tensor_value_info("head/relu:0", TensorProto.FLOAT, [2]),
+     helper.make_tensor_value_info("../up", TensorProto.FLOAT, [2])])
+save(slashes, "slash_outputs.onnx")
