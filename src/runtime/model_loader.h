@@ -1,0 +1,38 @@
+// Model loading pipeline: import -> support check -> topological sort/verify ->
+// input shape overrides -> shape inference -> constant folding -> dead code
+// elimination -> shape inference. The result is ready for Executor::Create.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "frontends/model_format.h"
+#include "ir/graph.h"
+#include "passes/constant_folding.h"
+
+namespace qcal {
+
+struct LoadOptions {
+  // Replaces the declared shape of graph inputs (e.g. to fix the batch size).
+  // Ranks must match; symbolic dims and the batch dim (dim 0) may change, other
+  // fixed dims must match the model.
+  std::map<std::string, Shape> input_shapes;
+  bool fold_constants = true;
+  bool eliminate_dead_code = true;
+  ConstantFoldingOptions folding;
+};
+
+Result<Graph> LoadModel(const ModelFiles& files, const LoadOptions& options = {});
+
+// Every node whose op type has no OpDef or kernel, one line per node
+// ("  node 'conv1': op type Foo"), in one Unsupported error; OK if all are supported.
+Status CheckOpsSupported(const Graph& graph);
+
+// Applies LoadOptions::input_shapes to the graph inputs (validated; errors list
+// the model's input names).
+Status ApplyInputShapes(Graph& graph, const std::map<std::string, Shape>& shapes);
+
+// Reads a tensor file chosen by suffix: .npy (NumPy) or .pb (ONNX TensorProto).
+Result<Tensor> ReadTensorFile(const std::string& path);
+
+}  // namespace qcal
