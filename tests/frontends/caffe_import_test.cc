@@ -242,11 +242,26 @@ TEST(CaffeImport, NewPrototxtWithV1Weights) {
   auto* fc = w.add_layers();
   fc->set_name("fc");
   fc->set_type(caffe::V1LayerParameter::INNER_PRODUCT);
-  *fc->add_blobs() = MakeBlob({2, 3}, Iota(6), true);
+  caffe::BlobProto doubles;  // weights stored as double_data
+  doubles.mutable_shape()->add_dim(2);
+  doubles.mutable_shape()->add_dim(3);
+  for (double v : {0.5, 1.5, 2.5, 3.5, 4.5, 5.5}) doubles.add_double_data(v);
+  *fc->add_blobs() = doubles;
   auto g = ImportText(net, w);
   ASSERT_TRUE(g.ok()) << g.status().ToString();
   EXPECT_EQ(OpTypes(*g), (std::vector<std::string>{"Gemm"}));  // 2-D input: no Flatten
   EXPECT_EQ(g->FindNode("fc")->inputs.size(), 2u);
+  EXPECT_EQ(g->FindInitializer(g->FindNode("fc")->inputs[1])->ToFloatVector(),
+            (std::vector<float>{0.5f, 1.5f, 2.5f, 3.5f, 4.5f, 5.5f}));
+}
+
+TEST(CaffeImport, UnknownParameterFieldsAreSkipped) {
+  const char* net = R"(input: "x" input_shape { dim: 1 dim: 3 }
+    layer { name: "act" type: "ReLU" bottom: "x" top: "y"
+            fork_specific_param { alpha: 2 nested { beta: "z" } } relu_param { engine: CUDNN } })";
+  auto g = ImportText(net, caffe::NetParameter());
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(OpTypes(*g), (std::vector<std::string>{"Relu"}));
 }
 
 TEST(CaffeImport, BatchNormFoldsFollowingScale) {
