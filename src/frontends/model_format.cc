@@ -24,13 +24,15 @@ Result<Graph> ImportOnnxModel(const ModelFiles& f) {
 
 Result<Graph> ImportCaffeModel(const ModelFiles& f) {
   if (f.weights.empty()) {
-    return InvalidArgument("Caffe model '" + f.model + "' needs its trained weights: pass the .caffemodel with --weights");
+    return InvalidArgument("Caffe model '" + f.model +
+                           "' needs its trained weights: pass the .caffemodel with --weights");
   }
   return ImportCaffeFiles(f.model, f.weights);
 }
 
 Result<Graph> RejectCaffeWeightsAsModel(const ModelFiles& f) {
-  return InvalidArgument("'" + f.model + "' holds Caffe weights, not a network: give the .prototxt as the model " +
+  return InvalidArgument("'" + f.model +
+                         "' holds Caffe weights, not a network: give the .prototxt as the model " +
                          "and this file with --weights " + f.model);
 }
 

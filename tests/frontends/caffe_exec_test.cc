@@ -54,8 +54,10 @@ struct PoolCase {
   bool floor_mode;
 };
 
-std::vector<float> CaffePoolReference(const Tensor& x, const PoolCase& c, bool max, int* ph_out, int* pw_out) {
-  const int n = static_cast<int>(x.dim(0) * x.dim(1)), H = c.h, W = c.w, k = c.kernel, s = c.stride, p = c.pad;
+std::vector<float> CaffePoolReference(const Tensor& x, const PoolCase& c, bool max, int* ph_out,
+                                      int* pw_out) {
+  const int n = static_cast<int>(x.dim(0) * x.dim(1)), H = c.h, W = c.w, k = c.kernel, s = c.stride,
+            p = c.pad;
   auto size = [&](int in) {
     const float q = static_cast<float>(in + 2 * p - k) / s;
     int out = static_cast<int>(c.floor_mode ? std::floor(q) : std::ceil(q)) + 1;
@@ -92,12 +94,13 @@ TEST(CaffeExec, PoolingMatchesCaffeExactly) {
   for (const auto& c : cases) {
     for (bool max : {true, false}) {
       SCOPED_TRACE("case " + std::to_string(index) + (max ? " MAX" : " AVE"));
-      std::string net = "input: \"x\" input_shape { dim: 2 dim: 3 dim: " + std::to_string(c.h) +
-                        " dim: " + std::to_string(c.w) + " }\n" +
-                        "layer { name: \"pool\" type: \"Pooling\" bottom: \"x\" top: \"y\" pooling_param { pool: " +
-                        (max ? "MAX" : "AVE") + " kernel_size: " + std::to_string(c.kernel) +
-                        " stride: " + std::to_string(c.stride) + " pad: " + std::to_string(c.pad) +
-                        (c.floor_mode ? " round_mode: FLOOR" : "") + " } }";
+      std::string net =
+          "input: \"x\" input_shape { dim: 2 dim: 3 dim: " + std::to_string(c.h) +
+          " dim: " + std::to_string(c.w) + " }\n" +
+          "layer { name: \"pool\" type: \"Pooling\" bottom: \"x\" top: \"y\" pooling_param { pool: " +
+          (max ? "MAX" : "AVE") + " kernel_size: " + std::to_string(c.kernel) +
+          " stride: " + std::to_string(c.stride) + " pad: " + std::to_string(c.pad) +
+          (c.floor_mode ? " round_mode: FLOOR" : "") + " } }";
       auto g = ImportText(net, caffe::NetParameter());
       ASSERT_TRUE(g.ok()) << g.status().ToString();
       Tensor x = RandomTensor({2, 3, c.h, c.w}, 100 + index);
@@ -112,12 +115,13 @@ TEST(CaffeExec, PoolingMatchesCaffeExactly) {
 }
 
 // ---- Convolution: group, dilation, _h/_w pads and strides ----
-std::vector<float> NaiveConv(const Tensor& x, const std::vector<float>& w, const std::vector<float>& b, int out_c,
-                             int group, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int* oh_out,
-                             int* ow_out) {
+std::vector<float> NaiveConv(const Tensor& x, const std::vector<float>& w, const std::vector<float>& b,
+                             int out_c, int group, int kh, int kw, int sh, int sw, int ph, int pw, int dh,
+                             int dw, int* oh_out, int* ow_out) {
   const int N = static_cast<int>(x.dim(0)), C = static_cast<int>(x.dim(1));
   const int H = static_cast<int>(x.dim(2)), W = static_cast<int>(x.dim(3));
-  const int OH = (H + 2 * ph - (dh * (kh - 1) + 1)) / sh + 1, OW = (W + 2 * pw - (dw * (kw - 1) + 1)) / sw + 1;
+  const int OH = (H + 2 * ph - (dh * (kh - 1) + 1)) / sh + 1,
+            OW = (W + 2 * pw - (dw * (kw - 1) + 1)) / sw + 1;
   *oh_out = OH, *ow_out = OW;
   const int cg = C / group, og = out_c / group;
   std::vector<float> y;
@@ -132,7 +136,8 @@ std::vector<float> NaiveConv(const Tensor& x, const std::vector<float>& w, const
               for (int v = 0; v < kw; ++v) {
                 const int hi = i * sh - ph + u * dh, wi = j * sw - pw + v * dw;
                 if (hi < 0 || hi >= H || wi < 0 || wi >= W) continue;
-                acc += x.data<float>()[((n * C + g * cg + c) * H + hi) * W + wi] * w[((o * cg + c) * kh + u) * kw + v];
+                acc += x.data<float>()[((n * C + g * cg + c) * H + hi) * W + wi] *
+                       w[((o * cg + c) * kh + u) * kw + v];
               }
           y.push_back(static_cast<float>(acc));
         }
@@ -173,7 +178,8 @@ TEST(CaffeExec, DeconvolutionIsTransposedConvolution) {
   // Caffe: out = stride * (in - 1) + kernel - 2 * pad = 5; scatter every input tap.
   const int OH = 5;
   std::vector<double> y(3 * OH * OH);
-  for (int o = 0; o < 3; ++o) for (int i = 0; i < OH * OH; ++i) y[o * OH * OH + i] = b[o];
+  for (int o = 0; o < 3; ++o)
+    for (int i = 0; i < OH * OH; ++i) y[o * OH * OH + i] = b[o];
   for (int c = 0; c < 2; ++c)
     for (int i = 0; i < 3; ++i)
       for (int j = 0; j < 3; ++j)
@@ -182,7 +188,8 @@ TEST(CaffeExec, DeconvolutionIsTransposedConvolution) {
             for (int v = 0; v < 3; ++v) {
               const int hi = i * 2 - 1 + u, wi = j * 2 - 1 + v;
               if (hi < 0 || hi >= OH || wi < 0 || wi >= OH) continue;
-              y[(o * OH + hi) * OH + wi] += x.data<float>()[(c * 3 + i) * 3 + j] * w[((c * 3 + o) * 3 + u) * 3 + v];
+              y[(o * OH + hi) * OH + wi] +=
+                  x.data<float>()[(c * 3 + i) * 3 + j] * w[((c * 3 + o) * 3 + u) * 3 + v];
             }
   ExpectValues(out->at("y"), {1, 3, OH, OH}, std::vector<float>(y.begin(), y.end()));
 }
@@ -234,7 +241,8 @@ TEST(CaffeExec, NormalizationAndActivations) {
                            beta = {0.1f, 0.2f, -0.3f}, slope = {0.25f, 0.5f, -1.f};
   const float factor = 2.f;
   caffe::NetParameter weights;
-  AddWeights(&weights, "bn", {MakeBlob({3}, {1.f, -2.f, 4.f}), MakeBlob({3}, {8.f, 2.f, 0.5f}), MakeBlob({1}, {factor})});
+  AddWeights(&weights, "bn",
+             {MakeBlob({3}, {1.f, -2.f, 4.f}), MakeBlob({3}, {8.f, 2.f, 0.5f}), MakeBlob({1}, {factor})});
   AddWeights(&weights, "sc", {MakeBlob({3}, gamma), MakeBlob({3}, beta)});
   AddWeights(&weights, "prelu", {MakeBlob({3}, slope)});
   auto g = ImportText(net, weights);
@@ -314,7 +322,9 @@ TEST(CaffeExec, ReshapeFlattenPermute) {
   auto g = ImportText(net, caffe::NetParameter());
   ASSERT_TRUE(g.ok()) << g.status().ToString();
   Tensor x = RandomTensor({2, 3, 4, 5}, 18);
-  auto out = RunGraph(*g, {{"x", x}, });
+  auto out = RunGraph(*g, {
+                              {"x", x},
+                          });
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   // p[n, h, w, c] = x[n, c, h, w]; flatten (h, w) -> 20 rows; reshape 20 -> (5, 4); data order unchanged.
   std::vector<float> want;
@@ -336,13 +346,15 @@ TEST(CaffeExec, LegacyV1NetRunsAtAnotherBatchSize) {
   std::vector<float> cw = RandomValues(3 * 2 * 9, 19), cb = RandomValues(3, 20), fw = RandomValues(2 * 3, 21),
                      fb = RandomValues(2, 22);
   caffe::NetParameter weights;
-  auto add = [&](const char* name, caffe::V1LayerParameter::LayerType type, std::vector<caffe::BlobProto> blobs) {
+  auto add = [&](const char* name, caffe::V1LayerParameter::LayerType type,
+                 std::vector<caffe::BlobProto> blobs) {
     auto* l = weights.add_layers();
     l->set_name(name);
     l->set_type(type);
     for (auto& b : blobs) *l->add_blobs() = b;
   };
-  add("conv", caffe::V1LayerParameter::CONVOLUTION, {MakeBlob({3, 2, 3, 3}, cw, true), MakeBlob({3}, cb, true)});
+  add("conv", caffe::V1LayerParameter::CONVOLUTION,
+      {MakeBlob({3, 2, 3, 3}, cw, true), MakeBlob({3}, cb, true)});
   add("fc", caffe::V1LayerParameter::INNER_PRODUCT, {MakeBlob({2, 3}, fw, true), MakeBlob({2}, fb, true)});
   auto g = ImportText(net, weights);
   ASSERT_TRUE(g.ok()) << g.status().ToString();

@@ -5,9 +5,9 @@
 
 #include "base/file.h"
 #include "frontends/caffe/caffe_layers.h"
+#include "frontends/caffe_test_util.h"
 #include "frontends/model_format.h"
 #include "support/testdata.h"
-#include "frontends/caffe_test_util.h"
 
 namespace qcal {
 namespace {
@@ -36,8 +36,8 @@ TEST(CaffeImport, LeNetStructureAndWeights) {
   ASSERT_EQ(g->outputs.size(), 1u);
   EXPECT_EQ(g->outputs[0].name, "prob");
   EXPECT_EQ(*g->outputs[0].shape, (Shape{64, 10}));
-  EXPECT_EQ(OpTypes(*g), (std::vector<std::string>{"Conv", "MaxPool", "Conv", "MaxPool", "Flatten", "Gemm", "Relu",
-                                                   "Gemm", "Softmax"}));
+  EXPECT_EQ(OpTypes(*g), (std::vector<std::string>{"Conv", "MaxPool", "Conv", "MaxPool", "Flatten", "Gemm",
+                                                   "Relu", "Gemm", "Softmax"}));
   for (const char* layer : {"conv1", "pool1", "conv2", "pool2", "ip1", "relu1", "ip2", "prob"}) {
     EXPECT_NE(g->FindNode(layer), nullptr) << layer;
   }
@@ -57,7 +57,8 @@ TEST(CaffeImport, LeNetStructureAndWeights) {
   caffe::NetParameter model;
   ASSERT_TRUE(model.ParseFromString(*bytes));
   const caffe::LayerParameter* ip1 = nullptr;
-  for (const auto& l : model.layer()) if (l.name() == "ip1") ip1 = &l;
+  for (const auto& l : model.layer())
+    if (l.name() == "ip1") ip1 = &l;
   ASSERT_NE(ip1, nullptr);
   const Tensor* w = g->FindInitializer(g->FindNode("ip1")->inputs[1]);
   ASSERT_NE(w, nullptr);
@@ -69,7 +70,8 @@ TEST(CaffeImport, LeNetStructureAndWeights) {
 
 TEST(CaffeImport, UltraFaceStructure) {
   const std::string dir = "ultraface_RFB-320/";
-  auto g = ImportModel({testing::TestData(dir + "RFB-320.prototxt"), testing::TestData(dir + "RFB-320.caffemodel")});
+  auto g = ImportModel(
+      {testing::TestData(dir + "RFB-320.prototxt"), testing::TestData(dir + "RFB-320.caffemodel")});
   ASSERT_TRUE(g.ok()) << g.status().ToString();
   ASSERT_EQ(g->inputs.size(), 1u);
   EXPECT_EQ(*g->inputs[0].shape, (Shape{1, 3, 240, 320}));
@@ -123,7 +125,8 @@ TEST(CaffeImport, PoolingUsesExplicitEndPadding) {
   const Node* pad = g->FindNode("avep/pad");
   ASSERT_NE(pad, nullptr);
   EXPECT_EQ(pad->op_type, "Pad");
-  EXPECT_EQ(g->FindInitializer(pad->inputs[1])->ToInt64Vector(), (std::vector<int64_t>{0, 0, 1, 1, 0, 0, 1, 1}));
+  EXPECT_EQ(g->FindInitializer(pad->inputs[1])->ToInt64Vector(),
+            (std::vector<int64_t>{0, 0, 1, 1, 0, 0, 1, 1}));
   // AVE 2/2 without pad on 6x7: out 3x4, the last column window is clipped (count_include_pad 0).
   const Node* a0 = g->FindNode("avep0");
   EXPECT_EQ(a0->attrs.GetInts("pads"), (std::vector<int64_t>{0, 0, 0, 1}));

@@ -35,13 +35,14 @@ Result<Tensor> BlobToTensor(const caffe::BlobProto& blob, const std::string& wha
   const bool doubles = blob.data_size() == 0 && blob.double_data_size() > 0;
   const int64_t stored = doubles ? blob.double_data_size() : blob.data_size();
   if (stored != count) {
-    return Corrupt(what + " holds " + std::to_string(stored) + " values but its shape " + ShapeToString(shape) +
-                   " needs " + std::to_string(count));
+    return Corrupt(what + " holds " + std::to_string(stored) + " values but its shape " +
+                   ShapeToString(shape) + " needs " + std::to_string(count));
   }
   Tensor t(DataType::kFloat32, shape);
   float* dst = t.data<float>();
   for (int64_t i = 0; i < count; ++i) {
-    dst[i] = doubles ? static_cast<float>(blob.double_data(static_cast<int>(i))) : blob.data(static_cast<int>(i));
+    dst[i] =
+        doubles ? static_cast<float>(blob.double_data(static_cast<int>(i))) : blob.data(static_cast<int>(i));
   }
   return t;
 }
@@ -54,7 +55,9 @@ const Shape& LayerContext::bottom_shape(size_t i) const {
 
 std::string LayerContext::Prefix() const { return layer_.type() + " layer '" + layer_.name() + "'"; }
 
-Status LayerContext::Error(const std::string& message) const { return InvalidArgument(Prefix() + ": " + message); }
+Status LayerContext::Error(const std::string& message) const {
+  return InvalidArgument(Prefix() + ": " + message);
+}
 
 Status LayerContext::NotSupported(const std::string& message) const {
   return Unsupported(Prefix() + ": " + message);
@@ -69,8 +72,8 @@ Result<int64_t> LayerContext::Axis(int64_t axis, int64_t rank, std::string_view 
   return a;
 }
 
-Node& LayerContext::AddNode(std::string op_type, std::vector<std::string> inputs, std::vector<std::string> outputs,
-                            std::string_view suffix) {
+Node& LayerContext::AddNode(std::string op_type, std::vector<std::string> inputs,
+                            std::vector<std::string> outputs, std::string_view suffix) {
   Node node;
   node.name = net_.UniqueNodeName(suffix.empty() ? layer_.name() : layer_.name() + "/" + std::string(suffix));
   node.op_type = std::move(op_type);
@@ -116,14 +119,16 @@ Result<Tensor> LayerContext::Blob(size_t i, const Shape& expected, std::string_v
 }
 
 Result<Tensor> LayerContext::FusedScaleBlob(size_t i, const Shape& expected, std::string_view what) const {
-  std::string where = "Scale layer '" + (fused_scale_ ? fused_scale_->name() : std::string()) + "' " + std::string(what);
+  std::string where =
+      "Scale layer '" + (fused_scale_ ? fused_scale_->name() : std::string()) + "' " + std::string(what);
   return BlobFrom(fused_scale_blobs_, i, expected, where);
 }
 
 Result<Tensor> LayerContext::BlobAsStored(size_t i, std::string_view what) const {
   if (i >= blobs_.size()) {
-    return NotFound(Prefix() + " " + std::string(what) + ": the weights have " + std::to_string(blobs_.size()) +
-                    " blob(s), blob " + std::to_string(i) + " is missing (is the .caffemodel for this prototxt?)");
+    return NotFound(Prefix() + " " + std::string(what) + ": the weights have " +
+                    std::to_string(blobs_.size()) + " blob(s), blob " + std::to_string(i) +
+                    " is missing (is the .caffemodel for this prototxt?)");
   }
   return BlobToTensor(*blobs_[i], Prefix() + " " + std::string(what) + ": blob " + std::to_string(i));
 }

@@ -50,7 +50,11 @@ class LayerContext {
  public:
   LayerContext(NetBuilder& net, const caffe::LayerParameter& layer, std::vector<std::string> bottoms,
                std::vector<std::string> tops, BlobList blobs)
-      : net_(net), layer_(layer), bottoms_(std::move(bottoms)), tops_(std::move(tops)), blobs_(std::move(blobs)) {}
+      : net_(net),
+        layer_(layer),
+        bottoms_(std::move(bottoms)),
+        tops_(std::move(tops)),
+        blobs_(std::move(blobs)) {}
 
   const caffe::LayerParameter& layer() const { return layer_; }
   const std::string& name() const { return layer_.name(); }
@@ -97,7 +101,8 @@ class LayerContext {
 
  private:
   std::string Prefix() const;
-  static Result<Tensor> BlobFrom(const BlobList& blobs, size_t i, const Shape& expected, const std::string& where);
+  static Result<Tensor> BlobFrom(const BlobList& blobs, size_t i, const Shape& expected,
+                                 const std::string& where);
 
   NetBuilder& net_;
   const caffe::LayerParameter& layer_;

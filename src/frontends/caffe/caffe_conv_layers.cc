@@ -14,8 +14,9 @@ struct ConvGeometry {
 
 // Reads a repeated field that holds either one value for every spatial axis or
 // one value per axis; `def` when empty.
-Result<std::vector<int64_t>> PerAxis(const LayerContext& ctx, const google::protobuf::RepeatedField<uint32_t>& v,
-                                     int64_t spatial, int64_t def, std::string_view what) {
+Result<std::vector<int64_t>> PerAxis(const LayerContext& ctx,
+                                     const google::protobuf::RepeatedField<uint32_t>& v, int64_t spatial,
+                                     int64_t def, std::string_view what) {
   if (v.empty()) return std::vector<int64_t>(static_cast<size_t>(spatial), def);
   if (v.size() == 1) return std::vector<int64_t>(static_cast<size_t>(spatial), v[0]);
   if (v.size() != spatial) {
@@ -28,12 +29,15 @@ Result<std::vector<int64_t>> PerAxis(const LayerContext& ctx, const google::prot
 // Caffe's _h/_w fields override the repeated ones for 2-D convolutions; both of a pair are required.
 Result<bool> HasHW(const LayerContext& ctx, bool has_h, bool has_w, int64_t spatial, std::string_view what) {
   if (!has_h && !has_w) return false;
-  if (!(has_h && has_w)) return ctx.Error(std::string(what) + "_h and " + std::string(what) + "_w must be given together");
-  if (spatial != 2) return ctx.Error(std::string(what) + "_h/_w need a 2-D input, got " + std::to_string(spatial) + "-D");
+  if (!(has_h && has_w))
+    return ctx.Error(std::string(what) + "_h and " + std::string(what) + "_w must be given together");
+  if (spatial != 2)
+    return ctx.Error(std::string(what) + "_h/_w need a 2-D input, got " + std::to_string(spatial) + "-D");
   return true;
 }
 
-Result<ConvGeometry> ReadConvGeometry(const LayerContext& ctx, const caffe::ConvolutionParameter& p, int64_t spatial) {
+Result<ConvGeometry> ReadConvGeometry(const LayerContext& ctx, const caffe::ConvolutionParameter& p,
+                                      int64_t spatial) {
   ConvGeometry g;
   QCAL_ASSIGN_OR_RETURN(bool kernel_hw, HasHW(ctx, p.has_kernel_h(), p.has_kernel_w(), spatial, "kernel"));
   if (kernel_hw) {
@@ -105,7 +109,8 @@ Status ConvertConvLike(LayerContext& ctx, bool transposed) {
   QCAL_ASSIGN_OR_RETURN(ConvSetup s, ReadConvSetup(ctx));
   const Shape& x = ctx.bottom_shape(0);
   const auto& g = s.geometry;
-  Shape w_shape = transposed ? Shape{s.channels, s.num_output / s.group} : Shape{s.num_output, s.channels / s.group};
+  Shape w_shape =
+      transposed ? Shape{s.channels, s.num_output / s.group} : Shape{s.num_output, s.channels / s.group};
   w_shape.insert(w_shape.end(), g.kernel.begin(), g.kernel.end());
   QCAL_ASSIGN_OR_RETURN(Tensor w, ctx.Blob(0, w_shape, "weights"));
   std::vector<std::string> inputs = {ctx.bottom(0), ctx.AddConstant("weight", std::move(w))};
@@ -180,7 +185,8 @@ Status ConvertGlobalPooling(LayerContext& ctx, const caffe::PoolingParameter& p)
 
 }  // namespace
 
-int64_t CaffePooledSize(int64_t in, int64_t kernel, int64_t pad, int64_t stride, bool ceil_mode, bool any_pad) {
+int64_t CaffePooledSize(int64_t in, int64_t kernel, int64_t pad, int64_t stride, bool ceil_mode,
+                        bool any_pad) {
   const int64_t span = in + 2 * pad - kernel;  // >= 0 (checked by the caller)
   int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
   if (any_pad && (out - 1) * stride >= in + pad) --out;
@@ -229,7 +235,8 @@ Status ConvertInnerProduct(LayerContext& ctx) {
   std::string wt = ctx.AddConstant("weight", p.transpose() ? w : Transpose2D(w));
   std::string mm_out = p.bias_term() ? ctx.NewValue("matmul", y) : ctx.top(0);
   ctx.AddNode("MatMul", {flat, wt}, {mm_out});
-  if (p.bias_term()) ctx.AddNode("Add", {mm_out, ctx.AddConstant("bias", std::move(bias))}, {ctx.top(0)}, "bias_add");
+  if (p.bias_term())
+    ctx.AddNode("Add", {mm_out, ctx.AddConstant("bias", std::move(bias))}, {ctx.top(0)}, "bias_add");
   ctx.SetTopShape(0, y);
   return Status::Ok();
 }
@@ -257,8 +264,9 @@ Status ConvertPooling(LayerContext& ctx) {
     }
     out[i] = CaffePooledSize(in, g.kernel[i], g.pad[i], g.stride[i], ceil_mode, any_pad);
     if ((out[i] - 1) * g.stride[i] - g.pad[i] >= in) {
-      return ctx.NotSupported("the last pooling window lies entirely outside the input (stride > kernel without "
-                              "padding); ONNX pooling cannot express Caffe's result for it");
+      return ctx.NotSupported(
+          "the last pooling window lies entirely outside the input (stride > kernel without "
+          "padding); ONNX pooling cannot express Caffe's result for it");
     }
     extra[i] = std::max<int64_t>(0, (out[i] - 1) * g.stride[i] + g.kernel[i] - (x[2 + i] + 2 * g.pad[i]));
   }

@@ -21,23 +21,28 @@ bool StateMeetsRule(const caffe::NetState& state, const caffe::NetStateRule& rul
   auto has_stage = [&](const std::string& s) {
     return std::find(state.stage().begin(), state.stage().end(), s) != state.stage().end();
   };
-  for (const auto& s : rule.stage()) if (!has_stage(s)) return false;
-  for (const auto& s : rule.not_stage()) if (has_stage(s)) return false;
+  for (const auto& s : rule.stage())
+    if (!has_stage(s)) return false;
+  for (const auto& s : rule.not_stage())
+    if (has_stage(s)) return false;
   return true;
 }
 
 bool LayerIncluded(const caffe::NetState& state, const caffe::LayerParameter& layer) {
   bool included = layer.include_size() == 0;
-  for (const auto& rule : layer.exclude()) if (StateMeetsRule(state, rule)) included = false;
-  for (const auto& rule : layer.include()) if (StateMeetsRule(state, rule)) included = true;
+  for (const auto& rule : layer.exclude())
+    if (StateMeetsRule(state, rule)) included = false;
+  for (const auto& rule : layer.include())
+    if (StateMeetsRule(state, rule)) included = true;
   return included;
 }
 
 std::string SupportedTypes() {
-  static const char* kTypes[] = {"Input", "Convolution", "Deconvolution", "InnerProduct", "Pooling", "BatchNorm",
-                                 "Scale", "Bias", "ReLU", "PReLU", "ELU", "Sigmoid", "TanH", "AbsVal", "Dropout",
-                                 "Split", "Silence", "Eltwise", "Concat", "Slice", "Softmax", "Flatten", "Reshape",
-                                 "Permute"};
+  static const char* kTypes[] = {"Input",     "Convolution", "Deconvolution", "InnerProduct", "Pooling",
+                                 "BatchNorm", "Scale",       "Bias",          "ReLU",         "PReLU",
+                                 "ELU",       "Sigmoid",     "TanH",          "AbsVal",       "Dropout",
+                                 "Split",     "Silence",     "Eltwise",       "Concat",       "Slice",
+                                 "Softmax",   "Flatten",     "Reshape",       "Permute"};
   std::string s;
   for (const char* t : kTypes) s += (s.empty() ? "" : ", ") + std::string(t);
   return s;
@@ -47,7 +52,10 @@ class NetImporter {
  public:
   NetImporter(const caffe::NetParameter& def, const caffe::NetParameter& weights, std::string def_origin,
               std::string weights_origin)
-      : def_(def), weights_(weights), def_origin_(std::move(def_origin)), weights_origin_(std::move(weights_origin)) {}
+      : def_(def),
+        weights_(weights),
+        def_origin_(std::move(def_origin)),
+        weights_origin_(std::move(weights_origin)) {}
 
   Result<Graph> Run();
 
@@ -160,9 +168,10 @@ Status NetImporter::AddNetInputs() {
     }
     return Status::Ok();
   }
-  return InvalidArgument(def_origin_ + ": " + std::to_string(n) + " net input(s) need one input_shape each or 4 " +
-                         "input_dim values each (found " + std::to_string(def_.input_shape_size()) +
-                         " input_shape, " + std::to_string(def_.input_dim_size()) + " input_dim)");
+  return InvalidArgument(def_origin_ + ": " + std::to_string(n) +
+                         " net input(s) need one input_shape each or 4 " + "input_dim values each (found " +
+                         std::to_string(def_.input_shape_size()) + " input_shape, " +
+                         std::to_string(def_.input_dim_size()) + " input_dim)");
 }
 
 Status NetImporter::AddInputLayer(const caffe::LayerParameter& layer) {
@@ -176,7 +185,8 @@ Status NetImporter::AddInputLayer(const caffe::LayerParameter& layer) {
     const auto& dims = shapes[shapes.size() == 1 ? 0 : i].dim();
     Shape s(dims.begin(), dims.end());
     for (int64_t d : s) {
-      if (d <= 0) return InvalidArgument(Where(layer) + ": input shape " + ShapeToString(s) + " is not positive");
+      if (d <= 0)
+        return InvalidArgument(Where(layer) + ": input shape " + ShapeToString(s) + " is not positive");
     }
     AddGraphInput(layer.top(i), layer.name(), s);
   }
@@ -237,14 +247,15 @@ Status NetImporter::ConvertLayer(size_t index, size_t* consumed) {
   if (layer.type() == "Input") return AddInputLayer(layer);
   const LayerConverter* conv = FindLayerConverter(layer.type());
   if (conv == nullptr) {
-    return Unsupported(Where(layer) + ": layer type '" + layer.type() + "' is not supported (supported: " +
-                       SupportedTypes() + ")");
+    return Unsupported(Where(layer) + ": layer type '" + layer.type() +
+                       "' is not supported (supported: " + SupportedTypes() + ")");
   }
   auto count_ok = [](int n, int lo, int hi) { return n >= lo && (hi < 0 || n <= hi); };
   if (!count_ok(layer.bottom_size(), conv->min_bottoms, conv->max_bottoms) ||
       !count_ok(layer.top_size(), conv->min_tops, conv->max_tops)) {
     return InvalidArgument(Where(layer) + ": has " + std::to_string(layer.bottom_size()) + " bottom(s) and " +
-                           std::to_string(layer.top_size()) + " top(s), which this layer type does not allow");
+                           std::to_string(layer.top_size()) +
+                           " top(s), which this layer type does not allow");
   }
   QCAL_ASSIGN_OR_RETURN(std::vector<std::string> bottoms, ResolveBottoms(layer));
   const caffe::LayerParameter* fused = nullptr;
@@ -262,7 +273,8 @@ Status NetImporter::ConvertLayer(size_t index, size_t* consumed) {
   if (fused) ctx.SetFusedScale(fused, BlobsFor(*fused));
   for (size_t i = 0; i < bottoms.size(); ++i) {
     if (net_.FindShape(bottoms[i]) == nullptr) {
-      return Internal(Where(layer) + ": no shape known for bottom '" + layer.bottom(static_cast<int>(i)) + "'");
+      return Internal(Where(layer) + ": no shape known for bottom '" + layer.bottom(static_cast<int>(i)) +
+                      "'");
     }
   }
   Status st = conv->convert(ctx);
@@ -294,13 +306,15 @@ Result<Graph> NetImporter::Run() {
   AddOutputs();
   Graph& g = net_.graph();
   if (g.inputs.empty()) {
-    return InvalidArgument(def_origin_ + ": the net declares no inputs (use an Input layer or input/input_shape)");
+    return InvalidArgument(def_origin_ +
+                           ": the net declares no inputs (use an Input layer or input/input_shape)");
   }
   if (g.outputs.empty()) return InvalidArgument(def_origin_ + ": the net has no outputs");
   g.name = def_.name();
   g.opset = 13;
   Status st = VerifyGraph(g);
-  if (!st.ok()) return Internal("Caffe import of " + def_origin_ + " built an invalid graph: " + st.message());
+  if (!st.ok())
+    return Internal("Caffe import of " + def_origin_ + " built an invalid graph: " + st.message());
   return std::move(g);
 }
 

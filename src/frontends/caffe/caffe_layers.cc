@@ -139,7 +139,8 @@ Status ConvertEltwise(LayerContext& ctx) {
         if (p.coeff(i) == 1.f) continue;
         const std::string suffix = "coeff" + std::to_string(i);
         std::string scaled = ctx.NewValue(suffix, shape);
-        ctx.AddNode("Mul", {terms[i], ctx.AddConstant(suffix, Tensor::Scalar<float>(p.coeff(i)))}, {scaled}, suffix);
+        ctx.AddNode("Mul", {terms[i], ctx.AddConstant(suffix, Tensor::Scalar<float>(p.coeff(i)))}, {scaled},
+                    suffix);
         terms[i] = scaled;
       }
       EmitChain(ctx, "Add", terms);
@@ -157,8 +158,9 @@ Status ConvertEltwise(LayerContext& ctx) {
 Status ConvertConcat(LayerContext& ctx) {
   const auto& p = ctx.layer().concat_param();
   const int64_t rank = ctx.bottom_rank(0);
-  QCAL_ASSIGN_OR_RETURN(int64_t axis,
-                        ctx.Axis(p.has_concat_dim() ? static_cast<int64_t>(p.concat_dim()) : p.axis(), rank, "axis"));
+  QCAL_ASSIGN_OR_RETURN(
+      int64_t axis,
+      ctx.Axis(p.has_concat_dim() ? static_cast<int64_t>(p.concat_dim()) : p.axis(), rank, "axis"));
   Shape y = ctx.bottom_shape(0);
   std::vector<std::string> inputs = {ctx.bottom(0)};
   for (size_t i = 1; i < ctx.num_bottoms(); ++i) {
@@ -182,9 +184,9 @@ Status ConvertConcat(LayerContext& ctx) {
 Status ConvertSlice(LayerContext& ctx) {
   const auto& p = ctx.layer().slice_param();
   const Shape& x = ctx.bottom_shape(0);
-  QCAL_ASSIGN_OR_RETURN(
-      int64_t axis,
-      ctx.Axis(p.has_slice_dim() ? static_cast<int64_t>(p.slice_dim()) : p.axis(), ctx.bottom_rank(0), "axis"));
+  QCAL_ASSIGN_OR_RETURN(int64_t axis,
+                        ctx.Axis(p.has_slice_dim() ? static_cast<int64_t>(p.slice_dim()) : p.axis(),
+                                 ctx.bottom_rank(0), "axis"));
   const int64_t n = static_cast<int64_t>(ctx.num_tops());
   std::vector<int64_t> sizes;
   if (p.slice_point_size() > 0) {
@@ -207,12 +209,14 @@ Status ConvertSlice(LayerContext& ctx) {
     s[axis] = sizes[i];
     ctx.SetTopShape(i, s);
   }
-  ctx.AddNode("Split", {ctx.bottom(0), ctx.AddInt64Constant("split", sizes)}, outputs).attrs.Set("axis", axis);
+  ctx.AddNode("Split", {ctx.bottom(0), ctx.AddInt64Constant("split", sizes)}, outputs)
+      .attrs.Set("axis", axis);
   return Status::Ok();
 }
 
 Status ConvertSoftmax(LayerContext& ctx) {
-  QCAL_ASSIGN_OR_RETURN(int64_t axis, ctx.Axis(ctx.layer().softmax_param().axis(), ctx.bottom_rank(0), "axis"));
+  QCAL_ASSIGN_OR_RETURN(int64_t axis,
+                        ctx.Axis(ctx.layer().softmax_param().axis(), ctx.bottom_rank(0), "axis"));
   ctx.AddNode("Softmax", {ctx.bottom(0)}, {ctx.top(0)}).attrs.Set("axis", axis);
   ctx.SetTopShape(0, ctx.bottom_shape(0));
   return Status::Ok();
@@ -254,14 +258,16 @@ Status ConvertReshape(LayerContext& ctx) {
   const int64_t axis = p.axis() < 0 ? p.axis() + rank + 1 : p.axis();
   if (axis < 0 || axis > rank) return ctx.Error("axis " + std::to_string(p.axis()) + " is out of range");
   const int64_t num_axes = p.num_axes() == -1 ? rank - axis : p.num_axes();
-  if (num_axes < 0 || axis + num_axes > rank) return ctx.Error("num_axes " + std::to_string(p.num_axes()) + " is out of range");
+  if (num_axes < 0 || axis + num_axes > rank)
+    return ctx.Error("num_axes " + std::to_string(p.num_axes()) + " is out of range");
   const auto& dims = p.shape().dim();
   std::vector<int64_t> spec(static_cast<size_t>(axis), 0);
   Shape y(x.begin(), x.begin() + axis);
   int infer = -1;
   for (int i = 0; i < dims.size(); ++i) {
     const int64_t d = dims[i];
-    if (d == 0 && axis + i >= rank) return ctx.Error("dim " + std::to_string(i) + " is 0 but there is no input axis to copy");
+    if (d == 0 && axis + i >= rank)
+      return ctx.Error("dim " + std::to_string(i) + " is 0 but there is no input axis to copy");
     if (d < -1) return ctx.Error("dim " + std::to_string(i) + " is " + std::to_string(d));
     if (d == -1) {
       if (infer >= 0) return ctx.Error("more than one dim is -1");
@@ -277,15 +283,16 @@ Status ConvertReshape(LayerContext& ctx) {
   const int64_t total = NumElements(x);
   if (infer >= 0) {
     int64_t known = 1;
-    for (size_t i = 0; i < y.size(); ++i) if (static_cast<int>(i) != infer) known *= y[i];
+    for (size_t i = 0; i < y.size(); ++i)
+      if (static_cast<int>(i) != infer) known *= y[i];
     if (known == 0 || total % known != 0) {
       return ctx.Error("cannot infer the -1 dim: " + std::to_string(total) + " elements");
     }
     y[infer] = total / known;
   }
   if (NumElements(y) != total) {
-    return ctx.Error("shape " + ShapeToString(y) + " does not hold the " + std::to_string(total) + " elements of " +
-                     ShapeToString(x));
+    return ctx.Error("shape " + ShapeToString(y) + " does not hold the " + std::to_string(total) +
+                     " elements of " + ShapeToString(x));
   }
   ctx.AddNode("Reshape", {ctx.bottom(0), ctx.AddInt64Constant("shape", spec)}, {ctx.top(0)});
   ctx.SetTopShape(0, y);
@@ -299,7 +306,8 @@ Status ConvertPermute(LayerContext& ctx) {
   std::vector<int64_t> perm;
   std::vector<bool> seen(static_cast<size_t>(rank), false);
   for (uint32_t o : ctx.layer().permute_param().order()) {
-    if (o >= rank || seen[o]) return ctx.Error("order has a repeated or out-of-range axis " + std::to_string(o));
+    if (o >= rank || seen[o])
+      return ctx.Error("order has a repeated or out-of-range axis " + std::to_string(o));
     seen[o] = true;
     perm.push_back(o);
   }

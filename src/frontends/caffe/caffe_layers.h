@@ -16,7 +16,7 @@ struct LayerConverter {
   int min_bottoms;
   int max_bottoms;  // -1: any number
   int min_tops;
-  int max_tops;     // -1: any number
+  int max_tops;  // -1: any number
 };
 
 // nullptr for a type qcal does not convert.
@@ -25,7 +25,8 @@ const LayerConverter* FindLayerConverter(std::string_view type);
 // Caffe's pooled output size along one axis (PoolingLayer::Reshape):
 // ceil (or floor) ((in + 2*pad - kernel) / stride) + 1, minus one when the
 // last window would start inside the padding (checked when any axis is padded).
-int64_t CaffePooledSize(int64_t in, int64_t kernel, int64_t pad, int64_t stride, bool ceil_mode, bool any_pad);
+int64_t CaffePooledSize(int64_t in, int64_t kernel, int64_t pad, int64_t stride, bool ceil_mode,
+                        bool any_pad);
 
 // Converters, grouped by file.
 // caffe_conv_layers.cc

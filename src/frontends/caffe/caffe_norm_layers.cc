@@ -38,7 +38,8 @@ Result<std::string> BroadcastBottom(LayerContext& ctx, int64_t axis) {
   const Shape& s = ctx.bottom_shape(1);
   const int64_t rank = static_cast<int64_t>(x.size());
   const int64_t r1 = static_cast<int64_t>(s.size());
-  if (axis + r1 > rank) return ctx.Error("second bottom " + ShapeToString(s) + " does not fit " + ShapeToString(x));
+  if (axis + r1 > rank)
+    return ctx.Error("second bottom " + ShapeToString(s) + " does not fit " + ShapeToString(x));
   for (int64_t i = 0; i < r1; ++i) {
     if (s[i] != x[axis + i]) {
       return ctx.Error("second bottom " + ShapeToString(s) + " does not match input " + ShapeToString(x) +
@@ -96,9 +97,9 @@ Status ConvertBatchNorm(LayerContext& ctx) {
       QCAL_ASSIGN_OR_RETURN(beta, ctx.FusedScaleBlob(1, {c}, "bias"));
     }
   }
-  std::vector<std::string> inputs = {ctx.bottom(0), ctx.AddConstant("scale", std::move(gamma)),
-                                     ctx.AddConstant("bias", std::move(beta)), ctx.AddConstant("mean", std::move(mean)),
-                                     ctx.AddConstant("var", std::move(var))};
+  std::vector<std::string> inputs = {
+      ctx.bottom(0), ctx.AddConstant("scale", std::move(gamma)), ctx.AddConstant("bias", std::move(beta)),
+      ctx.AddConstant("mean", std::move(mean)), ctx.AddConstant("var", std::move(var))};
   ctx.AddNode("BatchNormalization", inputs, {ctx.top(0)}).attrs.Set("epsilon", p.eps());
   ctx.SetTopShape(0, x);
   return Status::Ok();
@@ -150,7 +151,8 @@ Status ConvertPReLU(LayerContext& ctx) {
   const Shape& x = ctx.bottom_shape(0);
   const int64_t rank = static_cast<int64_t>(x.size());
   if (rank < 2 && !ctx.layer().prelu_param().channel_shared()) return ctx.Error("input needs a channel axis");
-  Shape slope_shape = ctx.layer().prelu_param().channel_shared() ? Shape{1} : BroadcastableShape({x[1]}, 1, rank);
+  Shape slope_shape =
+      ctx.layer().prelu_param().channel_shared() ? Shape{1} : BroadcastableShape({x[1]}, 1, rank);
   QCAL_ASSIGN_OR_RETURN(Tensor slope, ctx.Blob(0, slope_shape, "slope"));
   ctx.AddNode("PRelu", {ctx.bottom(0), ctx.AddConstant("slope", std::move(slope))}, {ctx.top(0)});
   ctx.SetTopShape(0, x);

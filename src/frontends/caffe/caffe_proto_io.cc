@@ -133,7 +133,8 @@ Result<caffe::NetParameter> ParseNetText(std::string_view text, const std::strin
   parser.AllowUnknownField(true);
   caffe::NetParameter net;
   if (!parser.Parse(&input, &net)) {
-    std::string msg = errors.first_error().empty() ? origin + ": not a valid Caffe prototxt" : errors.first_error();
+    std::string msg =
+        errors.first_error().empty() ? origin + ": not a valid Caffe prototxt" : errors.first_error();
     return Corrupt(msg);
   }
   for (const auto& w : errors.warnings()) LogWarning(w + " (ignored)");
