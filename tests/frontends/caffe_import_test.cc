@@ -258,6 +258,21 @@ TEST(CaffeImport, NewPrototxtWithV1Weights) {
             (std::vector<float>{0.5f, 1.5f, 2.5f, 3.5f, 4.5f, 5.5f}));
 }
 
+TEST(CaffeImport, UnnamedLayersAndUntypedV1Weights) {
+  const char* net = R"(input: "x" input_shape { dim: 1 dim: 2 }
+    layer { type: "Sigmoid" bottom: "x" top: "s" }
+    layer { name: "fc" type: "InnerProduct" bottom: "s" top: "y" inner_product_param { num_output: 1 } })";
+  caffe::NetParameter w;
+  auto* fc = w.add_layers();  // a V1 weights entry whose type is unset: only name and blobs matter
+  fc->set_name("fc");
+  *fc->add_blobs() = MakeBlob({1, 2}, {1.f, 2.f});
+  *fc->add_blobs() = MakeBlob({1}, {3.f});
+  auto g = ImportText(net, w);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  ASSERT_NE(g->FindNode("Sigmoid_0"), nullptr);
+  EXPECT_EQ(g->FindInitializer(g->FindNode("fc")->inputs[2])->ToFloatVector(), (std::vector<float>{3.f}));
+}
+
 TEST(CaffeImport, UnknownParameterFieldsAreSkipped) {
   const char* net = R"(input: "x" input_shape { dim: 1 dim: 3 }
     layer { name: "act" type: "ReLU" bottom: "x" top: "y"

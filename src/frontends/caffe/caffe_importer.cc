@@ -325,9 +325,10 @@ Result<Graph> ImportCaffeBuffers(std::string_view prototxt, const std::string& p
                                  std::string_view caffemodel, const std::string& caffemodel_origin) {
   using namespace caffe_import;
   QCAL_ASSIGN_OR_RETURN(caffe::NetParameter def, ParseNetText(prototxt, prototxt_origin));
-  QCAL_RETURN_IF_ERROR(UpgradeV1Layers(&def, prototxt_origin));
+  QCAL_RETURN_IF_ERROR(UpgradeV1Layers(&def, prototxt_origin, /*require_types=*/true));
+  NameUnnamedLayers(&def);
   QCAL_ASSIGN_OR_RETURN(caffe::NetParameter weights, ParseNetBinary(caffemodel, caffemodel_origin));
-  QCAL_RETURN_IF_ERROR(UpgradeV1Layers(&weights, caffemodel_origin));
+  QCAL_RETURN_IF_ERROR(UpgradeV1Layers(&weights, caffemodel_origin, /*require_types=*/false));
   NetImporter importer(def, weights, prototxt_origin, caffemodel_origin);
   return importer.Run();
 }

@@ -155,7 +155,7 @@ Result<caffe::NetParameter> ParseNetBinary(std::string_view bytes, const std::st
   return net;
 }
 
-Status UpgradeV1Layers(caffe::NetParameter* net, const std::string& origin) {
+Status UpgradeV1Layers(caffe::NetParameter* net, const std::string& origin, bool require_types) {
   if (net->layers_size() == 0) return Status::Ok();
   if (net->layer_size() != 0) {
     return InvalidArgument(origin + ": mixes current `layer {}` and legacy V1 `layers {}` entries");
@@ -163,12 +163,12 @@ Status UpgradeV1Layers(caffe::NetParameter* net, const std::string& origin) {
   for (const auto& v1 : net->layers()) {
     caffe::LayerParameter* l = net->add_layer();
     const char* type = V1TypeToName(v1.type());
-    if (type == nullptr) {
+    if (type == nullptr && require_types) {
       return Unsupported(origin + ": V1 layer '" + v1.name() + "' has layer type number " +
                          std::to_string(static_cast<int>(v1.type())) + ", which qcal does not know");
     }
     l->set_name(v1.name());
-    l->set_type(type);
+    l->set_type(type ? type : "");
     *l->mutable_bottom() = v1.bottom();
     *l->mutable_top() = v1.top();
     *l->mutable_include() = v1.include();
@@ -179,6 +179,13 @@ Status UpgradeV1Layers(caffe::NetParameter* net, const std::string& origin) {
   }
   net->clear_layers();
   return Status::Ok();
+}
+
+void NameUnnamedLayers(caffe::NetParameter* net) {
+  for (int i = 0; i < net->layer_size(); ++i) {
+    caffe::LayerParameter* l = net->mutable_layer(i);
+    if (l->name().empty()) l->set_name(l->type() + "_" + std::to_string(i));
+  }
 }
 
 }  // namespace qcal::caffe_import

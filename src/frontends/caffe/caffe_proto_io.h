@@ -16,7 +16,11 @@ Result<caffe::NetParameter> ParseNetText(std::string_view text, const std::strin
 Result<caffe::NetParameter> ParseNetBinary(std::string_view bytes, const std::string& origin);
 
 // Moves V1 `layers` into `layer` (type names, params and blobs carried over).
-// Fails on a V1 type qcal cannot name, naming the layer.
-Status UpgradeV1Layers(caffe::NetParameter* net, const std::string& origin);
+// With `require_types` (network definitions) a V1 type qcal cannot name is an
+// error naming the layer; weights files only need names and blobs.
+Status UpgradeV1Layers(caffe::NetParameter* net, const std::string& origin, bool require_types);
+
+// Gives unnamed layers the name "<type>_<index>" (Caffe allows empty names).
+void NameUnnamedLayers(caffe::NetParameter* net);
 
 }  // namespace qcal::caffe_import
