@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "frontends/caffe/caffe_importer.h"
 #include "frontends/onnx/onnx_importer.h"
 
 namespace qcal {
@@ -21,6 +22,20 @@ Result<Graph> ImportOnnxModel(const ModelFiles& f) {
   return ImportOnnxFile(f.model);
 }
 
+Result<Graph> ImportCaffeModel(const ModelFiles& f) {
+  if (f.weights.empty()) {
+    return InvalidArgument("Caffe model '" + f.model +
+                           "' needs its trained weights: pass the .caffemodel with --weights");
+  }
+  return ImportCaffeFiles(f.model, f.weights);
+}
+
+Result<Graph> RejectCaffeWeightsAsModel(const ModelFiles& f) {
+  return InvalidArgument("'" + f.model +
+                         "' holds Caffe weights, not a network: give the .prototxt as the model " +
+                         "and this file with --weights " + f.model);
+}
+
 struct Format {
   std::string_view suffix;
   Result<Graph> (*import)(const ModelFiles&);
@@ -29,6 +44,8 @@ struct Format {
 // One row per model format, matched by file suffix.
 const Format kFormats[] = {
     {".onnx", ImportOnnxModel},
+    {".prototxt", ImportCaffeModel},
+    {".caffemodel", RejectCaffeWeightsAsModel},
 };
 
 }  // namespace
