@@ -143,6 +143,25 @@ Result<WindowGeometry> ComputeWindowGeometry(const std::vector<int64_t>& input_s
   return g;
 }
 
+Result<WindowGeometry> PoolGeometry(const Node& node, const Shape& x) {
+  if (x.size() < 3 || x.size() > 5) {
+    return Unsupported("input X has shape " + ShapeToString(x) + "; pools support [N, C, d1..dk] with 1-3 spatial dims");
+  }
+  if (!node.attrs.Has("kernel_shape")) return InvalidArgument("the kernel_shape attribute is required");
+  QCAL_ASSIGN_OR_RETURN(WindowParams p, ReadWindowParams(node, x.size() - 2, node.attrs.GetInts("kernel_shape"),
+                                                         /*allow_ceil_mode=*/true));
+  return ComputeWindowGeometry(SpatialDims(x), p);
+}
+
+void ValidRange(int64_t offset, int64_t stride, int64_t limit, int64_t count, int64_t* lo, int64_t* hi) {
+  // i*stride + offset >= 0  <=>  i >= ceil(-offset / stride)
+  *lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  // i*stride + offset <= limit - 1  <=>  i <= floor((limit - 1 - offset) / stride)
+  const int64_t last = limit - 1 - offset;
+  *hi = last < 0 ? 0 : std::min(count, last / stride + 1);
+  *lo = std::min(*lo, *hi);
+}
+
 Window3d To3d(const WindowGeometry& g) {
   Window3d w;
   const size_t off = 3 - g.rank();
@@ -155,6 +174,7 @@ Window3d To3d(const WindowGeometry& g) {
     w.strides[i] = real ? g.strides[j] : 1;
     w.dilations[i] = real ? g.dilations[j] : 1;
     w.pad_begin[i] = real ? g.pad_begin[j] : 0;
+    w.pad_end[i] = real ? g.pad_end[j] : 0;
   }
   return w;
 }

@@ -60,13 +60,22 @@ Result<WindowParams> ReadWindowParams(const Node& node, size_t spatial_rank, std
 Result<WindowGeometry> ComputeWindowGeometry(const std::vector<int64_t>& input_spatial, const WindowParams& p,
                                              const std::string& where = "");
 
+// MaxPool/AveragePool geometry: X is [N, C, d1..dk] with 1-3 spatial dims, the
+// kernel comes from the required kernel_shape attribute, ceil_mode is allowed.
+Result<WindowGeometry> PoolGeometry(const Node& node, const Shape& x);
+
 // A 1-3-D geometry seen as 3-D (leading dims of size 1, kernel 1, stride 1, no
 // pad), so kernels can use one fixed loop nest. Index 0 = depth, 1 = height, 2 = width.
 struct Window3d {
-  int64_t in[3], out[3], kernel[3], strides[3], dilations[3], pad_begin[3];
+  int64_t in[3], out[3], kernel[3], strides[3], dilations[3], pad_begin[3], pad_end[3];
 };
 // Requires 1 <= g.rank() <= 3 and known dims.
 Window3d To3d(const WindowGeometry& g);
+
+// The range [*lo, *hi) of positions i in [0, count) whose i*stride + offset lies
+// in [0, limit): the taps of one kernel offset that hit the input (Conv: i = output
+// position, limit = input size; ConvTranspose: i = input position, limit = output size).
+void ValidRange(int64_t offset, int64_t stride, int64_t limit, int64_t count, int64_t* lo, int64_t* hi);
 
 // The spatial part of a tensor shape [N, C, d1, d2, ...]: {d1, d2, ...}.
 inline std::vector<int64_t> SpatialDims(const Shape& shape) {
