@@ -69,6 +69,18 @@ Result<std::unique_ptr<Kernel>> KernelRegistry::CreateKernel(const OpContext& ct
   return Unsupported(ctx.where() + ": no kernel supports input types (" + DescribeInputs(ctx) + ")");
 }
 
+Result<std::unique_ptr<Kernel>> KernelRegistry::CreateKernelFromProvider(const OpContext& ctx,
+                                                                       std::string_view provider) const {
+  for (const KernelDef* k : KernelsFor(ctx.node.op_type)) {
+    if (k->provider != provider) continue;
+    if (k->supports && !k->supports(ctx)) {
+      return Unsupported(ctx.where() + ": the " + std::string(provider) + " kernel does not support this node");
+    }
+    return k->create(ctx);
+  }
+  return NotFound(ctx.where() + ": no " + std::string(provider) + " kernel is registered");
+}
+
 Status KernelRegistry::Infer(const OpContext& ctx, std::vector<TensorType>& outputs) const {
   const OpDef* def = FindOp(ctx.node.op_type);
   if (!def) return Unsupported("unsupported op type " + ctx.where());

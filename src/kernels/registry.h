@@ -89,6 +89,9 @@ class KernelRegistry {
   const OpDef* FindOp(std::string_view op_type) const;
   // The highest-priority kernel for the node; errors name the node and dtypes.
   Result<std::unique_ptr<Kernel>> CreateKernel(const OpContext& ctx) const;
+  // The kernel of one provider ("ref", "dnnl", ...), if it is registered and
+  // supports the node (agreement tests, debugging).
+  Result<std::unique_ptr<Kernel>> CreateKernelFromProvider(const OpContext& ctx, std::string_view provider) const;
   // Provider name of the kernel CreateKernel would pick (for logs/tests), "" if none.
   std::string_view SelectedProvider(const OpContext& ctx) const;
   // Sorted list of registered op types.
