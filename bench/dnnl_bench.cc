@@ -3,9 +3,9 @@
 //   qcal_dnnl_bench conv [threads]                       1x64x56x56 3x3 conv 64->64, pads 1
 //   qcal_dnnl_bench model <file.onnx> <batch> [threads]  forward time per image, dnnl vs ref
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <random>
 #include <string>
@@ -62,7 +62,8 @@ int BenchConv() {
   node.attrs.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
   Tensor x = Random({1, 64, 56, 56}, 1), w = Random({64, 64, 3, 3}, 2), b = Random({64}, 3);
   for (const char* provider : {"ref", "dnnl"}) {
-    OpContext ctx{node, {{x.dtype(), x.shape()}, {w.dtype(), w.shape()}, {b.dtype(), b.shape()}}, {nullptr, &w, &b}};
+    OpContext ctx{
+        node, {{x.dtype(), x.shape()}, {w.dtype(), w.shape()}, {b.dtype(), b.shape()}}, {nullptr, &w, &b}};
     auto k = KernelRegistry::Global().CreateKernelFromProvider(ctx, provider);
     if (!k.ok()) {
       std::fprintf(stderr, "%s\n", k.status().ToString().c_str());

@@ -37,8 +37,10 @@ TEST(DnnlConvTest, Plain3x3WithBias) {
 }
 
 TEST(DnnlConvTest, StrideDilationAsymmetricPads) {
-  CheckCase({.x = {3, 5, 7, 9}, .w = {6, 5, 3, 3}, .strides = {2, 2}, .dilations = {2, 2}, .pads = {0, 1, 2, 1}});
-  CheckCase({.x = {3, 5, 7, 9}, .w = {6, 5, 3, 2}, .strides = {1, 2}, .dilations = {2, 1}, .pads = {2, 0, 1, 3}});
+  CheckCase(
+      {.x = {3, 5, 7, 9}, .w = {6, 5, 3, 3}, .strides = {2, 2}, .dilations = {2, 2}, .pads = {0, 1, 2, 1}});
+  CheckCase(
+      {.x = {3, 5, 7, 9}, .w = {6, 5, 3, 2}, .strides = {1, 2}, .dilations = {2, 1}, .pads = {2, 0, 1, 3}});
 }
 
 TEST(DnnlConvTest, OneByOneStride2NoBias) {

@@ -37,7 +37,8 @@ inline std::string_view SelectedProvider(const Node& node, const std::vector<con
 }
 
 inline Result<std::unique_ptr<Kernel>> MakeKernel(const Node& node, const std::vector<const Tensor*>& inputs,
-                                                  const std::vector<bool>& is_const, std::string_view provider) {
+                                                  const std::vector<bool>& is_const,
+                                                  std::string_view provider) {
   return KernelRegistry::Global().CreateKernelFromProvider(ContextFor(node, inputs, is_const), provider);
 }
 
@@ -50,8 +51,8 @@ inline Result<Tensor> RunKernel(Kernel& k, const std::vector<const Tensor*>& inp
 // max |a - b| / (1 + |b|) <= tol, reporting the worst element.
 inline ::testing::AssertionResult Agree(const Tensor& dnnl, const Tensor& ref, double tol = kDnnlTol) {
   if (dnnl.shape() != ref.shape()) {
-    return ::testing::AssertionFailure() << "shape " << ShapeToString(dnnl.shape()) << " vs ref "
-                                         << ShapeToString(ref.shape());
+    return ::testing::AssertionFailure()
+           << "shape " << ShapeToString(dnnl.shape()) << " vs ref " << ShapeToString(ref.shape());
   }
   double worst = 0;
   int64_t at = -1;

@@ -25,9 +25,9 @@ using Tag = memory::format_tag;
 
 struct ConvPlan {
   dnnl::convolution_forward prim;
-  memory::desc weights_md;      // the primitive's weight layout
-  std::optional<memory> src;    // blocked staging buffer; nullopt: the primitive reads NCHW directly
-  std::optional<memory> dst;    // likewise for the output
+  memory::desc weights_md;    // the primitive's weight layout
+  std::optional<memory> src;  // blocked staging buffer; nullopt: the primitive reads NCHW directly
+  std::optional<memory> dst;  // likewise for the output
   Shape y_shape;
 };
 
@@ -95,8 +95,8 @@ Result<ConvPlan*> DnnlConv::PlanFor(const Shape& x, const Shape& w, bool has_bia
   const memory::desc b_md({w[0]}, f32, Tag::a);
   const auto prop = dnnl::prop_kind::forward_inference;
   const auto alg = dnnl::algorithm::convolution_direct;
-  auto desc = has_bias ? dnnl::convolution_forward::desc(prop, alg, src_any, w_any, b_md, dst_any, strides, dilates,
-                                                         pad_l, pad_r)
+  auto desc = has_bias ? dnnl::convolution_forward::desc(prop, alg, src_any, w_any, b_md, dst_any, strides,
+                                                         dilates, pad_l, pad_r)
                        : dnnl::convolution_forward::desc(prop, alg, src_any, w_any, dst_any, strides, dilates,
                                                          pad_l, pad_r);
   dnnl::convolution_forward::primitive_desc pd(desc, Engine());

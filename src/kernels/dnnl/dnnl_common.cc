@@ -70,8 +70,9 @@ dnnl::memory ReorderTo(const dnnl::memory& src, const dnnl::memory::desc& md) {
 
 std::string VersionString() {
   const dnnl_version_t* v = dnnl::version();
-  return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch) +
-         " (" + std::string(v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other") + " runtime)";
+  return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+         std::to_string(v->patch) + " (" +
+         std::string(v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other") + " runtime)";
 }
 
 const dnnl::memory& PackedWeights::Get(const dnnl::memory& user, const dnnl::memory::desc& md) {

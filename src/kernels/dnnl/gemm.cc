@@ -41,12 +41,12 @@ class DnnlGemm final : public Kernel {
     if (a.rank() != 2 || b.rank() != 2) return InvalidArgument("A and B must be 2-D");
     const MatMulShape s = ShapeFor(a.shape(), b.shape(), c ? &c->shape() : nullptr);
     if ((attrs_.trans_b ? b.dim(1) : b.dim(0)) != s.a[1]) {
-      return InvalidArgument("inner dims of A " + ShapeToString(a.shape()) + " and B " + ShapeToString(b.shape()) +
-                             " differ");
+      return InvalidArgument("inner dims of A " + ShapeToString(a.shape()) + " and B " +
+                             ShapeToString(b.shape()) + " differ");
     }
     Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, {s.y[0], s.y[1]});
-    QCAL_RETURN_IF_ERROR(core_.Run(s, a.data<float>(), b.data<float>(), s.bias ? c->data<float>() : nullptr,
-                                   y.data<float>()));
+    QCAL_RETURN_IF_ERROR(
+        core_.Run(s, a.data<float>(), b.data<float>(), s.bias ? c->data<float>() : nullptr, y.data<float>()));
     if (c && !s.bias) AddScaledC(*c, y);
     return Status::Ok();
   }
@@ -84,7 +84,8 @@ Result<std::unique_ptr<Kernel>> CreateGemm(const OpContext& ctx) {
   const Shape& a = ctx.inputs[0].shape;
   const Shape& b = ctx.inputs[1].shape;
   if (ctx.constant(1) && ShapeIsStatic(a) && (!ctx.has_input(2) || ShapeIsStatic(ctx.inputs[2].shape))) {
-    QCAL_RETURN_IF_ERROR(k->core().Prepare(k->ShapeFor(a, b, ctx.has_input(2) ? &ctx.inputs[2].shape : nullptr)));
+    QCAL_RETURN_IF_ERROR(
+        k->core().Prepare(k->ShapeFor(a, b, ctx.has_input(2) ? &ctx.inputs[2].shape : nullptr)));
   }
   return std::unique_ptr<Kernel>(std::move(k));
 }
