@@ -37,8 +37,7 @@ std::vector<std::string> KernelRegistry::OpTypes() const {
 std::vector<const KernelDef*> KernelRegistry::KernelsFor(std::string_view op_type) const {
   std::vector<const KernelDef*> v;
   auto it = kernels_.find(std::string(op_type));
-  if (it != kernels_.end())
-    for (const auto& k : it->second) v.push_back(&k);
+  if (it != kernels_.end()) for (const auto& k : it->second) v.push_back(&k);
   return v;
 }
 
@@ -61,8 +60,7 @@ void KernelRegistry::SetProviderEnabled(std::string_view provider, bool enabled)
 }
 
 bool KernelRegistry::ProviderEnabled(std::string_view provider) const {
-  return std::find(disabled_providers_.begin(), disabled_providers_.end(), provider) ==
-         disabled_providers_.end();
+  return std::find(disabled_providers_.begin(), disabled_providers_.end(), provider) == disabled_providers_.end();
 }
 
 std::string_view KernelRegistry::SelectedProvider(const OpContext& ctx) const {
@@ -85,12 +83,11 @@ Result<std::unique_ptr<Kernel>> KernelRegistry::CreateKernel(const OpContext& ct
 }
 
 Result<std::unique_ptr<Kernel>> KernelRegistry::CreateKernelFromProvider(const OpContext& ctx,
-                                                                         std::string_view provider) const {
+                                                                       std::string_view provider) const {
   for (const KernelDef* k : KernelsFor(ctx.node.op_type)) {
     if (k->provider != provider) continue;
     if (k->supports && !k->supports(ctx)) {
-      return Unsupported(ctx.where() + ": the " + std::string(provider) +
-                         " kernel does not support this node");
+      return Unsupported(ctx.where() + ": the " + std::string(provider) + " kernel does not support this node");
     }
     return k->create(ctx);
   }

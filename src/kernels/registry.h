@@ -35,7 +35,7 @@ struct TensorType {
 // What an op's inference function and a kernel's factory see.
 struct OpContext {
   const Node& node;
-  std::vector<TensorType> inputs;           // one per node input
+  std::vector<TensorType> inputs;          // one per node input
   std::vector<const Tensor*> const_inputs;  // value when the input is a known constant, else nullptr
   int64_t opset = 13;
 
@@ -66,7 +66,7 @@ struct OpDef {
   std::string_view op_type;
   InferFn infer;
   int min_inputs = 1;
-  int max_inputs = 1;  // -1: variadic
+  int max_inputs = 1;   // -1: variadic
   int min_outputs = 1;
   int max_outputs = 1;  // -1: variadic
 };
@@ -91,8 +91,7 @@ class KernelRegistry {
   Result<std::unique_ptr<Kernel>> CreateKernel(const OpContext& ctx) const;
   // The kernel of one provider ("ref", "dnnl", ...), if it is registered and
   // supports the node (agreement tests, debugging).
-  Result<std::unique_ptr<Kernel>> CreateKernelFromProvider(const OpContext& ctx,
-                                                           std::string_view provider) const;
+  Result<std::unique_ptr<Kernel>> CreateKernelFromProvider(const OpContext& ctx, std::string_view provider) const;
   // Provider name of the kernel CreateKernel would pick (for logs/tests), "" if none.
   std::string_view SelectedProvider(const OpContext& ctx) const;
   // Sorted list of registered op types.
@@ -127,9 +126,9 @@ Result<std::vector<Tensor>> EvaluateNode(const Node& node, const std::vector<con
 
 }  // namespace qcal
 
-#define QCAL_REGISTER_OP(...)                                               \
+#define QCAL_REGISTER_OP(...)                                          \
   static const bool QCAL_CONCAT(_qcal_op_reg_, __LINE__) [[maybe_unused]] = \
       ::qcal::KernelRegistry::Global().RegisterOp(::qcal::OpDef{__VA_ARGS__})
-#define QCAL_REGISTER_KERNEL(...)                                               \
+#define QCAL_REGISTER_KERNEL(...)                                          \
   static const bool QCAL_CONCAT(_qcal_kernel_reg_, __LINE__) [[maybe_unused]] = \
       ::qcal::KernelRegistry::Global().RegisterKernel(::qcal::KernelDef{__VA_ARGS__})
