@@ -8,7 +8,7 @@ struct Case {
   Shape x, w;
   int64_t group = 1;
   std::vector<int64_t> strides = {1, 1}, dilations = {1, 1}, pads = {0, 0, 0, 0};
-  std::string auto_pad;  // empty: explicit pads
+  std::string auto_pad = "";  // empty: explicit pads
   bool bias = true;
 };
 

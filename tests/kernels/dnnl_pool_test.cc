@@ -8,7 +8,7 @@ struct PoolCase {
   Shape x;
   std::vector<int64_t> kernel, strides = {1, 1}, pads = {0, 0, 0, 0}, dilations = {1, 1};
   int64_t ceil_mode = 0, count_include_pad = 0;
-  std::string auto_pad;
+  std::string auto_pad = "";
 };
 
 Node PoolNode(const std::string& op, const PoolCase& c) {
