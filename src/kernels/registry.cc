@@ -52,8 +52,20 @@ std::string DescribeInputs(const OpContext& ctx) {
 }
 }  // namespace
 
+void KernelRegistry::SetProviderEnabled(std::string_view provider, bool enabled) {
+  if (provider == "ref") return;  // the reference kernels are the fallback for everything
+  auto it = std::find(disabled_providers_.begin(), disabled_providers_.end(), provider);
+  if (enabled && it != disabled_providers_.end()) disabled_providers_.erase(it);
+  if (!enabled && it == disabled_providers_.end()) disabled_providers_.emplace_back(provider);
+}
+
+bool KernelRegistry::ProviderEnabled(std::string_view provider) const {
+  return std::find(disabled_providers_.begin(), disabled_providers_.end(), provider) == disabled_providers_.end();
+}
+
 std::string_view KernelRegistry::SelectedProvider(const OpContext& ctx) const {
   for (const KernelDef* k : KernelsFor(ctx.node.op_type)) {
+    if (!ProviderEnabled(k->provider)) continue;
     if (!k->supports || k->supports(ctx)) return k->provider;
   }
   return "";
@@ -63,10 +75,23 @@ Result<std::unique_ptr<Kernel>> KernelRegistry::CreateKernel(const OpContext& ct
   auto kernels = KernelsFor(ctx.node.op_type);
   if (kernels.empty()) return Unsupported("no kernel for op type " + ctx.where());
   for (const KernelDef* k : kernels) {
+    if (!ProviderEnabled(k->provider)) continue;
     if (k->supports && !k->supports(ctx)) continue;
     return k->create(ctx);
   }
   return Unsupported(ctx.where() + ": no kernel supports input types (" + DescribeInputs(ctx) + ")");
+}
+
+Result<std::unique_ptr<Kernel>> KernelRegistry::CreateKernelFromProvider(const OpContext& ctx,
+                                                                       std::string_view provider) const {
+  for (const KernelDef* k : KernelsFor(ctx.node.op_type)) {
+    if (k->provider != provider) continue;
+    if (k->supports && !k->supports(ctx)) {
+      return Unsupported(ctx.where() + ": the " + std::string(provider) + " kernel does not support this node");
+    }
+    return k->create(ctx);
+  }
+  return NotFound(ctx.where() + ": no " + std::string(provider) + " kernel is registered");
 }
 
 Status KernelRegistry::Infer(const OpContext& ctx, std::vector<TensorType>& outputs) const {

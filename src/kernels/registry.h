@@ -89,6 +89,9 @@ class KernelRegistry {
   const OpDef* FindOp(std::string_view op_type) const;
   // The highest-priority kernel for the node; errors name the node and dtypes.
   Result<std::unique_ptr<Kernel>> CreateKernel(const OpContext& ctx) const;
+  // The kernel of one provider ("ref", "dnnl", ...), if it is registered and
+  // supports the node (agreement tests, debugging).
+  Result<std::unique_ptr<Kernel>> CreateKernelFromProvider(const OpContext& ctx, std::string_view provider) const;
   // Provider name of the kernel CreateKernel would pick (for logs/tests), "" if none.
   std::string_view SelectedProvider(const OpContext& ctx) const;
   // Sorted list of registered op types.
@@ -96,12 +99,19 @@ class KernelRegistry {
   // Kernels registered for an op, highest priority first.
   std::vector<const KernelDef*> KernelsFor(std::string_view op_type) const;
 
+  // Disables / re-enables every kernel of a provider except "ref" for CreateKernel
+  // and SelectedProvider (benchmarks, debugging a suspected optimized kernel).
+  // Call before creating executors; not synchronized with concurrent kernel creation.
+  void SetProviderEnabled(std::string_view provider, bool enabled);
+  bool ProviderEnabled(std::string_view provider) const;
+
   // Runs the op's inference and checks input/output counts.
   Status Infer(const OpContext& ctx, std::vector<TensorType>& outputs) const;
 
  private:
   std::unordered_map<std::string, OpDef> ops_;
   std::unordered_map<std::string, std::vector<KernelDef>> kernels_;
+  std::vector<std::string> disabled_providers_;
 };
 
 // Wraps a stateless function as a Kernel; most reference kernels use this.

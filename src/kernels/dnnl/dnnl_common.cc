@@ -1,0 +1,86 @@
+#include "kernels/dnnl/dnnl_common.h"
+
+#include <omp.h>
+
+#include "kernels/threads.h"
+
+namespace qcal::dnnl_kernels {
+
+dnnl::engine& Engine() {
+  static dnnl::engine* e = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  return *e;
+}
+
+dnnl::stream& Stream() {
+  thread_local dnnl::stream s(Engine());
+  return s;
+}
+
+void ApplyThreads() {
+  thread_local int applied = -1;
+  const int want = NumThreads();
+  if (want == applied) return;
+  // 0 = runtime default: the max the runtime started with on this thread.
+  thread_local const int initial = omp_get_max_threads();
+  omp_set_num_threads(want > 0 ? want : initial);
+  applied = want;
+}
+
+bool AllInputsFloat32(const OpContext& ctx) {
+  for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+    if (ctx.has_input(i) && ctx.inputs[i].dtype != DataType::kFloat32) return false;
+  }
+  return true;
+}
+
+bool HasRank(const OpContext& ctx, size_t i, size_t rank) {
+  return ctx.has_input(i) && ctx.inputs[i].shape.size() == rank;
+}
+
+Dims ToDims(const Shape& s) { return Dims(s.begin(), s.end()); }
+
+dnnl::memory::desc PlainDesc(const Dims& dims) {
+  Dims strides(dims.size(), 1);
+  for (size_t i = dims.size(); i-- > 1;) strides[i - 1] = strides[i] * dims[i];
+  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, strides);
+}
+
+dnnl::memory::desc PlainDesc(const Dims& dims, dnnl::memory::format_tag tag) {
+  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, tag);
+}
+
+dnnl::memory Wrap(const dnnl::memory::desc& md, const Tensor& t) {
+  return dnnl::memory(md, Engine(), const_cast<void*>(t.raw()));
+}
+dnnl::memory Wrap(const dnnl::memory::desc& md, const float* p) {
+  return dnnl::memory(md, Engine(), const_cast<float*>(p));
+}
+dnnl::memory Wrap(const dnnl::memory::desc& md, float* p) { return dnnl::memory(md, Engine(), p); }
+
+void Reorder(const dnnl::memory& src, const dnnl::memory& dst) {
+  dnnl::reorder(src, dst).execute(Stream(), const_cast<dnnl::memory&>(src), const_cast<dnnl::memory&>(dst));
+  Stream().wait();
+}
+
+dnnl::memory ReorderTo(const dnnl::memory& src, const dnnl::memory::desc& md) {
+  dnnl::memory dst(md, Engine());
+  Reorder(src, dst);
+  return dst;
+}
+
+std::string VersionString() {
+  const dnnl_version_t* v = dnnl::version();
+  return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+         std::to_string(v->patch) + " (" +
+         std::string(v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other") + " runtime)";
+}
+
+const dnnl::memory& PackedWeights::Get(const dnnl::memory& user, const dnnl::memory::desc& md) {
+  for (const auto& [d, m] : packed_) {
+    if (d == md) return m;
+  }
+  packed_.emplace_back(md, ReorderTo(user, md));
+  return packed_.back().second;
+}
+
+}  // namespace qcal::dnnl_kernels

@@ -1,0 +1,73 @@
+// Shared plumbing for the oneDNN kernels (provider "dnnl"): the CPU engine, a
+// per-thread stream, the thread setting, tensor <-> dnnl::memory wrapping and
+// exception-to-Status conversion (oneDNN's C++ API throws dnnl::error; nothing
+// may escape a kernel).
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernels/registry.h"
+
+namespace qcal::dnnl_kernels {
+
+inline constexpr std::string_view kProvider = "dnnl";
+// Above the reference kernels (priority 0).
+inline constexpr int kPriority = 10;
+
+dnnl::engine& Engine();
+// A stream for the calling thread (streams are not shared between threads).
+dnnl::stream& Stream();
+// Applies qcal::NumThreads() to the OpenMP runtime of the calling thread (cheap when unchanged).
+void ApplyThreads();
+
+// True when every present input of the node is float32.
+bool AllInputsFloat32(const OpContext& ctx);
+// True when the input i is present and its shape has the given rank.
+bool HasRank(const OpContext& ctx, size_t i, size_t rank);
+
+using Dims = dnnl::memory::dims;
+Dims ToDims(const Shape& s);
+// A plain (row-major) float32 descriptor.
+dnnl::memory::desc PlainDesc(const Dims& dims);
+dnnl::memory::desc PlainDesc(const Dims& dims, dnnl::memory::format_tag tag);
+// Wraps tensor storage without copying (oneDNN takes non-const pointers; inputs are only read).
+dnnl::memory Wrap(const dnnl::memory::desc& md, const Tensor& t);
+dnnl::memory Wrap(const dnnl::memory::desc& md, const float* p);
+dnnl::memory Wrap(const dnnl::memory::desc& md, float* p);
+
+// Copies/reorders src into a new memory of layout `md` (a one-time weight reorder).
+dnnl::memory ReorderTo(const dnnl::memory& src, const dnnl::memory::desc& md);
+// Reorders src into dst (both existing memories).
+void Reorder(const dnnl::memory& src, const dnnl::memory& dst);
+
+// Runs f(), turning a dnnl::error or std::exception into an Internal status naming `what`.
+template <typename F>
+Status Guarded(const char* what, F&& f) {
+  try {
+    return f();
+  } catch (const dnnl::error& e) {
+    return Internal(std::string("oneDNN ") + what + " failed: " + e.what() + " (status " +
+                    std::to_string(static_cast<int>(e.status)) + ")");
+  } catch (const std::exception& e) {
+    return Internal(std::string("oneDNN ") + what + " failed: " + e.what());
+  }
+}
+
+// "<provider> (oneDNN v.m.p, <runtime>)" for logs.
+std::string VersionString();
+
+// Keeps one prepacked copy per distinct weight layout: primitives for different
+// input shapes usually want the same layout, so the reorder is done once.
+class PackedWeights {
+ public:
+  // Returns the weights in layout `md`, reordering `user` on first request.
+  const dnnl::memory& Get(const dnnl::memory& user, const dnnl::memory::desc& md);
+
+ private:
+  std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> packed_;
+};
+
+}  // namespace qcal::dnnl_kernels
