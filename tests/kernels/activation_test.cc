@@ -119,3 +119,18 @@ TEST(ActivationTest, FloatOnlyOpsRejectIntegers) {
 
 }  // namespace
 }  // namespace qcal
+
+namespace qcal {
+namespace {
+
+TEST(ExpKernelTest, MatchesStdExp) {
+  Node n{"e", "Exp", "", {"x"}, {"y"}, {}};
+  Tensor x = Tensor::FromVector<float>({-2.f, 0.f, 1.f, 3.5f}, {2, 2});
+  auto out = EvaluateNode(n, {&x});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const float expected[] = {0.13533528f, 1.f, 2.7182817f, 33.11545f};
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR((*out)[0].data<float>()[i], expected[i], 1e-5f * expected[i]);
+}
+
+}  // namespace
+}  // namespace qcal

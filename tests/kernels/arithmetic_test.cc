@@ -179,3 +179,18 @@ TEST(ArithmeticTest, InferenceWithUnknownDims) {
 
 }  // namespace
 }  // namespace qcal
+
+namespace qcal {
+namespace {
+
+TEST(MaxKernelTest, BroadcastsAndPicksLarger) {
+  Node n{"m", "Max", "", {"a", "b"}, {"y"}, {}};
+  Tensor a = Tensor::FromVector<float>({-1.f, 5.f, 2.f, -7.f}, {2, 2});
+  Tensor b = Tensor::FromVector<float>({0.f, 3.f}, {2});
+  auto out = EvaluateNode(n, {&a, &b});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].ToFloatVector(), (std::vector<float>{0.f, 5.f, 2.f, 3.f}));
+}
+
+}  // namespace
+}  // namespace qcal

@@ -20,9 +20,11 @@ Ort::Env& Env() {
 }  // namespace
 
 Result<std::map<std::string, Tensor>> RunInOrt(const std::string& model_path,
-                                               const std::map<std::string, Tensor>& inputs, int threads) {
+                                               const std::map<std::string, Tensor>& inputs, int threads,
+                                               bool optimize) {
   try {
     Ort::SessionOptions so;
+    if (!optimize) so.SetGraphOptimizationLevel(ORT_DISABLE_ALL);
     so.SetIntraOpNumThreads(threads);
     so.SetInterOpNumThreads(1);
     Ort::Session session(Env(), model_path.c_str(), so);
@@ -68,7 +70,7 @@ Result<std::map<std::string, Tensor>> RunInOrt(const std::string& model_path,
 bool OrtAvailable() { return false; }
 
 Result<std::map<std::string, Tensor>> RunInOrt(const std::string& model_path, const std::map<std::string, Tensor>&,
-                                               int) {
+                                               int, bool) {
   return Unsupported("built without ONNX Runtime; run scripts/install-deps.sh");
 }
 

@@ -16,6 +16,7 @@ bool OrtAvailable();
 // Runs `model_path` with the given named inputs; returns every graph output.
 // Errors carry ORT's message.
 Result<std::map<std::string, Tensor>> RunInOrt(const std::string& model_path,
-                                               const std::map<std::string, Tensor>& inputs, int threads = 1);
+                                               const std::map<std::string, Tensor>& inputs, int threads = 1,
+                                               bool optimize = true);
 
 }  // namespace qcal::testing
