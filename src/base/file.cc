@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -64,6 +65,15 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
     unlink(tmp.c_str());
     return IoError("cannot rename temp file to '" + path + "': " + why);
   }
+  return Status::Ok();
+}
+
+Status CreateParentDirectories(const std::string& path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return Status::Ok();
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) return IoError("cannot create directory '" + parent.string() + "': " + ec.message());
   return Status::Ok();
 }
 

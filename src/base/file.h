@@ -18,6 +18,9 @@ Result<std::string> ReadFile(const std::string& path);
 // and any previous `path` is intact.
 Status WriteFileAtomic(const std::string& path, std::string_view data);
 
+// Creates the directories leading to `path` (like mkdir -p of its parent).
+Status CreateParentDirectories(const std::string& path);
+
 // Writes several files all-or-nothing as far as the OS allows: every file is
 // first written to a temp file next to its target; only when all succeeded are
 // they renamed into place. On failure no temp file and no new output remains.

@@ -1,7 +1,5 @@
 #include "exporters/save_model.h"
 
-#include <sys/stat.h>
-
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -122,23 +120,6 @@ Json QuantReport(const SaveInputs& in, const QuantPlan& plan, const std::string&
               {"activation_offset", in.config->activation_offset}, {"layers", layers}};
 }
 
-Status MakeParentDirs(const std::string& prefix) {
-  size_t slash = prefix.find_last_of('/');
-  if (slash == std::string::npos || slash == 0) return Status::Ok();
-  std::string dir = prefix.substr(0, slash);
-  for (size_t p = 1; p <= dir.size(); ++p) {
-    if (p != dir.size() && dir[p] != '/') continue;
-    std::string part = dir.substr(0, p);
-    struct stat st;
-    if (stat(part.c_str(), &st) == 0) {
-      if (!S_ISDIR(st.st_mode)) return InvalidArgument("save path: '" + part + "' exists and is not a directory");
-      continue;
-    }
-    if (mkdir(part.c_str(), 0755) != 0) return IoError("cannot create output directory '" + part + "'");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<SaveInputs> PrepareSaveInputs(const QuantConfig& config, const Graph& graph, Graph* folded) {
@@ -195,7 +176,7 @@ Status SaveQuantizedModels(const SaveInputs& in, const std::string& record_path,
   }
   files.quant_json = prefix + "_quant.json";
   outputs.push_back({files.quant_json, QuantReport(in, plan, record_path).dump(2) + "\n"});
-  QCAL_RETURN_IF_ERROR(MakeParentDirs(prefix));
+  QCAL_RETURN_IF_ERROR(CreateParentDirectories(prefix));
   QCAL_RETURN_IF_ERROR(WriteFilesAtomic(outputs));
   for (const auto& [path, bytes] : outputs) LogInfo("The model file is saved in " + path);
   if (saved) *saved = files;

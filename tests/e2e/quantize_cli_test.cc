@@ -1,0 +1,62 @@
+// qcal quantize / qcal eval end to end through the CLI.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+#include "ir/npy.h"
+#include "support/testdata.h"
+
+namespace qcal {
+namespace {
+
+const std::string kFashion = "/usr/share/datasets/fashion-mnist";
+const std::string kPre = " --scale 1/255 --mean 0.2860 --std 0.3530";
+
+std::string Model() { return testing::SourceDir("models/fashion_mnist_cnn.onnx"); }
+
+TEST(QuantizeCliTest, FashionMnistKeepsAccuracyAndDeployMatchesFakeQuant) {
+  std::string dir = testing::MakeTempDir(), out;
+  int rc = testing::RunCommand(testing::QcalBinary() + " -q quantize --model " + Model() + " --data " + kFashion +
+                                   "/train-images-idx3-ubyte.gz" + kPre +
+                                   " --batch-num 4 --batch-size 32 --save-path " + dir + "/fm",
+                               &out);
+  ASSERT_EQ(rc, 0) << out;
+  rc = testing::RunCommand(testing::QcalBinary() + " -q eval --model " + Model() + " --quantized " + dir +
+                               "/fm_fake_quant_model.onnx --quantized " + dir + "/fm_deploy_model.onnx --data " +
+                               kFashion + "/t10k-images-idx3-ubyte.gz" + kPre + " --batch-size 200 --report-json " +
+                               dir + "/acc.json",
+                           &out);
+  ASSERT_EQ(rc, 0) << out;
+  auto j = nlohmann::json::parse(*ReadFile(dir + "/acc.json"));
+  EXPECT_EQ(j["images"], 10000);
+  // 91.78 % is the FP32 figure an independent numpy interpreter gave (models/README.md).
+  double fp32 = j["models"][0]["top1"], fq = j["models"][1]["top1"], deploy = j["models"][2]["top1"];
+  EXPECT_NEAR(fp32, 0.9178, 1e-6);
+  EXPECT_GT(fq, fp32 - 0.005) << "INT8 lost more than 0.5 points";
+  EXPECT_EQ(fq, deploy);
+}
+
+TEST(QuantizeCliTest, TooFewBatchesFailsNamingLayersAndCountsWithoutOutputs) {
+  std::string dir = testing::MakeTempDir(), out;
+  ASSERT_EQ(mkdir((dir + "/data").c_str(), 0755), 0);
+  for (int i = 0; i < 2; ++i) {
+    Tensor t(DataType::kFloat32, {4, 1, 28, 28});
+    for (int64_t k = 0; k < t.numel(); ++k) t.data<float>()[k] = static_cast<float>((k * 7 + i) % 13) / 13.f;
+    ASSERT_TRUE(WriteNpyFile(dir + "/data/b" + std::to_string(i) + ".npy", t).ok());
+  }
+  int rc = testing::RunCommand(testing::QcalBinary() + " quantize --model " + Model() + " --data " + dir +
+                                   "/data --batch-num 3 --batch-size 4 --save-path " + dir + "/out/m",
+                               &out);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("calibration saw 2 of batch_num=3 batches"), std::string::npos) << out;
+  EXPECT_NE(out.find("layer \"/fc/Gemm\""), std::string::npos) << out;
+  EXPECT_NE(out.find("4 of 4 quantized layers"), std::string::npos) << out;
+  struct stat st;
+  EXPECT_NE(stat((dir + "/out/m_fake_quant_model.onnx").c_str(), &st), 0);
+  EXPECT_NE(stat((dir + "/out/m_quant.json").c_str(), &st), 0);
+}
+
+}  // namespace
+}  // namespace qcal
