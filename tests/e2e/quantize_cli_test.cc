@@ -60,3 +60,46 @@ TEST(QuantizeCliTest, TooFewBatchesFailsNamingLayersAndCountsWithoutOutputs) {
 
 }  // namespace
 }  // namespace qcal
+
+namespace qcal {
+namespace {
+
+TEST(QuantizeCliTest, CreateConfigThenConvertFromRecord) {
+  std::string dir = testing::MakeTempDir(), out;
+  std::string q = testing::QcalBinary() + " -q ";
+  // Calibrate once to get a record, then rebuild the models from it with convert and a config
+  // that skips the Gemm.
+  ASSERT_EQ(testing::RunCommand(q + "quantize --model " + Model() + " --data " + kFashion +
+                                    "/train-images-idx3-ubyte.gz" + kPre +
+                                    " --batch-num 1 --batch-size 16 --save-path " + dir + "/a",
+                                &out),
+            0)
+      << out;
+  ASSERT_EQ(testing::RunCommand(q + "create-config --model " + Model() + " --skip-layers /fc/Gemm --output " + dir +
+                                    "/cfg.json",
+                                &out),
+            0)
+      << out;
+  auto cfg = nlohmann::json::parse(*ReadFile(dir + "/cfg.json"));
+  EXPECT_EQ(cfg["/fc/Gemm"]["quant_enable"], false);
+  EXPECT_EQ(cfg["/features/features.0/Conv"]["weight_quant_params"]["channel_wise"], true);
+  ASSERT_EQ(testing::RunCommand(q + "convert --model " + Model() + " --config " + dir + "/cfg.json --record " + dir +
+                                    "/a_record.txt --save-path " + dir + "/b",
+                                &out),
+            0)
+      << out;
+  auto report = nlohmann::json::parse(*ReadFile(dir + "/b_quant.json"));
+  int quantized = 0;
+  for (const auto& l : report["layers"]) quantized += l["quantized"].get<bool>();
+  EXPECT_EQ(quantized, 3);
+  // A record from another model is refused, naming its layers.
+  ASSERT_TRUE(WriteFileAtomic(dir + "/other.txt", "record { key: \"conv9\" value { scale_d: 1 offset_d: 0 } }\n").ok());
+  EXPECT_NE(testing::RunCommand(q + "convert --model " + Model() + " --record " + dir + "/other.txt --save-path " +
+                                    dir + "/c",
+                                &out),
+            0);
+  EXPECT_NE(out.find("'conv9'"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace qcal
