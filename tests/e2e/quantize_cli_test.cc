@@ -103,3 +103,33 @@ TEST(QuantizeCliTest, CreateConfigThenConvertFromRecord) {
 
 }  // namespace
 }  // namespace qcal
+
+namespace qcal {
+namespace {
+
+TEST(QuantizeCliTest, CaffeLeNetKeepsTop1Within0_3Points) {
+  std::string dir = testing::MakeTempDir(), out;
+  std::string lenet = testing::TestData("mnist_lenet_caffe");
+  std::string model = " --model " + lenet + "/lenet.prototxt --weights " + lenet + "/lenet_iter_10000.caffemodel";
+  std::string data = " --data " + testing::TestData("mnist_t10k_first5000/t10k-first5000-images-idx3-ubyte.gz") +
+                     " --scale 0.00390625";
+  ASSERT_EQ(testing::RunCommand(testing::QcalBinary() + " -q quantize" + model + data +
+                                    " --batch-num 4 --batch-size 64 --save-path " + dir + "/lenet",
+                                &out),
+            0)
+      << out;
+  ASSERT_EQ(testing::RunCommand(testing::QcalBinary() + " -q eval" + model + data + " --quantized " + dir +
+                                    "/lenet_fake_quant_model.onnx --quantized " + dir +
+                                    "/lenet_deploy_model.onnx --batch-size 100 --report-json " + dir + "/acc.json",
+                                &out),
+            0)
+      << out;
+  auto j = nlohmann::json::parse(*ReadFile(dir + "/acc.json"));
+  double fp32 = j["models"][0]["top1"], fq = j["models"][1]["top1"];
+  EXPECT_NEAR(fp32, 0.9874, 1e-6);  // the figure OpenCV's dnn gives (shared/testdata/MANIFEST.md)
+  EXPECT_GT(fq, fp32 - 0.003);
+  EXPECT_EQ(j["models"][1]["top1"], j["models"][2]["top1"]);
+}
+
+}  // namespace
+}  // namespace qcal
