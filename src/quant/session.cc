@@ -1,12 +1,10 @@
 #include "quant/session.h"
 
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 
 #include "base/log.h"
-#include "quant/algorithms/weights.h"
 #include "quant/weight_quant.h"
 
 namespace qcal {
