@@ -198,17 +198,38 @@ Status SaveModel(const QuantSession& session, SaveType type, const std::string& 
   return SaveQuantizedModels(in, session.record_path(), type, prefix, saved);
 }
 
-Status ConvertModel(const QuantConfig& config, const Graph& graph, const std::string& record_path, SaveType type,
-                    const std::string& prefix, SavedFiles* saved) {
-  Graph folded;
-  QCAL_ASSIGN_OR_RETURN(SaveInputs in, PrepareSaveInputs(config, graph, &folded));
-  in.arq_if_scale_w_missing = true;
-  // Progress comments, if the record came from a qcal calibration.
+namespace {
+
+// Save from a record file alone: `arq_if_scale_w_missing` for convert_model.
+Status SaveFromRecordFile(const QuantConfig& config, const Graph& graph, const std::string& record_path,
+                          SaveType type, const std::string& prefix, SavedFiles* saved, bool arq_if_scale_w_missing) {
+  QuantConfig effective = config;
+  // Progress comments and batch_num, if the record came from a qcal calibration.
   auto rec = quant::ReadRecordFile(record_path);
+  if (rec.ok() && rec->header.batch_num > 0 && rec->header.batch_num != config.batch_num) {
+    LogInfo("record file '" + record_path + "' was calibrated with batch_num=" +
+               std::to_string(rec->header.batch_num) + ", the config says " + std::to_string(config.batch_num) + "; using the record's");
+    effective.batch_num = static_cast<int>(rec->header.batch_num);
+  }
+  Graph folded;
+  QCAL_ASSIGN_OR_RETURN(SaveInputs in, PrepareSaveInputs(effective, graph, &folded));
+  in.arq_if_scale_w_missing = arq_if_scale_w_missing;
   if (rec.ok()) {
     for (const auto& [name, n] : rec->header.layer_batches) in.batch_counts[name] = n;
   }
   return SaveQuantizedModels(in, record_path, type, prefix, saved);
+}
+
+}  // namespace
+
+Status SaveModelFromRecord(const QuantConfig& config, const Graph& graph, const std::string& record_path,
+                           SaveType type, const std::string& prefix, SavedFiles* saved) {
+  return SaveFromRecordFile(config, graph, record_path, type, prefix, saved, false);
+}
+
+Status ConvertModel(const QuantConfig& config, const Graph& graph, const std::string& record_path, SaveType type,
+                    const std::string& prefix, SavedFiles* saved) {
+  return SaveFromRecordFile(config, graph, record_path, type, prefix, saved, true);
 }
 
 }  // namespace qcal
