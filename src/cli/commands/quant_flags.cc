@@ -1,13 +1,10 @@
 #include "cli/commands/quant_flags.h"
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <set>
 
-#include "base/file.h"
 #include "base/log.h"
+#include "quant/calibrate_source.h"
 #include "quant/config/simple_cfg.h"
 
 namespace qcal::cli {
@@ -44,43 +41,8 @@ Result<QuantConfig> MakeConfig(const ConfigFlags& f, const Graph& graph) {
     return !f.config.empty() ? LoadQuantConfig(f.config) : LoadSimpleCfg(f.calibration_config, graph);
   }
   QCAL_ASSIGN_OR_RETURN(QuantConfig c, CreateQuantConfig(graph, {f.skip_layers, f.batch_num, !f.symmetric}));
-  if (!f.act_algo.empty()) {
-    for (auto& [name, lc] : c.layers) lc.act.act_algo = f.act_algo;
-  }
-  for (const auto& name : c.layer_order) QCAL_RETURN_IF_ERROR(ValidateLayerConfig(name, c.layers.at(name)));
+  if (!f.act_algo.empty()) QCAL_RETURN_IF_ERROR(SetActivationAlgorithm(&c, f.act_algo));
   return c;
-}
-
-std::string AlgorithmSummary(const QuantConfig& config) {
-  std::set<std::string> algos;
-  for (const auto& [name, lc] : config.layers) {
-    if (lc.quant_enable) algos.insert(lc.act.act_algo);
-  }
-  if (algos.empty()) return "none";
-  return algos.size() == 1 ? *algos.begin() : "mixed";
-}
-
-Status RunCalibration(QuantSession& session, const data::DataSource& source, const Graph& graph, int batch_size) {
-  data::Batcher batcher(source, batch_size);
-  int want = session.config().batch_num;
-  int have = static_cast<int>(std::min<int64_t>(want, batcher.num_batches()));
-  if (have < want) {
-    LogWarning("the data gives " + std::to_string(batcher.num_batches()) + " batches of " +
-               std::to_string(batch_size) + ", fewer than batch_num=" + std::to_string(want));
-  }
-  auto start = std::chrono::steady_clock::now();
-  int64_t images = 0;
-  for (int b = 0; b < have; ++b) {
-    QCAL_ASSIGN_OR_RETURN(data::Batch batch, batcher.GetBatch(b));
-    images += batch.data.dim(0);
-    QCAL_RETURN_IF_ERROR(session.Calibrate({{graph.inputs[0].name, batch.data}}));
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    char line[128];
-    std::snprintf(line, sizeof line, "calibration batch %d/%d (%lld images, %.1f images/s)", b + 1, want,
-                  static_cast<long long>(images), secs > 0 ? images / secs : 0.0);
-    LogInfo(line);
-  }
-  return Status::Ok();
 }
 
 Result<std::unique_ptr<QuantSession>> CalibrateOnData(const Graph& graph, const QuantConfig& config,
@@ -88,12 +50,9 @@ Result<std::unique_ptr<QuantSession>> CalibrateOnData(const Graph& graph, const 
                                                       const std::string& record) {
   QCAL_ASSIGN_OR_RETURN(auto source, OpenData(data, graph));
   LogInfo("calibration data: " + source->Describe());
-  SessionOptions so;
-  so.algorithm_summary = AlgorithmSummary(config);
-  QCAL_RETURN_IF_ERROR(CreateParentDirectories(record));
-  QCAL_ASSIGN_OR_RETURN(auto session, QuantSession::Init(config, graph, record, so));
+  QCAL_ASSIGN_OR_RETURN(auto session, QuantSession::Init(config, graph, record));
   QCAL_RETURN_IF_ERROR(session->QuantizeModel());
-  QCAL_RETURN_IF_ERROR(RunCalibration(*session, *source, graph, batch_size));
+  QCAL_RETURN_IF_ERROR(CalibrateFromSource(*session, *source, graph.inputs[0].name, batch_size).status());
   return session;
 }
 

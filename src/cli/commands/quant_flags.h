@@ -1,6 +1,6 @@
 // Flags and steps shared by the PTQ subcommands (create-config, quantize,
 // calibrate, save, convert): how the quantization config is chosen, the
-// calibration loop over --data, and the lines that report written files.
+// calibration run over --data, and the lines that report written files.
 #pragma once
 
 #include <string>
@@ -39,16 +39,8 @@ void AddConfigFlags(CLI::App& sub, ConfigFlags& flags, bool json_config);
 // else CreateQuantConfig with --skip-layers/--batch-num/--symmetric/--act-algo.
 Result<QuantConfig> MakeConfig(const ConfigFlags& flags, const Graph& graph);
 
-// "ifmr" when every enabled layer uses ifmr, "mixed" when layers differ (record header).
-std::string AlgorithmSummary(const QuantConfig& config);
-
-// Feeds min(batch_num, available) batches of `batch_size` from `source` to the
-// session's first input, logging progress; warns when the data has fewer than
-// batch_num batches (saving will then name the layers without factors).
-Status RunCalibration(QuantSession& session, const data::DataSource& source, const Graph& graph, int batch_size);
-
 // The calibration both quantize and calibrate run: opens --data, Init (record
-// created), QuantizeModel, RunCalibration. The record holds the factors after it.
+// created), QuantizeModel, CalibrateFromSource. The record holds the factors after it.
 Result<std::unique_ptr<QuantSession>> CalibrateOnData(const Graph& graph, const QuantConfig& config,
                                                       const DataFlags& data, int batch_size,
                                                       const std::string& record);
