@@ -23,8 +23,8 @@ bool IsJpeg(std::string_view bytes) {
 // PNG and BMP through stb_image.
 Result<Image> DecodeWithStb(std::string_view bytes, const std::string& origin) {
   int w = 0, h = 0, c = 0;
-  stbi_uc* px = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()),
-                                      &w, &h, &c, 0);
+  stbi_uc* px = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
+                                      static_cast<int>(bytes.size()), &w, &h, &c, 0);
   if (!px) {
     const char* why = stbi_failure_reason();
     return Corrupt(origin + ": cannot decode image (" + (why ? why : "unknown reason") +

@@ -71,8 +71,9 @@ bool DecodeInto(const unsigned char* data, unsigned long size, DecodeState* stat
   jpeg_start_decompress(cinfo);
   uint64_t pixels = static_cast<uint64_t>(cinfo->output_width) * cinfo->output_height;
   if (pixels > kMaxPixels) {
-    state->problem = "image of " + std::to_string(cinfo->output_width) + "x" + std::to_string(cinfo->output_height) +
-                     " pixels is larger than the limit of " + std::to_string(kMaxPixels) + " pixels";
+    state->problem = "image of " + std::to_string(cinfo->output_width) + "x" +
+                     std::to_string(cinfo->output_height) + " pixels is larger than the limit of " +
+                     std::to_string(kMaxPixels) + " pixels";
     return false;
   }
   state->width = static_cast<int>(cinfo->output_width);
@@ -92,8 +93,8 @@ bool DecodeInto(const unsigned char* data, unsigned long size, DecodeState* stat
 
 Result<Image> DecodeJpeg(std::string_view bytes, const std::string& origin) {
   DecodeState state;
-  bool ok = DecodeInto(reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<unsigned long>(bytes.size()),
-                       &state);
+  bool ok = DecodeInto(reinterpret_cast<const unsigned char*>(bytes.data()),
+                       static_cast<unsigned long>(bytes.size()), &state);
   if (state.created) jpeg_destroy_decompress(&state.cinfo);
   if (!ok) {
     if (!state.problem.empty()) return Unsupported(origin + ": " + state.problem);

@@ -63,7 +63,8 @@ Status BatchRunner::RunPerSample(const TensorMap& batch, TensorMap* outputs) {
   for (int64_t i = 0; i < n; ++i) {
     TensorMap part, out;
     for (const auto& [name, t] : batch) part[name] = BatchItem(t, i);
-    QCAL_RETURN_IF_ERROR(executor_->Run(part, &out).WithContext("sample " + std::to_string(i) + " of the batch"));
+    QCAL_RETURN_IF_ERROR(
+        executor_->Run(part, &out).WithContext("sample " + std::to_string(i) + " of the batch"));
     for (const auto& [name, t] : out) {
       if (t.rank() == 0 || t.dim(0) != 1) {
         return Unsupported("output '" + name + "' has shape " + ShapeToString(t.shape()) +
@@ -75,7 +76,8 @@ Status BatchRunner::RunPerSample(const TensorMap& batch, TensorMap* outputs) {
         (*outputs)[name] = Tensor(t.dtype(), s);
       }
       Tensor& whole = outputs->at(name);
-      std::memcpy(static_cast<uint8_t*>(whole.raw()) + t.nbytes() * static_cast<size_t>(i), t.raw(), t.nbytes());
+      std::memcpy(static_cast<uint8_t*>(whole.raw()) + t.nbytes() * static_cast<size_t>(i), t.raw(),
+                  t.nbytes());
     }
   }
   return Status::Ok();

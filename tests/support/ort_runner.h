@@ -17,7 +17,8 @@ bool OrtAvailable();
 // One ORT session kept open for many runs (loading a model once per batch is slow).
 class OrtModel {
  public:
-  static Result<std::unique_ptr<OrtModel>> Load(const std::string& model_path, int threads = 1, bool optimize = true);
+  static Result<std::unique_ptr<OrtModel>> Load(const std::string& model_path, int threads = 1,
+                                                bool optimize = true);
   ~OrtModel();
   // Runs with the given named inputs; returns every graph output. Errors carry ORT's message.
   Result<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& inputs);

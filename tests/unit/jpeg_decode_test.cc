@@ -61,11 +61,13 @@ TEST(JpegDecodeTest, CorruptAndTruncatedFilesAreErrorsNamingTheFile) {
   ExpectError(DecodeImage(bytes->substr(0, bytes->size() / 2), "half.jpg"), StatusCode::kCorrupt,
               "half.jpg: cannot decode JPEG");
   // Cut inside the headers.
-  ExpectError(DecodeImage(bytes->substr(0, 40), "head.jpg"), StatusCode::kCorrupt, "head.jpg: cannot decode JPEG");
+  ExpectError(DecodeImage(bytes->substr(0, 40), "head.jpg"), StatusCode::kCorrupt,
+              "head.jpg: cannot decode JPEG");
   // A JPEG signature followed by garbage.
   std::string junk = std::string("\xFF\xD8\xFF", 3) + std::string(200, '\x5A');
   ExpectError(DecodeImage(junk, "junk.jpg"), StatusCode::kCorrupt, "junk.jpg: cannot decode JPEG");
-  ExpectError(ReadImageFile(Here("cmyk.jpg")), StatusCode::kUnsupported, "cmyk.jpg: CMYK JPEG is not supported");
+  ExpectError(ReadImageFile(Here("cmyk.jpg")), StatusCode::kUnsupported,
+              "cmyk.jpg: CMYK JPEG is not supported");
 }
 
 TEST(JpegDecodeTest, CorruptFileInAFolderFailsTheSampleNotTheProcess) {

@@ -48,7 +48,8 @@ struct ImageInfo {
 // Scores the first `n` rows of logits [>=n, classes] against labels. A label
 // counts as top-k when fewer than k classes beat it (ties go to the lower index,
 // so top-1 hit == the label is the first maximum).
-void Score(const Tensor& logits, int64_t n, const std::vector<int64_t>& labels, bool keep_logits, ModelResult* r) {
+void Score(const Tensor& logits, int64_t n, const std::vector<int64_t>& labels, bool keep_logits,
+           ModelResult* r) {
   int64_t classes = logits.numel() / std::max<int64_t>(logits.dim(0), 1);
   r->classes = classes;
   const float* p = logits.data<float>();
@@ -78,8 +79,9 @@ Status Evaluate(const Graph& graph, const data::DataSource& source, const EvalFl
     QCAL_RETURN_IF_ERROR(runner->Run({{graph.inputs[0].name, batch.data}}, &out));
     const Tensor& logits = out.at(graph.outputs[0].name);
     if (logits.dtype() != DataType::kFloat32 || logits.rank() < 1 || logits.dim(0) != batch.data.dim(0)) {
-      return InvalidArgument("output '" + graph.outputs[0].name + "' is " + std::string(DataTypeName(logits.dtype())) +
-                             ShapeToString(logits.shape()) + "; eval needs float32 scores [batch, classes]");
+      return InvalidArgument("output '" + graph.outputs[0].name + "' is " +
+                             std::string(DataTypeName(logits.dtype())) + ShapeToString(logits.shape()) +
+                             "; eval needs float32 scores [batch, classes]");
     }
     int64_t n = std::min(logits.dim(0), total - r->images);  // --limit cuts the last batch
     batch.labels.resize(static_cast<size_t>(n));
@@ -89,7 +91,8 @@ Status Evaluate(const Graph& graph, const data::DataSource& source, const EvalFl
       info->labels.insert(info->labels.end(), batch.labels.begin(), batch.labels.end());
       info->files.insert(info->files.end(), batch.origins.begin(), batch.origins.end());
     }
-    if ((b + 1) % 20 == 0) LogInfo(r->column + ": " + std::to_string(r->images) + "/" + std::to_string(total));
+    if ((b + 1) % 20 == 0)
+      LogInfo(r->column + ": " + std::to_string(r->images) + "/" + std::to_string(total));
   }
   return Status::Ok();
 }
@@ -106,7 +109,8 @@ std::string CsvField(const std::string& s) {
 }
 
 // index,file,label,<top-1 of each model>
-Status WritePredictions(const std::string& path, const ImageInfo& info, const std::vector<ModelResult>& results) {
+Status WritePredictions(const std::string& path, const ImageInfo& info,
+                        const std::vector<ModelResult>& results) {
   std::string csv = "index,file,label";
   for (const auto& r : results) csv.append(",").append(r.column);
   csv.append("\n");
@@ -136,8 +140,8 @@ Status Report(const EvalFlags& f, const ImageInfo& info, const std::vector<Model
   nlohmann::ordered_json models = nlohmann::ordered_json::array();
   for (const auto& r : results) {
     double t1 = r.images ? double(r.top1) / r.images : 0, t5 = r.images ? double(r.top5) / r.images : 0;
-    std::printf("%-6s %8lld %7.2f%% %7.2f%%  %s\n", r.name.c_str(), static_cast<long long>(r.images), 100 * t1,
-                100 * t5, r.path.c_str());
+    std::printf("%-6s %8lld %7.2f%% %7.2f%%  %s\n", r.name.c_str(), static_cast<long long>(r.images),
+                100 * t1, 100 * t5, r.path.c_str());
     models.push_back({{"name", r.name}, {"column", r.column}, {"path", r.path}, {"top1", t1}, {"top5", t5}});
   }
   if (results.size() > 1) {
@@ -156,7 +160,8 @@ Status Report(const EvalFlags& f, const ImageInfo& info, const std::vector<Model
 Status Eval(const EvalFlags& f) {
   QCAL_ASSIGN_OR_RETURN(Graph fp32, LoadModelFromFlags(f.model));
   QCAL_ASSIGN_OR_RETURN(auto source, OpenData(f.data, fp32));
-  if (!source->has_labels()) return InvalidArgument("--data " + f.data.data + " has no labels; give --labels");
+  if (!source->has_labels())
+    return InvalidArgument("--data " + f.data.data + " has no labels; give --labels");
   std::vector<ModelResult> results;
   ImageInfo info;
   results.push_back({"fp32", "fp32", f.model.model, 0, 0, 0, {}, {}, 0});
@@ -175,15 +180,20 @@ std::function<int()> Setup(CLI::App& sub) {
   auto f = std::make_shared<EvalFlags>();
   AddModelFlags(sub, f->model);
   AddDataFlags(sub, f->data, true);
-  sub.add_option("--quantized", f->quantized, "A quantized model (ONNX) to evaluate beside the FP32 one; repeatable");
-  sub.add_option("--batch-size", f->batch_size, "Images per batch (models with a fixed batch size run one image "
-                                                "at a time)")->check(CLI::PositiveNumber);
+  sub.add_option("--quantized", f->quantized,
+                 "A quantized model (ONNX) to evaluate beside the FP32 one; repeatable");
+  sub.add_option("--batch-size", f->batch_size,
+                 "Images per batch (models with a fixed batch size run one image "
+                 "at a time)")
+      ->check(CLI::PositiveNumber);
   sub.add_option("--limit", f->limit, "Evaluate only the first N images");
   sub.add_option("--report-json", f->report_json, "Write the results as JSON");
-  sub.add_option("--predictions", f->predictions, "Write per-image top-1 as CSV: index,file,label,fp32,int8_1,... "
-                                                  "(int8_k = the k-th --quantized model)");
-  sub.add_option("--logits-dir", f->logits_dir, "Write each model's scores [images, classes] as DIR/fp32.npy, "
-                                                "DIR/int8_1.npy, ...");
+  sub.add_option("--predictions", f->predictions,
+                 "Write per-image top-1 as CSV: index,file,label,fp32,int8_1,... "
+                 "(int8_k = the k-th --quantized model)");
+  sub.add_option("--logits-dir", f->logits_dir,
+                 "Write each model's scores [images, classes] as DIR/fp32.npy, "
+                 "DIR/int8_1.npy, ...");
   return [f]() {
     Status st = Eval(*f);
     return st.ok() ? 0 : ReportError(st);
