@@ -3,9 +3,9 @@
 #include <limits>
 
 #include "base/file.h"
+#include "data/jpeg_decode.h"
 
 #define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_PNG
 #define STBI_ONLY_BMP
 #define STBI_NO_STDIO
@@ -13,15 +13,18 @@
 #include <stb/stb_image.h>
 
 namespace qcal::data {
+namespace {
 
-Result<Image> DecodeImage(std::string_view bytes, const std::string& origin) {
-  if (bytes.empty()) return Corrupt(origin + ": empty image file");
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    return Unsupported(origin + ": image file larger than 2 GiB");
-  }
+bool IsJpeg(std::string_view bytes) {
+  return bytes.size() >= 3 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
+         static_cast<unsigned char>(bytes[1]) == 0xD8 && static_cast<unsigned char>(bytes[2]) == 0xFF;
+}
+
+// PNG and BMP through stb_image.
+Result<Image> DecodeWithStb(std::string_view bytes, const std::string& origin) {
   int w = 0, h = 0, c = 0;
-  stbi_uc* px = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()),
-                                      &w, &h, &c, 0);
+  stbi_uc* px = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
+                                      static_cast<int>(bytes.size()), &w, &h, &c, 0);
   if (!px) {
     const char* why = stbi_failure_reason();
     return Corrupt(origin + ": cannot decode image (" + (why ? why : "unknown reason") +
@@ -31,6 +34,17 @@ Result<Image> DecodeImage(std::string_view bytes, const std::string& origin) {
   img.pixels.assign(px, px + static_cast<size_t>(w) * h * c);
   stbi_image_free(px);
   return img;
+}
+
+}  // namespace
+
+Result<Image> DecodeImage(std::string_view bytes, const std::string& origin) {
+  if (bytes.empty()) return Corrupt(origin + ": empty image file");
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return Unsupported(origin + ": image file larger than 2 GiB");
+  }
+  if (IsJpeg(bytes)) return DecodeJpeg(bytes, origin);
+  return DecodeWithStb(bytes, origin);
 }
 
 Result<Image> ReadImageFile(const std::string& path) {
