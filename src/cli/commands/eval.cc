@@ -6,6 +6,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "accuracy/topk.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "cli/commands/command.h"
@@ -25,47 +26,10 @@ struct EvalFlags {
   std::string report_json;
 };
 
-struct Accuracy {
-  std::string name, path;
-  int64_t images = 0, top1 = 0, top5 = 0;
-};
-
-// Counts top-1/top-5 hits of logits [n, classes] against labels.
-void Score(const Tensor& logits, const std::vector<int64_t>& labels, Accuracy* acc) {
-  int64_t n = logits.dim(0), classes = logits.numel() / std::max<int64_t>(n, 1);
-  const float* p = logits.data<float>();
-  for (int64_t i = 0; i < n; ++i) {
-    const float* row = p + i * classes;
-    float truth = row[labels[i]];
-    int64_t better = 0;
-    for (int64_t c = 0; c < classes; ++c) better += row[c] > truth || (row[c] == truth && c < labels[i]);
-    acc->top1 += better == 0;
-    acc->top5 += better < 5;
-    ++acc->images;
-  }
-}
+using Accuracy = accuracy::TopKAccuracy;
 
 Status Evaluate(const Graph& graph, const data::DataSource& source, const EvalFlags& f, Accuracy* acc) {
-  if (graph.outputs.empty()) return InvalidArgument("model has no outputs");
-  QCAL_ASSIGN_OR_RETURN(auto executor, Executor::Create(graph));
-  data::Batcher batcher(source, f.batch_size);
-  int64_t total = f.limit > 0 ? std::min(f.limit, source.size()) : source.size();
-  for (int64_t b = 0; b < batcher.num_batches() && acc->images < total; ++b) {
-    QCAL_ASSIGN_OR_RETURN(data::Batch batch, batcher.GetBatch(b));
-    TensorMap out;
-    QCAL_RETURN_IF_ERROR(executor->Run({{graph.inputs[0].name, batch.data}}, &out));
-    Tensor logits = out.at(graph.outputs[0].name);
-    if (acc->images + logits.dim(0) > total) {  // --limit cuts the last batch
-      int64_t keep = total - acc->images;
-      Tensor cut(DataType::kFloat32, {keep, logits.numel() / logits.dim(0)});
-      std::copy_n(logits.data<float>(), cut.numel(), cut.data<float>());
-      logits = cut;
-      batch.labels.resize(static_cast<size_t>(keep));
-    }
-    Score(logits, batch.labels, acc);
-    if ((b + 1) % 20 == 0) LogInfo(acc->name + ": " + std::to_string(acc->images) + "/" + std::to_string(total));
-  }
-  return Status::Ok();
+  return accuracy::EvaluateTopK(graph, source, {f.batch_size, f.limit}, acc);
 }
 
 Status Eval(const EvalFlags& f) {
