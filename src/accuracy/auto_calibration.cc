@@ -37,13 +37,17 @@ Result<std::vector<RankedLayer>> RankLayers(const Graph& fp32, const QuantConfig
   co.threads = o.threads;
   QCAL_ASSIGN_OR_RETURN(CompareReport report, CompareOnData(folded, fq, calib, co));
   std::vector<RankedLayer> ranking;
-  for (const LayerError* l : WorstFirst(report)) ranking.push_back({l->name, l->output.Cosine()});
+  for (const LayerError* l : WorstFirst(report, true)) {
+    ranking.push_back({l->name, l->alone ? l->alone->Cosine() : l->output.Cosine(), l->output.Cosine()});
+  }
   return ranking;
 }
 
 Json ReportJson(const AutoCalibrationResult& r, const AutoCalibrationOptions& o) {
   Json ranking = Json::array(), history = Json::array();
-  for (const auto& l : r.ranking) ranking.push_back({{"layer", l.name}, {"cosine", l.cosine}});
+  for (const auto& l : r.ranking) {
+    ranking.push_back({{"layer", l.name}, {"cosine", l.cosine}, {"output_cosine", l.output_cosine}});
+  }
   for (const auto& s : r.search.history) {
     Json fallback = Json::array();
     for (int i = 0; i < s.k; ++i) fallback.push_back(r.ranking[static_cast<size_t>(i)].name);

@@ -1,6 +1,7 @@
 // AMCT's accuracy_based_auto_calibration: calibrate once with every layer
-// quantized, rank layers by sensitivity (cosine of each layer's FP32 vs
-// fake-quant output on the calibration data, lowest first), then binary-search
+// quantized, rank layers by sensitivity (cosine of each layer's FP32 output vs
+// the output of the same layer quantized alone, fed the FP32 input, on the
+// calibration data, lowest first, as AMCT's CosineSimilarity ranking), then binary-search
 // the number k of most sensitive layers kept in FP32 until the top-1 drop is
 // within the limit. Every candidate reuses the one record: skipping a layer
 // does not change the other layers' factors (as in AMCT).
@@ -50,7 +51,8 @@ struct AutoCalibrationOptions {
 
 struct RankedLayer {
   std::string name;
-  double cosine = 0;
+  double cosine = 0;         // the layer's own output cosine (quantized layer on FP32 input): the sensitivity
+  double output_cosine = 0;  // cosine in the fully quantized model (earlier layers' errors included)
 };
 
 struct AutoCalibrationResult {

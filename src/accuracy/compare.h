@@ -20,7 +20,13 @@ struct LayerError {
   std::string name;     // node name (the layer name of configs and records)
   std::string op_type;
   std::string value;    // the compared output value of the quantized model
-  ErrorAccumulator output;                // FP32 vs quantized output, all batches
+  ErrorAccumulator output;                // FP32 vs quantized output, all batches (errors of
+                                          // earlier layers included)
+  // The layer's own error: the quantized layer run on the FP32 input (its
+  // activation through the model's QuantizeLinear/DequantizeLinear) vs the FP32
+  // output, as AMCT's sensitivity ranking measures it. Unset when the layer's
+  // other inputs are not constants.
+  std::optional<ErrorAccumulator> alone;
   std::optional<ErrorAccumulator> weight;  // float weight vs dequantized int8 weight
 };
 
@@ -47,7 +53,20 @@ class ModelComparer {
   Status Capture(const Node& node, const std::vector<const Tensor*>& outputs);
   Status Accumulate(const Node& node, const std::vector<const Tensor*>& outputs);
 
+  // What the layer-only error needs: copies of the quantized nodes and their constant inputs.
+  struct Isolated {
+    Node quantize, dequantize, layer;
+    std::vector<Tensor> quantize_in, dequantize_in, layer_in;  // constants; slot 0 / act slot filled per batch
+    int act_input = 0;
+    std::string act_value;  // the FP32 value the quantizer reads
+  };
+  Status AddIsolated(size_t index, const Isolated& iso, const Tensor& ref);
+
   std::unique_ptr<Executor> fp32_, quant_;
+  std::vector<std::optional<Isolated>> isolated_;
+  std::map<std::string, int> act_uses_;          // FP32 activation value -> layers reading it
+  std::map<std::string, Tensor> captured_acts_;  // this batch's FP32 activations still needed
+  std::map<std::string, int> act_left_;
   std::map<std::string, size_t> fp32_node_to_layer_, quant_node_to_layer_;
   std::vector<Tensor> captured_;  // this batch's FP32 output per layer
   CompareReport report_;
@@ -64,7 +83,8 @@ Result<CompareReport> CompareOnData(const Graph& fp32, const Graph& quantized, c
                                     const CompareOptions& options);
 
 // Layers sorted worst first (lowest output cosine; ties keep graph order).
-std::vector<const LayerError*> WorstFirst(const CompareReport& report);
+// `alone`: by the layer-only cosine where known (AMCT's sensitivity).
+std::vector<const LayerError*> WorstFirst(const CompareReport& report, bool alone = false);
 
 // The first `keep` samples of a batch-major tensor (any dtype).
 Tensor FirstSamples(const Tensor& batch, int64_t keep);

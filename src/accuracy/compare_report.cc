@@ -25,6 +25,10 @@ Json ErrorJson(const LayerError& l, double threshold) {
             {"sqnr_db", Finite(l.output.SqnrDb())},
             {"max_abs_error", l.output.MaxAbsError()},
             {"below_threshold", l.output.Cosine() < threshold}};
+  if (l.alone) {
+    j["alone_cosine"] = l.alone->Cosine();
+    j["alone_sqnr_db"] = Finite(l.alone->SqnrDb());
+  }
   if (l.weight) {
     j["weight_cosine"] = l.weight->Cosine();
     j["weight_sqnr_db"] = Finite(l.weight->SqnrDb());
@@ -37,16 +41,17 @@ Json ErrorJson(const LayerError& l, double threshold) {
 std::string FormatCompareTable(const CompareReport& report, double threshold) {
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof line, "%4s  %-40s %-14s %10s %9s %11s %10s %9s\n", "rank", "layer", "op", "cosine",
-                "SQNR dB", "max |err|", "w cosine", "w SQNR");
+  std::snprintf(line, sizeof line, "%4s  %-40s %-14s %10s %9s %11s %10s %10s %9s\n", "rank", "layer", "op", "cosine",
+                "SQNR dB", "max |err|", "alone cos", "w cosine", "w SQNR");
   out += line;
   int rank = 0, below = 0;
   for (const LayerError* l : WorstFirst(report)) {
     bool flag = l->output.Cosine() < threshold;
     below += flag;
-    std::snprintf(line, sizeof line, "%4d  %-40s %-14s %10s %9s %11s %10s %9s%s\n", ++rank, l->name.c_str(),
+    std::snprintf(line, sizeof line, "%4d  %-40s %-14s %10s %9s %11s %10s %10s %9s%s\n", ++rank, l->name.c_str(),
                   l->op_type.c_str(), Num(l->output.Cosine(), "%.6f").c_str(), Num(l->output.SqnrDb(), "%.2f").c_str(),
                   Num(l->output.MaxAbsError(), "%.4g").c_str(),
+                  l->alone ? Num(l->alone->Cosine(), "%.6f").c_str() : "-",
                   l->weight ? Num(l->weight->Cosine(), "%.6f").c_str() : "-",
                   l->weight ? Num(l->weight->SqnrDb(), "%.2f").c_str() : "-", flag ? "  <-- below" : "");
     out += line;
