@@ -146,9 +146,7 @@ Result<SaveInputs> PrepareSaveInputs(const QuantConfig& config, const Graph& gra
   return in;
 }
 
-Status SaveQuantizedModels(const SaveInputs& in, const std::string& record_path, SaveType type,
-                           const std::string& prefix, SavedFiles* saved) {
-  if (prefix.empty()) return InvalidArgument("save path prefix is empty (e.g. out/model)");
+Result<QuantPlan> BuildQuantPlan(const SaveInputs& in, const std::string& record_path) {
   QCAL_ASSIGN_OR_RETURN(quant::ScaleOffsetRecord rec, quant::ReadRecordFile(record_path));
   QCAL_RETURN_IF_ERROR(CheckNotEmpty(rec, record_path));
   QCAL_RETURN_IF_ERROR(CheckKnownLayers(rec, *in.folded, record_path));
@@ -158,6 +156,13 @@ Status SaveQuantizedModels(const SaveInputs& in, const std::string& record_path,
     QCAL_ASSIGN_OR_RETURN(LayerPlan p, PlanLayer(in, l, *rec.Find(l.name)));
     plan.layers.push_back(std::move(p));
   }
+  return plan;
+}
+
+Status SaveQuantizedModels(const SaveInputs& in, const std::string& record_path, SaveType type,
+                           const std::string& prefix, SavedFiles* saved) {
+  if (prefix.empty()) return InvalidArgument("save path prefix is empty (e.g. out/model)");
+  QCAL_ASSIGN_OR_RETURN(QuantPlan plan, BuildQuantPlan(in, record_path));
   SavedFiles files;
   std::vector<std::pair<std::string, std::string>> outputs;
   auto add_model = [&](QuantModelKind kind, const std::string& path) -> Status {

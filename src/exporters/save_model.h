@@ -31,6 +31,10 @@ struct SaveInputs {
 // `folded` receives the folded graph and must outlive the result.
 Result<SaveInputs> PrepareSaveInputs(const QuantConfig& config, const Graph& graph, Graph* folded);
 
+// Reads and checks `record_path` and builds the plan for `in.layers` (nothing is
+// written; MaterializeQuantizedGraph turns it into an in-memory model).
+Result<QuantPlan> BuildQuantPlan(const SaveInputs& in, const std::string& record_path);
+
 // Reads and checks `record_path`, then writes the requested models for `prefix`.
 Status SaveQuantizedModels(const SaveInputs& in, const std::string& record_path, SaveType type,
                            const std::string& prefix, SavedFiles* saved);
