@@ -30,7 +30,8 @@ struct Int8ConvPlan {
   dnnl::convolution_forward prim;
   memory::desc weights_md;
   std::optional<memory> src;  // staging in the primitive's layout; nullopt: reads NCHW X directly
-  memory acc;                 // s32, NHWC
+  memory acc;                 // the primitive's output (s32 / f32)
+  std::optional<memory> acc_nhwc;  // acc reordered to NHWC when the primitive's layout is another (f32 blocked)
   memory out_nhwc;            // output stage result (stage dtype), NHWC
   std::vector<int32_t> corr;  // [corr_rows, M]: bias - x_zp * (sum of the weights inside X)
   int64_t corr_rows = 1;
@@ -125,15 +126,19 @@ Result<Int8ConvPlan*> DnnlInt8Conv::PlanFor(const Shape& x) {
   const auto acc_type = mode_ == Int8Compute::kInt8 ? memory::data_type::s32 : memory::data_type::f32;
   const memory::desc src_any(src_dims, ComputeType(mode_, DnnlType(x_type_)), Tag::any);
   const memory::desc w_any(WeightDims(w, group_), ComputeType(mode_, memory::data_type::s8), Tag::any);
-  const memory::desc acc_md(dst_dims, acc_type, Tag::nhwc);
+  // int8 primitives write NHWC natively; the f32 ones are fast only in their blocked layout
+  // (NHWC falls back to oneDNN's reference kernel), so there the result is reordered.
+  const memory::desc acc_nhwc(dst_dims, acc_type, Tag::nhwc);
+  const memory::desc acc_md = mode_ == Int8Compute::kInt8 ? acc_nhwc : memory::desc(dst_dims, acc_type, Tag::any);
   dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                                        src_any, w_any, acc_md, ToDims(g.strides), dilates, ToDims(g.pad_begin),
                                        ToDims(g.pad_end));
   dnnl::convolution_forward::primitive_desc pd(desc, Engine());
 
-  Int8ConvPlan plan{dnnl::convolution_forward(pd), pd.weights_desc(), std::nullopt, memory(acc_md, Engine()),
-                    memory(memory::desc(dst_dims, DnnlType(p_.stage.dtype), Tag::nhwc), Engine()), {}, 1,
+  Int8ConvPlan plan{dnnl::convolution_forward(pd), pd.weights_desc(), std::nullopt, memory(pd.dst_desc(), Engine()),
+                    std::nullopt, memory(memory::desc(dst_dims, DnnlType(p_.stage.dtype), Tag::nhwc), Engine()), {}, 1,
                     Shape{x[0], w[0], g.out[0], g.out[1]}};
+  if (pd.dst_desc() != acc_nhwc) plan.acc_nhwc.emplace(acc_nhwc, Engine());
   if (pd.src_desc() != memory::desc(src_dims, DnnlType(x_type_), Tag::nchw)) plan.src.emplace(pd.src_desc(), Engine());
   plan.corr = Correction(p_, g, &plan.corr_rows);
   if (!user_w_) {
@@ -154,9 +159,11 @@ Status DnnlInt8Conv::RunImpl(const Tensor& x, std::vector<Tensor>& out) {
                                 {DNNL_ARG_WEIGHTS, packed_.Get(*user_w_, plan->weights_md)},
                                 {DNNL_ARG_DST, plan->acc}});
   Stream().wait();
+  if (plan->acc_nhwc) Reorder(plan->acc, *plan->acc_nhwc);
+  const memory& acc = plan->acc_nhwc ? *plan->acc_nhwc : plan->acc;
   const Shape& ys = plan->y_shape;
   const int64_t channels = ys[1];
-  ApplyOutputStageRows(p_.stage, p_.mult, plan->acc.get_data_handle(), mode_ == Int8Compute::kExactFloat,
+  ApplyOutputStageRows(p_.stage, p_.mult, acc.get_data_handle(), mode_ == Int8Compute::kExactFloat,
                        plan->corr.data(), plan->corr_rows, ys[0] * ys[2] * ys[3], channels,
                        plan->out_nhwc.get_data_handle());
   Tensor& y = ref::PrepareOutput(out, 0, p_.stage.dtype, ys);
