@@ -91,8 +91,8 @@ int Main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", t.status().ToString().c_str());
       return 1;
     }
-    std::printf("%-10s batch %3lld threads %d  %9.3f ms/batch  %8.4f ms/image %s\n", r.label, (long long)batch,
-                threads, t->best_ms, t->best_ms / static_cast<double>(batch), info.c_str());
+    std::printf("%-10s batch %3lld threads %d  %9.3f ms/batch  %8.4f ms/image %s\n", r.label,
+                (long long)batch, threads, t->best_ms, t->best_ms / static_cast<double>(batch), info.c_str());
     if (std::string(r.label) != "fp32") {
       std::string line;
       for (const auto& [op, ms] : t->per_op_ms) {

@@ -149,7 +149,8 @@ std::optional<LinearQuant> ActivationDq(const Graph& g, const Producers& prod, c
 }
 
 // W = DequantizeLinear(W_q int8 initializer), per-tensor or per output channel.
-std::optional<LinearQuant> WeightDq(const Graph& g, const Producers& prod, const std::string& v, int64_t axis) {
+std::optional<LinearQuant> WeightDq(const Graph& g, const Producers& prod, const std::string& v,
+                                    int64_t axis) {
   const Node* dq = ProducerOf(g, prod, v, "DequantizeLinear");
   if (!dq) return std::nullopt;
   const Tensor* w = g.FindInitializer(dq->inputs[0]);
@@ -191,8 +192,8 @@ struct Match {
 };
 
 // The single consumer of v (not a graph output), if it has the given op type among `ops`.
-std::optional<size_t> SoleConsumer(const Graph& g, const Consumers& cons, const std::set<std::string>& outputs,
-                                   const std::string& v) {
+std::optional<size_t> SoleConsumer(const Graph& g, const Consumers& cons,
+                                   const std::set<std::string>& outputs, const std::string& v) {
   auto it = cons.find(v);
   if (outputs.count(v) || it == cons.end() || it->second.size() != 1) return std::nullopt;
   return it->second[0];

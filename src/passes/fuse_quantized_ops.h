@@ -35,9 +35,9 @@
 namespace qcal {
 
 struct QuantizedFusion {
-  std::string layer;                 // the Conv/Gemm/MatMul node (the fused node keeps its name)
-  std::string fused_op;              // "QcalQConv" / "QcalQMatMul"
-  std::vector<std::string> absorbed; // activation / QuantizeLinear node names
+  std::string layer;                  // the Conv/Gemm/MatMul node (the fused node keeps its name)
+  std::string fused_op;               // "QcalQConv" / "QcalQMatMul"
+  std::vector<std::string> absorbed;  // activation / QuantizeLinear node names
   bool quantized_output = false;
 };
 

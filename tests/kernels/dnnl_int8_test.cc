@@ -19,14 +19,14 @@ struct QCase {
   Shape x, w;  // conv: [N, C, H, W], [M, C/g, kh, kw]; matmul: A [.., K], B [K, N] (or [N, K] with trans_b)
   int64_t group = 1;
   std::vector<int64_t> strides = {1, 1}, dilations = {1, 1}, pads = {0, 0, 0, 0};
-  std::string auto_pad;
+  std::string auto_pad = "";
   DataType x_type = DataType::kUint8;
   int x_zp = 0;
   bool per_channel = true;
   bool bias = true;
   Out out = Out::kUint8;
   bool trans_b = false;
-  std::optional<float> act_min, act_max;
+  std::optional<float> act_min = std::nullopt, act_max = std::nullopt;
 };
 
 ::testing::AssertionResult BitExact(const Tensor& a, const Tensor& b) {
@@ -38,7 +38,8 @@ struct QCase {
   if (std::memcmp(a.raw(), b.raw(), n) == 0) return ::testing::AssertionSuccess();
   for (int64_t i = 0; i < a.numel(); ++i) {
     if (a.GetAsDouble(i) != b.GetAsDouble(i)) {
-      return ::testing::AssertionFailure() << "element " << i << ": " << a.GetAsDouble(i) << " vs " << b.GetAsDouble(i);
+      return ::testing::AssertionFailure()
+             << "element " << i << ": " << a.GetAsDouble(i) << " vs " << b.GetAsDouble(i);
     }
   }
   return ::testing::AssertionFailure() << "bit patterns differ (signed zeros)";
@@ -61,11 +62,13 @@ QInputs MakeInputs(const QCase& c, int64_t channels, int64_t reduce, uint32_t se
   QInputs in;
   const bool u8 = c.x_type == DataType::kUint8;
   in.x = u8 ? RandomInt<uint8_t>(c.x, seed, 0, 255) : RandomInt<int8_t>(c.x, seed, -128, 127);
-  in.x_zp = u8 ? Tensor::Scalar<uint8_t>(static_cast<uint8_t>(c.x_zp)) : Tensor::Scalar<int8_t>(static_cast<int8_t>(c.x_zp));
+  in.x_zp = u8 ? Tensor::Scalar<uint8_t>(static_cast<uint8_t>(c.x_zp))
+               : Tensor::Scalar<int8_t>(static_cast<int8_t>(c.x_zp));
   in.x_scale = Tensor::Scalar<float>(0.02f);
   in.w = RandomInt<int8_t>(c.w, seed + 1, -127, 127);
   std::vector<float> ws;
-  for (int64_t m = 0; m < (c.per_channel ? channels : 1); ++m) ws.push_back(0.001f * (1 + m % 5) + 0.0003f * m);
+  for (int64_t m = 0; m < (c.per_channel ? channels : 1); ++m)
+    ws.push_back(0.001f * (1 + m % 5) + 0.0003f * m);
   in.w_scale = c.per_channel ? Tensor::FromVector<float>(ws, {channels}) : Tensor::Scalar<float>(ws[0]);
   in.w_zp = Tensor(DataType::kInt8, in.w_scale.shape());  // zeros
   // Spread the outputs over the 8-bit range: |acc| ~ sqrt(reduce) * 70 * 70.
@@ -144,12 +147,16 @@ void CheckAgainstQLinear(const Tensor& fused, const Tensor& qlinear, const QCase
 // Float output vs the float convolution of the dequantized tensors.
 void CheckFloatAgainstDequantized(const Tensor& fused, const QCase& c, const QInputs& in) {
   const float xs = in.x_scale.data<float>()[0];
-  Tensor xf(DataType::kFloat32, in.x.shape()), wf(DataType::kFloat32, in.w.shape()), bf(DataType::kFloat32, {c.w[0]});
+  Tensor xf(DataType::kFloat32, in.x.shape()), wf(DataType::kFloat32, in.w.shape()),
+      bf(DataType::kFloat32, {c.w[0]});
   const int64_t per = in.w.numel() / c.w[0];
   for (int64_t i = 0; i < xf.numel(); ++i) xf.data<float>()[i] = (in.x.GetAsDouble(i) - c.x_zp) * xs;
-  auto wsc = [&](int64_t m) { return in.w_scale.numel() == 1 ? in.w_scale.data<float>()[0] : in.w_scale.data<float>()[m]; };
+  auto wsc = [&](int64_t m) {
+    return in.w_scale.numel() == 1 ? in.w_scale.data<float>()[0] : in.w_scale.data<float>()[m];
+  };
   for (int64_t i = 0; i < wf.numel(); ++i) wf.data<float>()[i] = in.w.GetAsDouble(i) * wsc(i / per);
-  for (int64_t m = 0; m < c.w[0]; ++m) bf.data<float>()[m] = (c.bias ? in.bias.data<int32_t>()[m] : 0) * xs * wsc(m);
+  for (int64_t m = 0; m < c.w[0]; ++m)
+    bf.data<float>()[m] = (c.bias ? in.bias.data<int32_t>()[m] : 0) * xs * wsc(m);
   auto conv = RunOne(ConvNode("Conv", c, 3), {&xf, &wf, &bf});
   ASSERT_TRUE(conv.ok()) << conv.status().ToString();
   const float lo = c.act_min.value_or(-INFINITY), hi = c.act_max.value_or(INFINITY);
@@ -176,12 +183,21 @@ TEST(DnnlInt8ConvTest, Plain3x3PerChannelAsymmetricU8) {
 }
 
 TEST(DnnlInt8ConvTest, S8ActivationsInt8OutputPerTensor) {
-  CheckConv({.x = {1, 3, 8, 8}, .w = {4, 3, 3, 3}, .pads = {1, 1, 1, 1}, .x_type = DataType::kInt8, .x_zp = -7,
-             .per_channel = false, .out = Out::kInt8});
+  CheckConv({.x = {1, 3, 8, 8},
+             .w = {4, 3, 3, 3},
+             .pads = {1, 1, 1, 1},
+             .x_type = DataType::kInt8,
+             .x_zp = -7,
+             .per_channel = false,
+             .out = Out::kInt8});
 }
 
 TEST(DnnlInt8ConvTest, StridesDilationAsymmetricPads) {
-  CheckConv({.x = {3, 5, 11, 9}, .w = {17, 5, 3, 2}, .strides = {2, 1}, .dilations = {2, 3}, .pads = {2, 0, 1, 3},
+  CheckConv({.x = {3, 5, 11, 9},
+             .w = {17, 5, 3, 2},
+             .strides = {2, 1},
+             .dilations = {2, 3},
+             .pads = {2, 0, 1, 3},
              .x_zp = 100});
 }
 
@@ -191,31 +207,63 @@ TEST(DnnlInt8ConvTest, OneByOneNoBiasChannelsNotMultipleOf16) {
 
 TEST(DnnlInt8ConvTest, DepthwiseAndGrouped) {
   CheckConv({.x = {2, 16, 9, 7}, .w = {16, 1, 3, 3}, .group = 16, .pads = {1, 1, 1, 1}, .x_zp = 200});
-  CheckConv({.x = {1, 5, 7, 9}, .w = {10, 1, 3, 3}, .group = 5, .strides = {2, 2}, .pads = {1, 0, 1, 2},
-             .x_type = DataType::kInt8, .x_zp = 9, .out = Out::kInt8});
-  CheckConv({.x = {2, 6, 7, 9}, .w = {4, 3, 3, 3}, .group = 2, .dilations = {2, 2}, .pads = {2, 2, 2, 2}, .x_zp = 60});
+  CheckConv({.x = {1, 5, 7, 9},
+             .w = {10, 1, 3, 3},
+             .group = 5,
+             .strides = {2, 2},
+             .pads = {1, 0, 1, 2},
+             .x_type = DataType::kInt8,
+             .x_zp = 9,
+             .out = Out::kInt8});
+  CheckConv({.x = {2, 6, 7, 9},
+             .w = {4, 3, 3, 3},
+             .group = 2,
+             .dilations = {2, 2},
+             .pads = {2, 2, 2, 2},
+             .x_zp = 60});
 }
 
 TEST(DnnlInt8ConvTest, AutoPadSameAndActivationBounds) {
-  CheckConv({.x = {2, 8, 7, 9}, .w = {12, 8, 3, 3}, .strides = {2, 2}, .auto_pad = "SAME_UPPER", .x_zp = 17,
+  CheckConv({.x = {2, 8, 7, 9},
+             .w = {12, 8, 3, 3},
+             .strides = {2, 2},
+             .auto_pad = "SAME_UPPER",
+             .x_zp = 17,
              .act_min = 0.0f});
-  CheckConv({.x = {1, 8, 6, 6}, .w = {9, 8, 3, 3}, .pads = {1, 1, 1, 1}, .x_zp = 128, .out = Out::kInt8,
-             .act_min = 0.0f, .act_max = 0.05f});
+  CheckConv({.x = {1, 8, 6, 6},
+             .w = {9, 8, 3, 3},
+             .pads = {1, 1, 1, 1},
+             .x_zp = 128,
+             .out = Out::kInt8,
+             .act_min = 0.0f,
+             .act_max = 0.05f});
 }
 
 TEST(DnnlInt8ConvTest, FloatOutputWithClip) {
   CheckConv({.x = {2, 7, 6, 5}, .w = {9, 7, 3, 3}, .pads = {1, 1, 1, 1}, .x_zp = 77, .out = Out::kFloat});
-  CheckConv({.x = {3, 4, 6, 5}, .w = {33, 4, 3, 3}, .strides = {2, 2}, .pads = {0, 1, 1, 0},
-             .x_type = DataType::kInt8, .x_zp = -3, .per_channel = false, .out = Out::kFloat, .act_min = 0.0f,
+  CheckConv({.x = {3, 4, 6, 5},
+             .w = {33, 4, 3, 3},
+             .strides = {2, 2},
+             .pads = {0, 1, 1, 0},
+             .x_type = DataType::kInt8,
+             .x_zp = -3,
+             .per_channel = false,
+             .out = Out::kFloat,
+             .act_min = 0.0f,
              .act_max = 0.3f});
 }
 
 TEST(DnnlInt8ConvTest, LargerResNetLikeLayer) {
-  CheckConv({.x = {2, 32, 16, 16}, .w = {64, 32, 3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}, .x_zp = 0,
+  CheckConv({.x = {2, 32, 16, 16},
+             .w = {64, 32, 3, 3},
+             .strides = {2, 2},
+             .pads = {1, 1, 1, 1},
+             .x_zp = 0,
              .act_min = 0.0f});
 }
 
-// Without VNNI the float path is exact only while max|x| * sum|w[m]| < 2^24; beyond it the node stays on "ref".
+// Without VNNI the float path is exact only while max|x| * sum|w[m]| < 2^24; beyond it the node stays on
+// "ref".
 TEST(DnnlInt8ConvTest, DeclinedWhereNeitherPathIsExact) {
   QCase c{.x = {1, 160, 3, 3}, .w = {2, 160, 3, 3}, .pads = {1, 1, 1, 1}};
   QInputs in = MakeInputs(c, 2, 160 * 9, 3);
@@ -249,19 +297,32 @@ void CheckMatMul(const QCase& c, uint32_t seed = 11) {
 
 TEST(DnnlInt8MatMulTest, QLinearMatMulShapes) {
   CheckMatMul({.x = {5, 37}, .w = {37, 19}, .x_zp = 140, .bias = false});
-  CheckMatMul({.x = {2, 3, 16}, .w = {16, 8}, .x_type = DataType::kInt8, .x_zp = -20, .per_channel = false,
-               .bias = false, .out = Out::kInt8});
+  CheckMatMul({.x = {2, 3, 16},
+               .w = {16, 8},
+               .x_type = DataType::kInt8,
+               .x_zp = -20,
+               .per_channel = false,
+               .bias = false,
+               .out = Out::kInt8});
 }
 
 TEST(DnnlInt8MatMulTest, GemmTransposedWithBiasAndRelu) {
   CheckMatMul({.x = {4, 50}, .w = {10, 50}, .x_zp = 33, .trans_b = true, .act_min = 0.0f});
-  CheckMatMul({.x = {1, 64}, .w = {21, 64}, .x_type = DataType::kInt8, .x_zp = 5, .out = Out::kInt8,
+  CheckMatMul({.x = {1, 64},
+               .w = {21, 64},
+               .x_type = DataType::kInt8,
+               .x_zp = 5,
+               .out = Out::kInt8,
                .trans_b = true});
 }
 
 TEST(DnnlInt8MatMulTest, FloatOutput) {
   CheckMatMul({.x = {3, 70}, .w = {10, 70}, .x_zp = 99, .out = Out::kFloat, .trans_b = true});
-  CheckMatMul({.x = {2, 2, 9}, .w = {9, 13}, .x_type = DataType::kInt8, .per_channel = false, .out = Out::kFloat,
+  CheckMatMul({.x = {2, 2, 9},
+               .w = {9, 13},
+               .x_type = DataType::kInt8,
+               .per_channel = false,
+               .out = Out::kFloat,
                .act_min = 0.0f});
 }
 

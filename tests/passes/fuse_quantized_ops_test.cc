@@ -36,7 +36,7 @@ enum class Layer { kConv, kGemmTransB, kMatMul };
 
 struct Pattern {
   Layer layer = Layer::kConv;
-  std::string activation;      // "", "Relu", "Clip"
+  std::string activation;       // "", "Relu", "Clip"
   bool quantize_output = true;  // a Q -> DQ pair after the layer (the next layer's input)
   bool per_channel = true;
   DataType act_type = DataType::kUint8;
@@ -54,7 +54,9 @@ Graph Build(const Pattern& p) {
   g.inputs.push_back({"x", DataType::kFloat32, conv ? Shape{2, cin, 7, 6} : Shape{3, cin}});
   g.initializers["sx"] = Tensor::Scalar<float>(sx);
   g.initializers["zx"] = u8 ? Tensor::Scalar<uint8_t>(120) : Tensor::Scalar<int8_t>(-8);
-  Shape w_shape = conv ? Shape{cout, cin, 3, 3} : p.layer == Layer::kGemmTransB ? Shape{cout, cin} : Shape{cin, cout};
+  Shape w_shape = conv                            ? Shape{cout, cin, 3, 3}
+                  : p.layer == Layer::kGemmTransB ? Shape{cout, cin}
+                                                  : Shape{cin, cout};
   const int64_t w_axis = p.layer == Layer::kMatMul ? 1 : 0;
   g.initializers["wq"] = RandomInt8(w_shape, 1);
   std::vector<float> sw;
@@ -74,7 +76,8 @@ Graph Build(const Pattern& p) {
   bdq.attrs.Set("axis", int64_t{0});
   g.nodes = {Node{"x_q", "QuantizeLinear", "", {"x", "sx", "zx"}, {"xq"}, {}},
              Node{"x_dq", "DequantizeLinear", "", {"xq", "sx", "zx"}, {"xd"}, {}}, wdq, bdq};
-  Node layer{"layer", conv ? "Conv" : p.layer == Layer::kMatMul ? "MatMul" : "Gemm", "", {"xd", "w"}, {"t0"}, {}};
+  Node layer{"layer", conv ? "Conv" : p.layer == Layer::kMatMul ? "MatMul" : "Gemm", "", {"xd", "w"}, {"t0"},
+             {}};
   if (p.layer != Layer::kMatMul) layer.inputs.push_back("b");
   if (conv) layer.attrs.Set("pads", std::vector<int64_t>{1, 1, 0, 1});
   if (p.layer == Layer::kGemmTransB) layer.attrs.Set("transB", int64_t{1});
@@ -160,9 +163,7 @@ void CheckPattern(const Pattern& p, bool expect_quantized_output, size_t expect_
   ExpectClose(Run(plain, x), ref_plain, expect_quantized_output ? 0.05 : 2e-5);
 }
 
-TEST(FuseQuantizedOpsTest, ConvReluQuantizePerChannelU8) {
-  CheckPattern({.activation = "Relu"}, true, 2);
-}
+TEST(FuseQuantizedOpsTest, ConvReluQuantizePerChannelU8) { CheckPattern({.activation = "Relu"}, true, 2); }
 
 TEST(FuseQuantizedOpsTest, ConvClipQuantizePerTensorS8) {
   CheckPattern({.activation = "Clip", .per_channel = false, .act_type = DataType::kInt8}, true, 2);

@@ -16,8 +16,8 @@ using dt = dnnl::memory::data_type;
 // One row, scalar: the reference formulas (also the tail of the vector loop).
 // A float accumulator holds an exact integer below 2^24 (kExactFloat).
 template <typename A, typename T>
-void RowScalar(const ref::OutputStage& s, const float* mult, const A* acc, const int32_t* corr,
-               int64_t begin, int64_t end, T* y) {
+void RowScalar(const ref::OutputStage& s, const float* mult, const A* acc, const int32_t* corr, int64_t begin,
+               int64_t end, T* y) {
   for (int64_t c = begin; c < end; ++c) {
     const int32_t a = ref::WrapAdd(static_cast<int32_t>(acc[c]), corr[c]);
     y[c] = static_cast<T>(s.quantized() ? ref::QuantizedOutputValue(a, mult[c], s.zero_point, s.lo, s.hi)
@@ -35,8 +35,8 @@ __attribute__((target("avx2"))) inline __m256i Load8(const float* acc) {
 }
 
 template <typename A>
-__attribute__((target("avx2"))) inline __m256 Stage8(const ref::OutputStage& s, const float* mult, const A* acc,
-                                                      const int32_t* corr) {
+__attribute__((target("avx2"))) inline __m256 Stage8(const ref::OutputStage& s, const float* mult,
+                                                     const A* acc, const int32_t* corr) {
   const __m256i a = _mm256_add_epi32(Load8(acc), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(corr)));
   __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(mult));
   if (s.quantized()) {
@@ -154,12 +154,13 @@ Result<Int8Params> ReadInt8Params(const OpContext& ctx, int64_t channels, int bi
   enum { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp };
   Int8Params p;
   QCAL_ASSIGN_OR_RETURN(auto x_scale, ref::ReadScales(*ctx.constant(kXScale), 1, "x_scale"));
-  QCAL_ASSIGN_OR_RETURN(auto x_zp, ref::ReadZeroPoints(ctx.has_input(kXZp) ? ctx.constant(kXZp) : nullptr, 1,
-                                                       "x_zero_point"));
+  QCAL_ASSIGN_OR_RETURN(
+      auto x_zp, ref::ReadZeroPoints(ctx.has_input(kXZp) ? ctx.constant(kXZp) : nullptr, 1, "x_zero_point"));
   QCAL_ASSIGN_OR_RETURN(auto w_scale, ref::ReadScales(*ctx.constant(kWScale), channels, "w_scale"));
   const Tensor* y_scale = ctx.has_input(kYScale) ? ctx.constant(kYScale) : nullptr;
   const Tensor* y_zp = ctx.has_input(kYZp) ? ctx.constant(kYZp) : nullptr;
-  QCAL_ASSIGN_OR_RETURN(p.stage, ref::MakeOutputStage(ctx.node, x_scale[0], w_scale, y_scale, y_zp, channels));
+  QCAL_ASSIGN_OR_RETURN(p.stage,
+                        ref::MakeOutputStage(ctx.node, x_scale[0], w_scale, y_scale, y_zp, channels));
   p.x_zp = x_zp[0];
   p.w = *ctx.constant(kW);
   p.bias.assign(static_cast<size_t>(channels), 0);
@@ -190,9 +191,10 @@ void RowsTo(const ref::OutputStage& stage, const std::vector<float>& mult, const
 }  // namespace
 
 void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult, const void* acc,
-                          bool float_acc, const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels,
-                          void* y) {
-  if (float_acc) return RowsTo(stage, mult, static_cast<const float*>(acc), corr, corr_rows, rows, channels, y);
+                          bool float_acc, const int32_t* corr, int64_t corr_rows, int64_t rows,
+                          int64_t channels, void* y) {
+  if (float_acc)
+    return RowsTo(stage, mult, static_cast<const float*>(acc), corr, corr_rows, rows, channels, y);
   RowsTo(stage, mult, static_cast<const int32_t*>(acc), corr, corr_rows, rows, channels, y);
 }
 

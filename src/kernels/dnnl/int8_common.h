@@ -57,7 +57,7 @@ struct Int8Params {
   Tensor w;
   std::vector<int32_t> bias;  // one per output channel (zeros when absent)
   ref::OutputStage stage;
-  std::vector<float> mult;    // stage.mult broadcast to every output channel
+  std::vector<float> mult;  // stage.mult broadcast to every output channel
 };
 // Reads them; `bias_input` is -1 when the op has none. Errors without op prefix.
 Result<Int8Params> ReadInt8Params(const OpContext& ctx, int64_t channels, int bias_input);
@@ -66,7 +66,8 @@ Result<Int8Params> ReadInt8Params(const OpContext& ctx, int64_t channels, int bi
 // `channels` (the channel is the innermost dim of acc and y). y has stage.dtype.
 // acc is int32, or float32 holding exact integers (kExactFloat; float_acc).
 // Multi-threaded with the OpenMP runtime (call ApplyThreads first).
-void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult, const void* acc, bool float_acc,
-                          const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, void* y);
+void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult, const void* acc,
+                          bool float_acc, const int32_t* corr, int64_t corr_rows, int64_t rows,
+                          int64_t channels, void* y);
 
 }  // namespace qcal::dnnl_kernels

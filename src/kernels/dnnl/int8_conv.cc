@@ -31,7 +31,8 @@ struct Int8ConvPlan {
   memory::desc weights_md;
   std::optional<memory> src;  // staging in the primitive's layout; nullopt: reads NCHW X directly
   memory acc;                 // the primitive's output (s32 / f32)
-  std::optional<memory> acc_nhwc;  // acc reordered to NHWC when the primitive's layout is another (f32 blocked)
+  std::optional<memory>
+      acc_nhwc;               // acc reordered to NHWC when the primitive's layout is another (f32 blocked)
   memory out_nhwc;            // output stage result (stage dtype), NHWC
   std::vector<int32_t> corr;  // [corr_rows, M]: bias - x_zp * (sum of the weights inside X)
   int64_t corr_rows = 1;
@@ -129,21 +130,30 @@ Result<Int8ConvPlan*> DnnlInt8Conv::PlanFor(const Shape& x) {
   // int8 primitives write NHWC natively; the f32 ones are fast only in their blocked layout
   // (NHWC falls back to oneDNN's reference kernel), so there the result is reordered.
   const memory::desc acc_nhwc(dst_dims, acc_type, Tag::nhwc);
-  const memory::desc acc_md = mode_ == Int8Compute::kInt8 ? acc_nhwc : memory::desc(dst_dims, acc_type, Tag::any);
-  dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                       src_any, w_any, acc_md, ToDims(g.strides), dilates, ToDims(g.pad_begin),
-                                       ToDims(g.pad_end));
+  const memory::desc acc_md =
+      mode_ == Int8Compute::kInt8 ? acc_nhwc : memory::desc(dst_dims, acc_type, Tag::any);
+  dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                       dnnl::algorithm::convolution_direct, src_any, w_any, acc_md,
+                                       ToDims(g.strides), dilates, ToDims(g.pad_begin), ToDims(g.pad_end));
   dnnl::convolution_forward::primitive_desc pd(desc, Engine());
 
-  Int8ConvPlan plan{dnnl::convolution_forward(pd), pd.weights_desc(), std::nullopt, memory(pd.dst_desc(), Engine()),
-                    std::nullopt, memory(memory::desc(dst_dims, DnnlType(p_.stage.dtype), Tag::nhwc), Engine()), {}, 1,
+  Int8ConvPlan plan{dnnl::convolution_forward(pd),
+                    pd.weights_desc(),
+                    std::nullopt,
+                    memory(pd.dst_desc(), Engine()),
+                    std::nullopt,
+                    memory(memory::desc(dst_dims, DnnlType(p_.stage.dtype), Tag::nhwc), Engine()),
+                    {},
+                    1,
                     Shape{x[0], w[0], g.out[0], g.out[1]}};
   if (pd.dst_desc() != acc_nhwc) plan.acc_nhwc.emplace(acc_nhwc, Engine());
-  if (pd.src_desc() != memory::desc(src_dims, DnnlType(x_type_), Tag::nchw)) plan.src.emplace(pd.src_desc(), Engine());
+  if (pd.src_desc() != memory::desc(src_dims, DnnlType(x_type_), Tag::nchw))
+    plan.src.emplace(pd.src_desc(), Engine());
   plan.corr = Correction(p_, g, &plan.corr_rows);
   if (!user_w_) {
-    user_w_ = memory(memory::desc(WeightDims(w, group_), memory::data_type::s8, group_ == 1 ? Tag::oihw : Tag::goihw),
-                     Engine(), const_cast<void*>(p_.w.raw()));
+    user_w_ = memory(
+        memory::desc(WeightDims(w, group_), memory::data_type::s8, group_ == 1 ? Tag::oihw : Tag::goihw),
+        Engine(), const_cast<void*>(p_.w.raw()));
   }
   packed_.Get(*user_w_, plan.weights_md);
   return &plans_.emplace(x, std::move(plan)).first->second;
@@ -153,7 +163,8 @@ Status DnnlInt8Conv::RunImpl(const Tensor& x, std::vector<Tensor>& out) {
   std::lock_guard<std::mutex> lock(mu_);
   ApplyThreads();
   QCAL_ASSIGN_OR_RETURN(Int8ConvPlan * plan, PlanFor(x.shape()));
-  memory x_mem(memory::desc(ToDims(x.shape()), DnnlType(x_type_), Tag::nchw), Engine(), const_cast<void*>(x.raw()));
+  memory x_mem(memory::desc(ToDims(x.shape()), DnnlType(x_type_), Tag::nchw), Engine(),
+               const_cast<void*>(x.raw()));
   if (plan->src) Reorder(x_mem, *plan->src);
   plan->prim.execute(Stream(), {{DNNL_ARG_SRC, plan->src ? *plan->src : x_mem},
                                 {DNNL_ARG_WEIGHTS, packed_.Get(*user_w_, plan->weights_md)},
@@ -167,7 +178,8 @@ Status DnnlInt8Conv::RunImpl(const Tensor& x, std::vector<Tensor>& out) {
                        plan->corr.data(), plan->corr_rows, ys[0] * ys[2] * ys[3], channels,
                        plan->out_nhwc.get_data_handle());
   Tensor& y = ref::PrepareOutput(out, 0, p_.stage.dtype, ys);
-  Reorder(plan->out_nhwc, memory(memory::desc(ToDims(ys), DnnlType(p_.stage.dtype), Tag::nchw), Engine(), y.raw()));
+  Reorder(plan->out_nhwc,
+          memory(memory::desc(ToDims(ys), DnnlType(p_.stage.dtype), Tag::nchw), Engine(), y.raw()));
   return Status::Ok();
 }
 
@@ -181,11 +193,13 @@ bool SupportsInt8Conv(const OpContext& ctx) {
   if (!HasRank(ctx, kX, 4) || !IsConstOf(ctx, kW, {DataType::kInt8})) return false;
   if (ctx.inputs[kX].dtype != DataType::kInt8 && ctx.inputs[kX].dtype != DataType::kUint8) return false;
   if (ctx.constant(kW)->rank() != 4 || !IsConstOf(ctx, kXScale, {DataType::kFloat32})) return false;
-  if (!IsConstOf(ctx, kWScale, {DataType::kFloat32}) || !AbsentOrConstScalar(ctx, kXZp) || !AbsentOrZero(ctx, kWZp)) {
+  if (!IsConstOf(ctx, kWScale, {DataType::kFloat32}) || !AbsentOrConstScalar(ctx, kXZp) ||
+      !AbsentOrZero(ctx, kWZp)) {
     return false;
   }
   const bool y = ctx.has_input(kYScale);
-  if (y && !(IsConstOf(ctx, kYScale, {DataType::kFloat32}) && IsConstOf(ctx, kYZp, q) && AbsentOrConstScalar(ctx, kYZp))) {
+  if (y && !(IsConstOf(ctx, kYScale, {DataType::kFloat32}) && IsConstOf(ctx, kYZp, q) &&
+             AbsentOrConstScalar(ctx, kYZp))) {
     return false;
   }
   if (ctx.has_input(kBias) && !IsConstOf(ctx, kBias, {DataType::kInt32})) return false;
@@ -200,8 +214,8 @@ Result<std::unique_ptr<Kernel>> CreateInt8Conv(const OpContext& ctx) {
   QCAL_ASSIGN_OR_RETURN(ref::WindowParams params,
                         ref::ReadWindowParams(ctx.node, 2, std::move(kernel), /*allow_ceil_mode=*/false));
   QCAL_ASSIGN_OR_RETURN(Int8Params p, ReadInt8Params(ctx, w[0], kBias));
-  auto k = std::make_unique<DnnlInt8Conv>(std::move(params), ctx.node.attrs.GetInt("group", 1), ctx.inputs[kX].dtype,
-                                          ModeFor(ctx), std::move(p));
+  auto k = std::make_unique<DnnlInt8Conv>(std::move(params), ctx.node.attrs.GetInt("group", 1),
+                                          ctx.inputs[kX].dtype, ModeFor(ctx), std::move(p));
   const Shape& x = ctx.inputs[kX].shape;
   if (ShapeIsStatic(x) && !k->Prepare(x).ok()) {
     // oneDNN has no implementation for this case: the reference kernel runs it.

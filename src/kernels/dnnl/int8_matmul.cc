@@ -22,8 +22,8 @@ enum Input { kA = 0, kAScale, kAZp, kB, kBScale, kBZp, kYScale, kYZp, kBias };
 
 struct Int8MatMulPlan {
   dnnl::matmul prim;
-  memory::desc b_md;  // the primitive's B layout
-  memory acc;         // s32 (or f32 with kExactFloat) [rows, N]
+  memory::desc b_md;        // the primitive's B layout
+  memory acc;               // s32 (or f32 with kExactFloat) [rows, N]
   std::optional<memory> a;  // kExactFloat: A converted to float
 };
 
@@ -35,15 +35,15 @@ class DnnlInt8MatMul final : public Kernel {
     k_ = trans_b ? b[1] : b[0];
     n_ = trans_b ? b[0] : b[1];
     // B [K, N] as stored: row-major, or [N, K] read through swapped strides.
-    user_b_ = memory(memory::desc({k_, n_}, memory::data_type::s8, trans_b ? Dims{1, k_} : Dims{n_, 1}), Engine(),
-                     const_cast<void*>(p_.w.raw()));
+    user_b_ = memory(memory::desc({k_, n_}, memory::data_type::s8, trans_b ? Dims{1, k_} : Dims{n_, 1}),
+                     Engine(), const_cast<void*>(p_.w.raw()));
     corr_ = p_.bias;
     const int8_t* w = p_.w.data<int8_t>();
     for (int64_t kk = 0; kk < k_; ++kk) {
       for (int64_t n = 0; n < n_; ++n) {
         const int64_t v = w[trans_b ? n * k_ + kk : kk * n_ + n];
-        corr_[static_cast<size_t>(n)] = ref::WrapAdd(corr_[static_cast<size_t>(n)],
-                                                     static_cast<int32_t>(0u - static_cast<uint32_t>(p_.x_zp * v)));
+        corr_[static_cast<size_t>(n)] = ref::WrapAdd(
+            corr_[static_cast<size_t>(n)], static_cast<int32_t>(0u - static_cast<uint32_t>(p_.x_zp * v)));
       }
     }
   }
@@ -54,11 +54,13 @@ class DnnlInt8MatMul final : public Kernel {
       ApplyThreads();
       const Tensor& a = *in[kA];
       if (a.rank() < 2 || a.shape().back() != k_) {
-        return InvalidArgument("A " + ShapeToString(a.shape()) + " does not match B's K = " + std::to_string(k_));
+        return InvalidArgument("A " + ShapeToString(a.shape()) +
+                               " does not match B's K = " + std::to_string(k_));
       }
       const int64_t rows = a.numel() / k_;
       QCAL_ASSIGN_OR_RETURN(Int8MatMulPlan * plan, PlanFor(rows));
-      memory a_mem(memory::desc({rows, k_}, DnnlType(a_type_), Dims{k_, 1}), Engine(), const_cast<void*>(a.raw()));
+      memory a_mem(memory::desc({rows, k_}, DnnlType(a_type_), Dims{k_, 1}), Engine(),
+                   const_cast<void*>(a.raw()));
       if (plan->a) Reorder(a_mem, *plan->a);  // kExactFloat: integers to float
       plan->prim.execute(Stream(), {{DNNL_ARG_SRC, plan->a ? *plan->a : a_mem},
                                     {DNNL_ARG_WEIGHTS, packed_.Get(user_b_, plan->b_md)},
@@ -87,7 +89,8 @@ class DnnlInt8MatMul final : public Kernel {
     const bool int8 = mode_ == Int8Compute::kInt8;
     const memory::desc a_md({rows, k_}, ComputeType(mode_, DnnlType(a_type_)), Dims{k_, 1});
     const memory::desc b_any({k_, n_}, ComputeType(mode_, memory::data_type::s8), memory::format_tag::any);
-    const memory::desc acc_md({rows, n_}, int8 ? memory::data_type::s32 : memory::data_type::f32, Dims{n_, 1});
+    const memory::desc acc_md({rows, n_}, int8 ? memory::data_type::s32 : memory::data_type::f32,
+                              Dims{n_, 1});
     dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_any, acc_md), Engine());
     Int8MatMulPlan plan{dnnl::matmul(pd), pd.weights_desc(), memory(acc_md, Engine()), std::nullopt};
     if (!int8) plan.a.emplace(a_md, Engine());
@@ -124,7 +127,8 @@ bool SupportsInt8MatMul(const OpContext& ctx) {
   if (ctx.inputs[kA].dtype != DataType::kInt8 && ctx.inputs[kA].dtype != DataType::kUint8) return false;
   if (!IsConstOf(ctx, kB, {DataType::kInt8}) || ctx.constant(kB)->rank() != 2) return false;
   if (!IsConstOf(ctx, kAScale, {DataType::kFloat32}) || ctx.constant(kAScale)->numel() != 1) return false;
-  if (!IsConstOf(ctx, kBScale, {DataType::kFloat32}) || !AbsentOrConstScalar(ctx, kAZp) || !AbsentOrZero(ctx, kBZp)) {
+  if (!IsConstOf(ctx, kBScale, {DataType::kFloat32}) || !AbsentOrConstScalar(ctx, kAZp) ||
+      !AbsentOrZero(ctx, kBZp)) {
     return false;
   }
   if (ctx.has_input(kYScale) && !(IsConstOf(ctx, kYScale, {DataType::kFloat32}) && IsConstOf(ctx, kYZp, q) &&
@@ -135,7 +139,8 @@ bool SupportsInt8MatMul(const OpContext& ctx) {
   if (ctx.has_input(kBias) && (!qcal_op || !IsConstOf(ctx, kBias, {DataType::kInt32}))) return false;
   const bool trans_b = TransB(ctx);
   const Shape& b = ctx.constant(kB)->shape();
-  return ReadInt8Params(ctx, trans_b ? b[0] : b[1], qcal_op ? kBias : -1).ok() && ModeFor(ctx) != Int8Compute::kNone;
+  return ReadInt8Params(ctx, trans_b ? b[0] : b[1], qcal_op ? kBias : -1).ok() &&
+         ModeFor(ctx) != Int8Compute::kNone;
 }
 
 Result<std::unique_ptr<Kernel>> CreateInt8MatMul(const OpContext& ctx) {

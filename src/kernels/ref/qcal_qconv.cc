@@ -51,8 +51,9 @@ Status RunQcalQConv(const Node& node, const std::vector<const Tensor*>& in, std:
   QCAL_ASSIGN_OR_RETURN(auto x_zp, ReadZeroPoints(in[kXZp], 1, "x_zero_point"));
   QCAL_ASSIGN_OR_RETURN(auto w_scale, ReadScales(*in[kWScale], m, "w_scale"));
   QCAL_ASSIGN_OR_RETURN(auto w_zp, ReadZeroPoints(in[kWZp], m, "w_zero_point"));
-  QCAL_ASSIGN_OR_RETURN(OutputStage stage, MakeOutputStage(node, x_scale[0], w_scale, OptionalInput(in, kYScale),
-                                                           OptionalInput(in, kYZp), m));
+  QCAL_ASSIGN_OR_RETURN(
+      OutputStage stage,
+      MakeOutputStage(node, x_scale[0], w_scale, OptionalInput(in, kYScale), OptionalInput(in, kYZp), m));
   if (bias && (bias->dtype() != DataType::kInt32 || bias->numel() != m)) {
     return InvalidArgument("bias B must be int32 with " + std::to_string(m) + " elements");
   }

@@ -52,7 +52,8 @@ Status InferQcalQMatMul(const OpContext& ctx, std::vector<TensorType>& outputs) 
   QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, kAScale, "a_scale", {DataType::kFloat32}));
   QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, kAZp, "a_zero_point", {ctx.inputs[kA].dtype}));
   QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kBScale, "b_scale", n, "output columns", {DataType::kFloat32}));
-  QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kBZp, "b_zero_point", n, "output columns", {ctx.inputs[kB].dtype}));
+  QCAL_RETURN_IF_ERROR(
+      CheckVectorParam(ctx, kBZp, "b_zero_point", n, "output columns", {ctx.inputs[kB].dtype}));
   QCAL_ASSIGN_OR_RETURN(DataType out, InferOutputStageType(ctx, kYScale, kYZp));
   if (ctx.has_input(kBias)) {
     QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kBias, "B", n, "output columns", {DataType::kInt32}));
@@ -71,8 +72,9 @@ Status RunQcalQMatMul(const Node& node, const std::vector<const Tensor*>& in, st
   QCAL_ASSIGN_OR_RETURN(IntMatMulProblem p, MakeIntMatMulProblem(a.shape(), b.shape()));
   QCAL_ASSIGN_OR_RETURN(auto a_scale, ReadScales(*in[kAScale], 1, "a_scale"));
   QCAL_ASSIGN_OR_RETURN(auto b_scale, ReadScales(*in[kBScale], p.n, "b_scale"));
-  QCAL_ASSIGN_OR_RETURN(OutputStage stage, MakeOutputStage(node, a_scale[0], b_scale, OptionalInput(in, kYScale),
-                                                           OptionalInput(in, kYZp), p.n));
+  QCAL_ASSIGN_OR_RETURN(
+      OutputStage stage,
+      MakeOutputStage(node, a_scale[0], b_scale, OptionalInput(in, kYScale), OptionalInput(in, kYZp), p.n));
   if (bias && (bias->dtype() != DataType::kInt32 || bias->numel() != p.n)) {
     return InvalidArgument("bias B must be int32 with " + std::to_string(p.n) + " elements");
   }
@@ -80,7 +82,8 @@ Status RunQcalQMatMul(const Node& node, const std::vector<const Tensor*>& in, st
   QCAL_ASSIGN_OR_RETURN(auto bc, CenteredInt32(b, p.b_shape, in[kBZp], VectorAlong::kCols, "b_zero_point"));
   const std::vector<int32_t> acc = IntMatMul(p, ac, bc);
   Tensor& y = PrepareOutput(out, 0, stage.dtype, p.out_shape);
-  ApplyOutputStage(stage, acc, bias ? bias->data<int32_t>() : nullptr, NumElements(p.out_shape) / p.n, p.n, 1, y);
+  ApplyOutputStage(stage, acc, bias ? bias->data<int32_t>() : nullptr, NumElements(p.out_shape) / p.n, p.n, 1,
+                   y);
   return Status::Ok();
 }
 

@@ -16,10 +16,12 @@ void QuantizedBounds(const Node& node, float y_scale, int32_t zp, OutputStage& s
   s.lo = static_cast<float>(qmath::QMin<Q>());
   s.hi = static_cast<float>(qmath::QMax<Q>());
   if (node.attrs.Has("activation_min")) {
-    s.lo = std::max(s.lo, static_cast<float>(qmath::QuantizeValue<Q>(node.attrs.GetFloat("activation_min", 0), y_scale, zp)));
+    s.lo = std::max(s.lo, static_cast<float>(qmath::QuantizeValue<Q>(node.attrs.GetFloat("activation_min", 0),
+                                                                     y_scale, zp)));
   }
   if (node.attrs.Has("activation_max")) {
-    s.hi = std::min(s.hi, static_cast<float>(qmath::QuantizeValue<Q>(node.attrs.GetFloat("activation_max", 0), y_scale, zp)));
+    s.hi = std::min(s.hi, static_cast<float>(qmath::QuantizeValue<Q>(node.attrs.GetFloat("activation_max", 0),
+                                                                     y_scale, zp)));
   }
 }
 
@@ -40,9 +42,8 @@ Result<OutputStage> MakeOutputStage(const Node& node, float x_scale, const std::
     ys = yv[0];
     s.dtype = y_zero_point->dtype();
     s.zero_point = static_cast<float>(zv[0]);
-    QCAL_RETURN_IF_ERROR(qmath::DispatchQuantType(s.dtype, "y_zero_point", [&]<typename Q>() {
-      QuantizedBounds<Q>(node, ys, zv[0], s);
-    }));
+    QCAL_RETURN_IF_ERROR(qmath::DispatchQuantType(
+        s.dtype, "y_zero_point", [&]<typename Q>() { QuantizedBounds<Q>(node, ys, zv[0], s); }));
   } else {
     s.lo = node.attrs.Has("activation_min") ? node.attrs.GetFloat("activation_min", 0) : -kInf;
     s.hi = node.attrs.Has("activation_max") ? node.attrs.GetFloat("activation_max", 0) : kInf;
@@ -50,8 +51,9 @@ Result<OutputStage> MakeOutputStage(const Node& node, float x_scale, const std::
   for (float ws : w_scale) {
     const float m = y_scale ? qmath::RequantMultiplier(x_scale, ws, ys) : x_scale * ws;
     if (!std::isfinite(m)) {
-      return InvalidArgument("scales give a non-finite output multiplier (x_scale " + std::to_string(x_scale) +
-                             ", w_scale " + std::to_string(ws) + ", y_scale " + std::to_string(ys) + ")");
+      return InvalidArgument("scales give a non-finite output multiplier (x_scale " +
+                             std::to_string(x_scale) + ", w_scale " + std::to_string(ws) + ", y_scale " +
+                             std::to_string(ys) + ")");
     }
     s.mult.push_back(m);
   }
@@ -97,7 +99,8 @@ Result<DataType> InferOutputStageType(const OpContext& ctx, size_t y_scale_idx, 
   }
   if (!ctx.has_input(y_scale_idx)) return DataType::kFloat32;
   QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, y_scale_idx, "y_scale", {DataType::kFloat32}));
-  QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, y_zp_idx, "y_zero_point", {DataType::kInt8, DataType::kUint8}));
+  QCAL_RETURN_IF_ERROR(
+      CheckPerTensorParam(ctx, y_zp_idx, "y_zero_point", {DataType::kInt8, DataType::kUint8}));
   return ctx.inputs[y_zp_idx].dtype;
 }
 
