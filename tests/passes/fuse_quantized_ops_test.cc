@@ -36,7 +36,7 @@ enum class Layer { kConv, kGemmTransB, kMatMul };
 
 struct Pattern {
   Layer layer = Layer::kConv;
-  std::string activation;       // "", "Relu", "Clip"
+  std::string activation = "";  // "", "Relu", "Clip"
   bool quantize_output = true;  // a Q -> DQ pair after the layer (the next layer's input)
   bool per_channel = true;
   DataType act_type = DataType::kUint8;
@@ -125,7 +125,9 @@ void ExpectClose(const TensorMap& a, const TensorMap& b, double tol) {
       EXPECT_LE(d, tol * (1 + 1e-4)) << name << " element " << i;
       off += d > 1e-7;
     }
-    if (tol > 1e-3) EXPECT_LE(off, t.numel() / 20) << name << ": too many elements one quantum off";
+    if (tol > 1e-3) {
+      EXPECT_LE(off, t.numel() / 20) << name << ": too many elements one quantum off";
+    }
   }
 }
 
@@ -145,7 +147,9 @@ void CheckPattern(const Pattern& p, bool expect_quantized_output, size_t expect_
   ASSERT_TRUE(VerifyGraph(fused).ok());
   for (const Node& n : fused.nodes) {
     EXPECT_TRUE(n.op_type != "Conv" && n.op_type != "Gemm" && n.op_type != "MatMul") << n.name;
-    if (n.op_type == "DequantizeLinear") EXPECT_EQ(n.name, "y_dq");  // weight / bias / x DQs are gone
+    if (n.op_type == "DequantizeLinear") {
+      EXPECT_EQ(n.name, "y_dq");  // weight / bias / x DQs are gone
+    }
   }
   const Tensor x = RandomFloats(plain.inputs[0].shape.value(), 9, -2.0f, 2.5f);
   const double quantum = expect_quantized_output ? 0.05 : 2e-5;
@@ -158,7 +162,9 @@ void CheckPattern(const Pattern& p, bool expect_quantized_output, size_t expect_
   auto ex = Executor::Create(fused);
   ASSERT_TRUE(ex.ok());
   for (size_t i = 0; i < fused.nodes.size(); ++i) {
-    if (fused.nodes[i].op_type.rfind("QcalQ", 0) == 0) EXPECT_EQ((*ex)->providers()[i], "dnnl");
+    if (fused.nodes[i].op_type.rfind("QcalQ", 0) == 0) {
+      EXPECT_EQ((*ex)->providers()[i], "dnnl");
+    }
   }
   ExpectClose(Run(plain, x), ref_plain, expect_quantized_output ? 0.05 : 2e-5);
 }
