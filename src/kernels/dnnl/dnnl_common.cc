@@ -26,6 +26,12 @@ void ApplyThreads() {
   applied = want;
 }
 
+std::vector<int64_t> PlanKey(std::vector<int64_t> dims) {
+  ApplyThreads();
+  dims.push_back(NumThreads());
+  return dims;
+}
+
 bool AllInputsFloat32(const OpContext& ctx) {
   for (size_t i = 0; i < ctx.num_inputs(); ++i) {
     if (ctx.has_input(i) && ctx.inputs[i].dtype != DataType::kFloat32) return false;

@@ -23,6 +23,13 @@ dnnl::stream& Stream();
 // Applies qcal::NumThreads() to the OpenMP runtime of the calling thread (cheap when unchanged).
 void ApplyThreads();
 
+// Key of a per-shape primitive cache entry: `dims` plus the thread setting.
+// oneDNN fixes a primitive's thread count when the primitive is created, so a
+// primitive made at 2 threads keeps forking 2 OpenMP threads after --threads 1
+// (and burns CPU in barriers on a loaded machine). Also applies the setting to
+// the calling thread, so the primitive created for the key uses it.
+std::vector<int64_t> PlanKey(std::vector<int64_t> dims);
+
 // True when every present input of the node is float32.
 bool AllInputsFloat32(const OpContext& ctx);
 // True when the input i is present and its shape has the given rank.

@@ -36,6 +36,8 @@ class DnnlPool final : public Kernel {
  public:
   DnnlPool(dnnl::algorithm alg, ref::WindowParams params) : alg_(alg), params_(std::move(params)) {}
 
+  bool WritesAllOutputs() const override { return true; }
+
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
     return Guarded("pooling", [&]() -> Status {
       std::lock_guard<std::mutex> lock(mu_);
@@ -65,7 +67,8 @@ class DnnlPool final : public Kernel {
 
  private:
   Result<PoolPlan*> PlanFor(const Shape& x) {
-    auto it = plans_.find(x);
+    const std::vector<int64_t> key = PlanKey(x);
+    auto it = plans_.find(key);
     if (it != plans_.end()) return &it->second;
     QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry(ref::SpatialDims(x), params_));
     Dims pad_r = ToDims(g.pad_end), dilates = ToDims(g.dilations);
@@ -85,12 +88,12 @@ class DnnlPool final : public Kernel {
     PoolPlan plan{dnnl::pooling_v2_forward(pd), {}, {}, {x[0], x[1], g.out[0], g.out[1]}};
     if (pd.dst_desc() != PlainDesc(dst_dims, Tag::nchw)) plan.dst.emplace(pd.dst_desc(), Engine());
     if (pd.workspace_desc().get_size() > 0) plan.workspace.emplace(pd.workspace_desc(), Engine());
-    return &plans_.emplace(x, std::move(plan)).first->second;
+    return &plans_.emplace(key, std::move(plan)).first->second;
   }
 
   dnnl::algorithm alg_;
   ref::WindowParams params_;
-  std::map<Shape, PoolPlan> plans_;
+  std::map<std::vector<int64_t>, PoolPlan> plans_;  // by PlanKey(X shape)
   std::mutex mu_;
 };
 
