@@ -79,13 +79,6 @@ struct ConvPlan {
   Shape y_shape;
 };
 
-dnnl::reorder MakeReorder(const memory::desc& from, const memory::desc& to) {
-  return dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), from, Engine(), to));
-}
-
-void Execute(dnnl::reorder& r, const memory& from, const memory& to) {
-  r.execute(Stream(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
-}
 
 // oneDNN weight dims for an ONNX weight [M, C/G, kh, kw]; grouped weights get
 // the explicit group dim (goihw is the same memory as ONNX's layout).
@@ -184,7 +177,7 @@ Status CopySumInput(const Tensor& z, ConvPlan& plan, const memory& y_mem) {
                            ShapeToString(plan.y_shape));
   }
   if (plan.dst) {
-    Execute(*plan.to_dst, Wrap(y_mem.get_desc(), z), *plan.dst);
+    ExecuteReorder(*plan.to_dst, Wrap(y_mem.get_desc(), z), *plan.dst);
   } else if (z.raw() != y_mem.get_data_handle()) {
     std::memcpy(y_mem.get_data_handle(), z.raw(), z.nbytes());
   }
@@ -216,7 +209,7 @@ Status DnnlConv::RunImpl(const std::vector<const Tensor*>& in, std::vector<Tenso
   Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, plan->y_shape);
   memory x_mem = Wrap(PlainDesc(ToDims(x.shape()), Tag::nchw), x);
   memory y_mem = Wrap(PlainDesc(ToDims(plan->y_shape), Tag::nchw), y.data<float>());
-  if (plan->src) Execute(*plan->to_src, x_mem, *plan->src);
+  if (plan->src) ExecuteReorder(*plan->to_src, x_mem, *plan->src);
   if (post_.sum) QCAL_RETURN_IF_ERROR(CopySumInput(*in[3], *plan, y_mem));
 
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, plan->src ? *plan->src : x_mem},
@@ -224,7 +217,7 @@ Status DnnlConv::RunImpl(const std::vector<const Tensor*>& in, std::vector<Tenso
                                           {DNNL_ARG_DST, plan->dst ? *plan->dst : y_mem}};
   if (b) args[DNNL_ARG_BIAS] = Wrap(memory::desc({w.dim(0)}, memory::data_type::f32, Tag::a), *b);
   plan->prim.execute(Stream(), args);
-  if (plan->dst) Execute(*plan->from_dst, *plan->dst, y_mem);
+  if (plan->dst) ExecuteReorder(*plan->from_dst, *plan->dst, y_mem);
   Stream().wait();  // the stream runs in order; one wait for the whole sequence
   return Status::Ok();
 }

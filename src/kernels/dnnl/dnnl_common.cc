@@ -74,6 +74,14 @@ dnnl::memory ReorderTo(const dnnl::memory& src, const dnnl::memory::desc& md) {
   return dst;
 }
 
+dnnl::reorder MakeReorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to) {
+  return dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), from, Engine(), to));
+}
+
+void ExecuteReorder(dnnl::reorder& r, const dnnl::memory& from, const dnnl::memory& to) {
+  r.execute(Stream(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
+}
+
 std::string VersionString() {
   const dnnl_version_t* v = dnnl::version();
   return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +

@@ -50,6 +50,11 @@ dnnl::memory ReorderTo(const dnnl::memory& src, const dnnl::memory::desc& md);
 // Reorders src into dst (both existing memories).
 void Reorder(const dnnl::memory& src, const dnnl::memory& dst);
 
+// A reorder primitive (cache it: creating one per call costs more than small reorders).
+dnnl::reorder MakeReorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to);
+// Enqueues r on the calling thread's stream (no wait).
+void ExecuteReorder(dnnl::reorder& r, const dnnl::memory& from, const dnnl::memory& to);
+
 // Runs f(), turning a dnnl::error or std::exception into an Internal status naming `what`.
 template <typename F>
 Status Guarded(const char* what, F&& f) {
