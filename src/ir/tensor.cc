@@ -41,6 +41,14 @@ Tensor::Tensor(DataType dtype, Shape shape) : dtype_(dtype), shape_(std::move(sh
   data_ = Allocate(nbytes());
 }
 
+Tensor::Tensor(DataType dtype, Shape shape, std::shared_ptr<uint8_t[]> storage)
+    : dtype_(dtype), shape_(std::move(shape)), data_(std::move(storage)) {
+  numel_ = NumElements(shape_);
+  assert(numel_ >= 0 && data_ && "Tensor needs a static shape and storage");
+}
+
+std::shared_ptr<uint8_t[]> Tensor::AllocateStorage(size_t bytes) { return Allocate(bytes); }
+
 Tensor Tensor::Reshaped(Shape shape) const {
   Tensor t = *this;
   t.shape_ = std::move(shape);

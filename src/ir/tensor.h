@@ -22,6 +22,11 @@ class Tensor {
   Tensor() = default;
   // Allocates zero-filled storage for `shape` (which must be static).
   Tensor(DataType dtype, Shape shape);
+  // Uses `storage` (at least nbytes(), 64-byte aligned, NOT cleared) as the
+  // buffer: the executor's buffer pool hands recycled storage to kernels.
+  Tensor(DataType dtype, Shape shape, std::shared_ptr<uint8_t[]> storage);
+  // Zero-filled, 64-byte-aligned storage of at least `bytes` bytes.
+  static std::shared_ptr<uint8_t[]> AllocateStorage(size_t bytes);
 
   DataType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }
@@ -31,6 +36,8 @@ class Tensor {
   size_t nbytes() const { return static_cast<size_t>(numel_) * DataTypeSize(dtype_); }
   bool empty() const { return dtype_ == DataType::kUndefined; }
 
+  // The shared buffer (use_count() tells whether other tensors alias it).
+  const std::shared_ptr<uint8_t[]>& storage() const { return data_; }
   void* raw() { return data_.get(); }
   const void* raw() const { return data_.get(); }
   template <typename T> T* data() {

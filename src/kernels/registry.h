@@ -57,6 +57,10 @@ class Kernel {
   // outputs: sized to the node's outputs; the kernel assigns each output tensor
   // (it may reuse the given tensor's buffer when dtype and shape match).
   virtual Status Run(const std::vector<const Tensor*>& inputs, std::vector<Tensor>& outputs) = 0;
+  // True when Run writes every element of every output it is given. The executor
+  // then passes recycled, uncleared buffers as outputs; otherwise it clears them
+  // first (reference kernels may rely on zero-filled new tensors).
+  virtual bool WritesAllOutputs() const { return false; }
 };
 
 using KernelFactory = Result<std::unique_ptr<Kernel>> (*)(const OpContext& ctx);

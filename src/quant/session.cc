@@ -81,6 +81,7 @@ Status QuantSession::QuantizeWeights() {
   }
   ExecutorOptions eo;
   eo.threads = options_.threads;
+  eo.fuse = false;  // observers read every layer's output
   QCAL_ASSIGN_OR_RETURN(executor_, Executor::Create(calib, {}, eo));
   return Status::Ok();
 }

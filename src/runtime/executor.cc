@@ -1,11 +1,73 @@
 #include "runtime/executor.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <set>
-#include <unordered_map>
 
+#include "base/log.h"
+#include "passes/fold_batchnorm.h"
+#include "passes/fuse_conv.h"
 #include "passes/shape_inference.h"
 
 namespace qcal {
+namespace {
+
+bool ProfileFromEnv() {
+  const char* v = std::getenv("QCAL_PROFILE");
+  return v && *v && std::strcmp(v, "0") != 0;
+}
+
+// The inference copy: BatchNorm folded into convs, then Conv chains fused.
+Result<std::unique_ptr<Graph>> MakeFusedGraph(const Graph& graph, const ExecutorOptions& options) {
+  auto fused = std::make_unique<Graph>(graph);
+  FoldOptions fold;  // a layer whose own output must stay visible absorbs nothing
+  const std::set<std::string> extras(options.extra_outputs.begin(), options.extra_outputs.end());
+  for (const Node& n : graph.nodes) {
+    if (!n.outputs.empty() && extras.count(n.outputs[0])) fold.skip_layers.insert(n.name);
+  }
+  QCAL_RETURN_IF_ERROR(FoldBatchNorm(*fused, fold).status());
+  ConvFusionOptions fo;
+  for (const auto& o : graph.outputs) fo.keep_values.insert(o.name);
+  fo.keep_values.insert(options.extra_outputs.begin(), options.extra_outputs.end());
+  QCAL_RETURN_IF_ERROR(InferShapes(*fused));
+  QCAL_RETURN_IF_ERROR(FuseConvForInference(*fused, fo));
+  return fused;
+}
+
+// Shapes of every value of `g` with its inputs fixed to `input_shapes`.
+Result<std::map<std::string, TensorType>> ValueTypes(const Graph& graph,
+                                                    const std::map<std::string, Shape>& input_shapes) {
+  Graph g = graph;
+  for (auto& in : g.inputs) {
+    in.shape = input_shapes.at(in.name);
+    if (in.dtype == DataType::kUndefined) {
+      return InvalidArgument("graph input '" + in.name + "' has no data type");
+    }
+  }
+  QCAL_RETURN_IF_ERROR(InferShapes(g));
+  std::map<std::string, TensorType> types;
+  for (const auto& in : g.inputs) types[in.name] = {in.dtype, *in.shape};
+  for (const auto& [name, vi] : g.value_info) types[name] = {vi.dtype, vi.shape.value_or(Shape{})};
+  for (const auto& out : g.outputs) types[out.name] = {out.dtype, out.shape.value_or(Shape{})};
+  return types;
+}
+
+size_t PooledBytes(const TensorType& t) {
+  return (static_cast<size_t>(NumElements(t.shape)) * DataTypeSize(t.dtype) + 63) / 64 * 64;
+}
+
+}  // namespace
+
+Executor::Executor(Graph graph, ExecutorOptions options) : source_(std::move(graph)), options_(std::move(options)) {
+  options_.profile = options_.profile || ProfileFromEnv();
+}
+
+Executor::~Executor() {
+  if (options_.profile && profiled_runs_ > 0) std::fputs(ProfileReport().c_str(), stderr);
+}
 
 Result<std::unique_ptr<Executor>> Executor::Create(const Graph& graph,
                                                    const std::map<std::string, Shape>& input_shapes,
@@ -23,7 +85,7 @@ Result<std::unique_ptr<Executor>> Executor::Create(const Graph& graph,
   }
   std::unique_ptr<Executor> ex(new Executor(graph, std::move(options)));
   std::map<std::string, Shape> shapes;
-  for (const auto& in : ex->graph_.inputs) {
+  for (const auto& in : ex->source_.inputs) {
     auto it = input_shapes.find(in.name);
     Shape s = it != input_shapes.end() ? it->second : in.shape.value_or(Shape{});
     if (it != input_shapes.end() && in.shape && in.shape->size() != s.size()) {
@@ -33,60 +95,110 @@ Result<std::unique_ptr<Executor>> Executor::Create(const Graph& graph,
     for (auto& d : s) if (d < 0) d = 1;
     shapes[in.name] = s;
   }
+  if (ex->options_.fuse) {
+    auto fused = MakeFusedGraph(ex->source_, ex->options_);
+    if (fused.ok()) {
+      ex->fused_ = std::move(*fused);
+    } else {  // an optimization only: run the graph as given
+      LogWarning("inference fusions skipped: " + fused.status().ToString());
+    }
+  }
   QCAL_RETURN_IF_ERROR(ex->Prepare(shapes));
   return ex;
 }
 
 Status Executor::Prepare(const std::map<std::string, Shape>& input_shapes) {
-  Graph g = graph_;
-  for (auto& in : g.inputs) {
-    in.shape = input_shapes.at(in.name);
-    if (in.dtype == DataType::kUndefined) {
-      return InvalidArgument("graph input '" + in.name + "' has no data type");
-    }
+  QCAL_ASSIGN_OR_RETURN(types_, ValueTypes(source_, input_shapes));
+  const bool fused = WantFused();
+  exec_ = fused ? fused_.get() : &source_;
+  if (fused) {
+    QCAL_ASSIGN_OR_RETURN(auto exec_types, ValueTypes(*exec_, input_shapes));
+    QCAL_RETURN_IF_ERROR(PrepareKernels(exec_types));
+  } else {
+    QCAL_RETURN_IF_ERROR(PrepareKernels(types_));
   }
-  QCAL_RETURN_IF_ERROR(InferShapes(g));
-  types_.clear();
-  for (const auto& in : g.inputs) types_[in.name] = {in.dtype, *in.shape};
-  for (const auto& [name, vi] : g.value_info) types_[name] = {vi.dtype, vi.shape.value_or(Shape{})};
-  for (const auto& out : g.outputs) types_[out.name] = {out.dtype, out.shape.value_or(Shape{})};
+  PlanSlots();
+  prepared_shapes_ = input_shapes;
+  prepared_fused_ = fused;
+  return Status::Ok();
+}
 
+Status Executor::PrepareKernels(const std::map<std::string, TensorType>& exec_types) {
   kernels_.clear();
   providers_.clear();
+  steps_.assign(exec_->nodes.size(), {});
   const KernelRegistry& reg = KernelRegistry::Global();
-  for (const Node& node : graph_.nodes) {
-    OpContext ctx{node, {}, {}, graph_.opset};
+  for (size_t i = 0; i < exec_->nodes.size(); ++i) {
+    const Node& node = exec_->nodes[i];
+    OpContext ctx{node, {}, {}, exec_->opset};
     for (const auto& in : node.inputs) {
-      const Tensor* c = in.empty() ? nullptr : graph_.FindInitializer(in);
+      const Tensor* c = in.empty() ? nullptr : exec_->FindInitializer(in);
       ctx.const_inputs.push_back(c);
       if (in.empty()) {
         ctx.inputs.push_back({});
       } else if (c) {
         ctx.inputs.push_back({c->dtype(), c->shape()});
       } else {
-        ctx.inputs.push_back(types_.at(in));
+        ctx.inputs.push_back(exec_types.at(in));
       }
+    }
+    for (const auto& out : node.outputs) {
+      auto it = exec_types.find(out);
+      steps_[i].out_types.push_back(it != exec_types.end() ? it->second : TensorType{});
     }
     providers_.emplace_back(reg.SelectedProvider(ctx));
     QCAL_ASSIGN_OR_RETURN(auto kernel, reg.CreateKernel(ctx));
     kernels_.push_back(std::move(kernel));
   }
-
-  // Last use of every non-initializer value; graph outputs and extras are kept.
-  std::set<std::string> keep;
-  for (const auto& o : graph_.outputs) keep.insert(o.name);
-  for (const auto& o : options_.extra_outputs) keep.insert(o);
-  std::unordered_map<std::string, size_t> last_use;
-  for (size_t i = 0; i < graph_.nodes.size(); ++i) {
-    for (const auto& in : graph_.nodes[i].inputs) last_use[in] = i;
-    for (const auto& out : graph_.nodes[i].outputs) last_use.emplace(out, i);  // unused outputs die at once
+  node_profile_.clear();
+  for (size_t i = 0; i < exec_->nodes.size(); ++i) {
+    node_profile_.push_back(&profile_[exec_->nodes[i].op_type + " (" + providers_[i] + ")"]);
   }
-  release_after_.assign(graph_.nodes.size(), {});
-  for (const auto& [name, i] : last_use) {
-    if (!name.empty() && !keep.count(name) && !graph_.IsInitializer(name)) release_after_[i].push_back(name);
-  }
-  prepared_shapes_ = input_shapes;
   return Status::Ok();
+}
+
+// Numbers every non-constant value and records, per node, its input/output
+// slots and the slots whose last use it is (graph outputs and extras are kept).
+void Executor::PlanSlots() {
+  slot_of_.clear();
+  auto slot = [&](const std::string& name) {
+    auto [it, added] = slot_of_.emplace(name, static_cast<int>(slot_of_.size()));
+    return it->second;
+  };
+  for (const auto& in : exec_->inputs) slot(in.name);
+  std::vector<int> last_use;
+  for (size_t i = 0; i < exec_->nodes.size(); ++i) {
+    const Node& node = exec_->nodes[i];
+    Step& step = steps_[i];
+    step.in_slots.clear();
+    step.in_consts.clear();
+    step.out_slots.clear();
+    for (const auto& in : node.inputs) {
+      const Tensor* c = in.empty() ? nullptr : exec_->FindInitializer(in);
+      step.in_consts.push_back(c);
+      step.in_slots.push_back(in.empty() || c ? -1 : slot(in));
+    }
+    for (const auto& out : node.outputs) step.out_slots.push_back(out.empty() ? -1 : slot(out));
+    last_use.resize(slot_of_.size(), -1);
+    for (int s : step.in_slots) {
+      if (s >= 0) last_use[s] = static_cast<int>(i);
+    }
+    for (int s : step.out_slots) {
+      if (s >= 0 && last_use[s] < 0) last_use[s] = static_cast<int>(i);  // unused outputs die at once
+    }
+  }
+  std::set<int> keep;
+  for (const auto& in : exec_->inputs) keep.insert(slot_of_.at(in.name));  // owned by the caller
+  for (const auto& o : exec_->outputs) {
+    if (auto it = slot_of_.find(o.name); it != slot_of_.end()) keep.insert(it->second);
+  }
+  for (const auto& o : options_.extra_outputs) {
+    if (auto it = slot_of_.find(o); it != slot_of_.end()) keep.insert(it->second);
+  }
+  for (size_t s = 0; s < last_use.size(); ++s) {
+    if (last_use[s] >= 0 && !keep.count(static_cast<int>(s))) steps_[last_use[s]].release.push_back(static_cast<int>(s));
+  }
+  slots_.assign(slot_of_.size(), Tensor());
 }
 
 Status Executor::Reshape(const std::map<std::string, Shape>& input_shapes) {
@@ -95,7 +207,7 @@ Status Executor::Reshape(const std::map<std::string, Shape>& input_shapes) {
     if (!shapes.count(name)) return InvalidArgument("'" + name + "' is not an input of the model");
     shapes[name] = shape;
   }
-  if (shapes == prepared_shapes_) return Status::Ok();
+  if (shapes == prepared_shapes_ && prepared_fused_ == WantFused()) return Status::Ok();
   std::map<std::string, Shape> old = prepared_shapes_;
   Status st = Prepare(shapes);
   if (!st.ok()) QCAL_RETURN_IF_ERROR(Prepare(old));  // stay usable at the old shapes
@@ -107,11 +219,11 @@ Status Executor::CheckInputs(const TensorMap& inputs, bool* shapes_changed) cons
   for (const auto& [name, t] : inputs) {
     if (!prepared_shapes_.count(name)) {
       std::string names;
-      for (const auto& in : graph_.inputs) names += (names.empty() ? "" : ", ") + in.name;
+      for (const auto& in : source_.inputs) names += (names.empty() ? "" : ", ") + in.name;
       return InvalidArgument("'" + name + "' is not an input of the model (inputs: " + names + ")");
     }
   }
-  for (const auto& in : graph_.inputs) {
+  for (const auto& in : source_.inputs) {
     auto it = inputs.find(in.name);
     if (it == inputs.end()) return InvalidArgument("model input '" + in.name + "' was not given");
     const Tensor& t = it->second;
@@ -136,56 +248,116 @@ Status Executor::CheckInputs(const TensorMap& inputs, bool* shapes_changed) cons
   return Status::Ok();
 }
 
+void Executor::AcquireOutputs(const Step& step, bool writes_all, std::vector<Tensor>& outs,
+                              std::vector<std::shared_ptr<uint8_t[]>>& given) {
+  outs.assign(step.out_types.size(), Tensor());
+  given.assign(step.out_types.size(), nullptr);
+  for (size_t o = 0; o < step.out_types.size(); ++o) {
+    const TensorType& t = step.out_types[o];
+    if (step.out_slots[o] < 0 || !t.present() || !ShapeIsStatic(t.shape)) continue;
+    const size_t bytes = PooledBytes(t);
+    auto it = pool_.find(bytes);
+    if (it == pool_.end()) continue;  // the kernel allocates; the buffer joins the pool when released
+    given[o] = std::move(it->second);
+    pool_.erase(it);
+    if (!writes_all) std::memset(given[o].get(), 0, bytes);
+    outs[o] = Tensor(t.dtype, t.shape, given[o]);
+  }
+}
+
+// Returns t's buffer to the pool when nothing else (an alias, the caller) holds it.
+void Executor::Recycle(Tensor& t) {
+  if (!t.empty() && t.storage() && t.storage().use_count() == 1) {
+    const size_t bytes = (t.nbytes() + 63) / 64 * 64;
+    pool_.emplace(bytes, t.storage());
+  }
+  t = Tensor();
+}
+
 Status Executor::Run(const TensorMap& inputs, TensorMap* outputs) {
   bool changed = false;
   QCAL_RETURN_IF_ERROR(CheckInputs(inputs, &changed));
-  if (changed) {
+  if (changed || prepared_fused_ != WantFused()) {
     std::map<std::string, Shape> shapes;
     for (const auto& [name, t] : inputs) shapes[name] = t.shape();
     QCAL_RETURN_IF_ERROR(Prepare(shapes).WithContext("re-preparing for new input shapes"));
   }
-  std::unordered_map<std::string, Tensor> env;
-  for (const auto& [name, t] : inputs) env[name] = t;
-  std::vector<const Tensor*> in_ptrs;
-  std::vector<const Tensor*> out_ptrs;
-  for (size_t i = 0; i < graph_.nodes.size(); ++i) {
-    const Node& node = graph_.nodes[i];
+  for (auto& s : slots_) s = Tensor();
+  for (const auto& [name, t] : inputs) slots_[slot_of_.at(name)] = t;
+  std::vector<const Tensor*> in_ptrs, out_ptrs;
+  std::vector<Tensor> outs;
+  std::vector<std::shared_ptr<uint8_t[]>> given;
+  for (size_t i = 0; i < exec_->nodes.size(); ++i) {
+    const Node& node = exec_->nodes[i];
+    const Step& step = steps_[i];
     in_ptrs.clear();
-    for (const auto& in : node.inputs) {
-      if (in.empty()) {
-        in_ptrs.push_back(nullptr);
-      } else if (const Tensor* c = graph_.FindInitializer(in)) {
-        in_ptrs.push_back(c);
-      } else {
-        in_ptrs.push_back(&env.at(in));
-      }
+    for (size_t k = 0; k < step.in_slots.size(); ++k) {
+      in_ptrs.push_back(step.in_slots[k] >= 0 ? &slots_[step.in_slots[k]] : step.in_consts[k]);
     }
-    std::vector<Tensor> outs(node.outputs.size());
+    AcquireOutputs(step, kernels_[i]->WritesAllOutputs(), outs, given);
+    const auto t0 = std::chrono::steady_clock::now();
     QCAL_RETURN_IF_ERROR(kernels_[i]->Run(in_ptrs, outs).WithContext("running " + node.Describe()));
+    if (options_.profile) {
+      node_profile_[i]->ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      ++node_profile_[i]->calls;
+    }
     out_ptrs.clear();
     for (size_t o = 0; o < outs.size(); ++o) {
-      if (node.outputs[o].empty()) continue;
-      out_ptrs.push_back(&(env[node.outputs[o]] = std::move(outs[o])));
+      // A kernel that replaced the given buffer (e.g. a view of its input) leaves it unused.
+      if (given[o] && outs[o].storage() != given[o]) pool_.emplace(PooledBytes(step.out_types[o]), given[o]);
+      if (step.out_slots[o] < 0) continue;
+      Tensor& dst = slots_[step.out_slots[o]];
+      dst = std::move(outs[o]);
+      out_ptrs.push_back(&dst);
     }
+    given.clear();
     if (observer_) QCAL_RETURN_IF_ERROR(observer_(node, out_ptrs));
-    for (const auto& name : release_after_[i]) env.erase(name);
+    for (int s : step.release) Recycle(slots_[s]);
   }
+  if (options_.profile) ++profiled_runs_;
   outputs->clear();
-  for (const auto& o : graph_.outputs) {
-    if (const Tensor* c = graph_.FindInitializer(o.name)) {
+  for (const auto& o : source_.outputs) {
+    if (const Tensor* c = exec_->FindInitializer(o.name)) {
       (*outputs)[o.name] = *c;
     } else if (auto it = inputs.find(o.name); it != inputs.end()) {
       (*outputs)[o.name] = it->second;
     } else {
-      (*outputs)[o.name] = env.at(o.name);
+      (*outputs)[o.name] = slots_[slot_of_.at(o.name)];
     }
   }
   for (const auto& o : options_.extra_outputs) {
-    auto it = env.find(o);
-    if (it == env.end()) return NotFound("requested value '" + o + "' is not computed by the graph");
-    (*outputs)[o] = it->second;
+    auto it = slot_of_.find(o);
+    if (it == slot_of_.end() || slots_[it->second].empty()) {
+      return NotFound("requested value '" + o + "' is not computed by the graph");
+    }
+    (*outputs)[o] = slots_[it->second];
   }
+  for (auto& s : slots_) s = Tensor();  // the caller owns the outputs now
   return Status::Ok();
+}
+
+std::string Executor::ProfileReport() const {
+  if (profiled_runs_ == 0) return "";
+  std::vector<std::pair<double, std::string>> rows;
+  double total = 0;
+  for (const auto& [key, e] : profile_) {
+    if (e.calls == 0) continue;
+    rows.push_back({e.ms, key});
+    total += e.ms;
+  }
+  std::sort(rows.rbegin(), rows.rend());
+  char line[256];
+  std::snprintf(line, sizeof line, "qcal profile: %lld runs, %.3f ms per run in kernels\n",
+                static_cast<long long>(profiled_runs_), total / static_cast<double>(profiled_runs_));
+  std::string report = line;
+  for (const auto& [ms, key] : rows) {
+    const ProfileEntry& e = profile_.at(key);
+    std::snprintf(line, sizeof line, "  %-32s %9.3f ms/run %5.1f %%  %6lld nodes/run %8.1f us/node\n", key.c_str(),
+                  ms / static_cast<double>(profiled_runs_), 100.0 * ms / std::max(total, 1e-9),
+                  static_cast<long long>(e.calls / profiled_runs_), 1000.0 * ms / static_cast<double>(e.calls));
+    report += line;
+  }
+  return report;
 }
 
 }  // namespace qcal

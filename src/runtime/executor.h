@@ -1,17 +1,28 @@
 // Executor: runs a Graph on qcal's CPU kernels.
 //
-// Prepare (Create / Reshape) validates the graph, infers concrete shapes for
-// the given input shapes, and creates one kernel per node (kernels pack their
-// weights then). Run binds inputs, executes nodes in order, frees each
-// intermediate tensor after its last use, and calls the observer hook after
-// every node. Run re-prepares automatically when input shapes change (e.g. a
-// different batch size).
+// Create keeps the graph as given and, unless options.fuse is off, an inference
+// copy with BatchNorm folded into convs and Conv + Add + activation chains fused
+// (passes/fuse_conv.h). Prepare (Create / Reshape) infers concrete shapes for the
+// given input shapes, creates one kernel per node (kernels pack their weights
+// then) and numbers every value (slots). Run binds inputs, executes nodes in
+// order, returns each intermediate buffer to a pool after its last use (so a
+// steady-state Run with unchanged shapes reuses buffers instead of allocating),
+// and calls the observer hook after every node. Run re-prepares automatically
+// when input shapes change (e.g. a different batch size).
+//
+// While an observer is attached the executor runs the unfused graph, so the
+// observer sees every node and every intermediate value of the graph as given
+// (calibration relies on this).
+//
+// QCAL_PROFILE=1 in the environment makes every executor time each node and
+// print per-op-type totals to stderr when it is destroyed (ProfileReport()).
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ir/graph.h"
@@ -26,12 +37,18 @@ using TensorMap = std::map<std::string, Tensor>;
 
 struct ExecutorOptions {
   int threads = 0;  // 0: all cores
-  // Also keep these intermediate values in Run's output map.
+  // Also keep these intermediate values in Run's output map (never fused away).
   std::vector<std::string> extra_outputs;
+  // Inference fusions (BatchNorm folding, Conv + Add + activation). Not applied
+  // while an observer is attached.
+  bool fuse = true;
+  // Time every node (also switched on by QCAL_PROFILE=1).
+  bool profile = false;
 };
 
 class Executor {
  public:
+  ~Executor();
   // Takes a copy of the graph. `input_shapes` overrides graph input shapes;
   // symbolic dims not overridden become 1.
   static Result<std::unique_ptr<Executor>> Create(const Graph& graph,
@@ -46,27 +63,64 @@ class Executor {
   // value_types() describes every value at these shapes.
   Status Reshape(const std::map<std::string, Shape>& input_shapes);
 
+  // Attaching (or removing) an observer switches between the unfused and the
+  // fused graph; the next Reshape or Run prepares accordingly.
   void SetObserver(NodeObserver observer) { observer_ = std::move(observer); }
-  const Graph& graph() const { return graph_; }
-  // Concrete shape of any value for the currently prepared input shapes.
+  // The graph as given to Create.
+  const Graph& graph() const { return source_; }
+  // The graph being executed (fused unless an observer is attached or fuse is off).
+  const Graph& executed_graph() const { return *exec_; }
+  // Concrete shape of every value of graph() for the currently prepared input shapes.
   const std::map<std::string, TensorType>& value_types() const { return types_; }
-  // Provider name ("ref", "dnnl", ...) of the kernel chosen for each node.
+  // Provider name ("ref", "dnnl", ...) of the kernel chosen for each node of executed_graph().
   const std::vector<std::string>& providers() const { return providers_; }
+  // Per-op-type time totals (empty unless profiling).
+  std::string ProfileReport() const;
 
  private:
-  explicit Executor(Graph graph, ExecutorOptions options) : graph_(std::move(graph)), options_(std::move(options)) {}
-  Status Prepare(const std::map<std::string, Shape>& input_shapes);
-  Status CheckInputs(const TensorMap& inputs, bool* shapes_changed) const;
+  // One node ready to run: where its inputs come from and where outputs go.
+  struct Step {
+    std::vector<int> in_slots;              // -1: omitted or constant
+    std::vector<const Tensor*> in_consts;   // initializer, when constant
+    std::vector<int> out_slots;             // -1: output not used (empty name)
+    std::vector<TensorType> out_types;      // planned dtype/shape (static ones get pooled buffers)
+    std::vector<int> release;               // slots whose last use is this node
+  };
 
-  Graph graph_;
+  explicit Executor(Graph graph, ExecutorOptions options);
+  Status Prepare(const std::map<std::string, Shape>& input_shapes);
+  Status PrepareKernels(const std::map<std::string, TensorType>& exec_types);
+  void PlanSlots();
+  Status CheckInputs(const TensorMap& inputs, bool* shapes_changed) const;
+  bool WantFused() const { return fused_ && !observer_; }
+  // Output tensors for a step: pooled buffers for planned static shapes.
+  void AcquireOutputs(const Step& step, bool writes_all, std::vector<Tensor>& outs,
+                      std::vector<std::shared_ptr<uint8_t[]>>& given);
+  void Recycle(Tensor& t);
+
+  Graph source_;
+  std::unique_ptr<Graph> fused_;  // inference copy (nullptr: fusion off)
+  const Graph* exec_ = &source_;
   ExecutorOptions options_;
   NodeObserver observer_;
   std::map<std::string, Shape> prepared_shapes_;
+  bool prepared_fused_ = false;
   std::map<std::string, TensorType> types_;
   std::vector<std::unique_ptr<Kernel>> kernels_;
   std::vector<std::string> providers_;
-  // For each node, the values whose last use is that node (freed after it runs).
-  std::vector<std::vector<std::string>> release_after_;
+
+  std::unordered_map<std::string, int> slot_of_;  // every non-constant value of exec_
+  std::vector<Step> steps_;
+  std::vector<Tensor> slots_;
+  std::unordered_multimap<size_t, std::shared_ptr<uint8_t[]>> pool_;  // free buffers by byte size
+
+  struct ProfileEntry {
+    double ms = 0;
+    int64_t calls = 0;
+  };
+  std::map<std::string, ProfileEntry> profile_;  // by "op_type (provider)"
+  std::vector<ProfileEntry*> node_profile_;      // per step, into profile_
+  int64_t profiled_runs_ = 0;
 };
 
 }  // namespace qcal

@@ -55,8 +55,11 @@ Graph LayerBnScale(const std::string& op, int64_t group) {
   return g;
 }
 
+// Runs the graph as given (no inference fusions, which would fold it too).
 Tensor RunGraph(const Graph& g, const Tensor& x) {
-  auto ex = Executor::Create(g);
+  ExecutorOptions options;
+  options.fuse = false;
+  auto ex = Executor::Create(g, {}, options);
   EXPECT_TRUE(ex.ok()) << ex.status().ToString();
   TensorMap out;
   Status st = (*ex)->Run({{"x", x}}, &out);

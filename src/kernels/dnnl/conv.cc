@@ -1,7 +1,11 @@
-// Conv on oneDNN (provider "dnnl"): float32, 2-D, groups (incl. depthwise),
-// strides, dilations, asymmetric pads / auto_pad (geometry from
+// Conv and FusedConv on oneDNN (provider "dnnl"): float32, 2-D, groups (incl.
+// depthwise), strides, dilations, asymmetric pads / auto_pad (geometry from
 // kernels/ref/conv_geometry.h), optional bias. Anything else (1-D/3-D, other
 // dtypes) is declined and runs on the reference kernel.
+//
+// FusedConv (Y = activation(Conv(X, W, B) + Z), passes/fuse_conv.h) maps to
+// post-ops: Z is copied into the destination and added by a sum post-op, the
+// activation is an eltwise post-op (kDnnlActivations).
 //
 // Prepare-once: constant weights are reordered into the primitive's preferred
 // layout once per distinct layout (PackedWeights); primitives are created per
@@ -13,7 +17,10 @@
 #include <mutex>
 #include <optional>
 
+#include <cstring>
+
 #include "kernels/dnnl/dnnl_common.h"
+#include "kernels/fused_activation.h"
 #include "kernels/ref/common.h"
 #include "kernels/ref/conv_geometry.h"
 
@@ -23,13 +30,55 @@ namespace {
 using dnnl::memory;
 using Tag = memory::format_tag;
 
+// FusedConv activation -> oneDNN eltwise algorithm (alpha, beta = activation_params).
+struct DnnlActivation {
+  std::string_view name;
+  dnnl::algorithm alg;
+};
+const DnnlActivation kDnnlActivations[] = {
+    {"Relu", dnnl::algorithm::eltwise_relu},        // alpha 0
+    {"LeakyRelu", dnnl::algorithm::eltwise_relu},   // alpha = negative slope
+    {"Clip", dnnl::algorithm::eltwise_clip_v2},     // alpha = min, beta = max
+    {"Sigmoid", dnnl::algorithm::eltwise_logistic},
+    {"Tanh", dnnl::algorithm::eltwise_tanh},
+};
+
+const DnnlActivation* FindDnnlActivation(const FusedActivation& act) {
+  if (!act.def) return nullptr;
+  for (const auto& a : kDnnlActivations) {
+    if (a.name == act.def->name) return &a;
+  }
+  return nullptr;
+}
+
+// The post-ops of a FusedConv (empty for Conv).
+struct PostOps {
+  bool sum = false;          // Z input
+  FusedActivation activation;
+};
+
+dnnl::primitive_attr MakeAttr(const PostOps& post) {
+  dnnl::post_ops ops;
+  if (post.sum) ops.append_sum(1.0f);
+  if (const DnnlActivation* a = FindDnnlActivation(post.activation)) {
+    const auto& p = post.activation.params;
+    ops.append_eltwise(1.0f, a->alg, p.size() > 0 ? p[0] : 0.0f, p.size() > 1 ? p[1] : 0.0f);
+  }
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  return attr;
+}
+
 struct ConvPlan {
   dnnl::convolution_forward prim;
   memory::desc weights_md;    // the primitive's weight layout
   std::optional<memory> src;  // blocked staging buffer; nullopt: the primitive reads NCHW directly
   std::optional<memory> dst;  // likewise for the output
+  // Cached reorder primitives NCHW -> src, NCHW -> dst (Z of the sum), dst -> NCHW.
+  std::optional<dnnl::reorder> to_src, to_dst, from_dst;
   Shape y_shape;
 };
+
 
 // oneDNN weight dims for an ONNX weight [M, C/G, kh, kw]; grouped weights get
 // the explicit group dim (goihw is the same memory as ONNX's layout).
@@ -41,12 +90,13 @@ Tag WeightTag(int64_t group) { return group == 1 ? Tag::oihw : Tag::goihw; }
 
 class DnnlConv final : public Kernel {
  public:
-  DnnlConv(const Node& node, ref::WindowParams params, int64_t group, const Tensor* w, const Tensor* b)
-      : params_(std::move(params)), group_(group) {
-    (void)node;
+  DnnlConv(ref::WindowParams params, int64_t group, PostOps post, const Tensor* w, const Tensor* b)
+      : params_(std::move(params)), group_(group), post_(std::move(post)) {
     if (w) const_w_ = *w;  // shares the buffer
     if (b) const_b_ = *b;
   }
+
+  bool WritesAllOutputs() const override { return true; }
 
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
     return Guarded("convolution", [&]() -> Status { return RunImpl(in, out); });
@@ -70,15 +120,17 @@ class DnnlConv final : public Kernel {
 
   ref::WindowParams params_;
   int64_t group_;
+  PostOps post_;
   std::optional<Tensor> const_w_, const_b_;
   std::optional<memory> user_w_;  // constant weights wrapped in their ONNX layout
   PackedWeights packed_;
-  std::map<Shape, ConvPlan> plans_;  // by X shape (weights shape is fixed per node)
+  std::map<std::vector<int64_t>, ConvPlan> plans_;  // by PlanKey(X shape); W's shape is fixed
   std::mutex mu_;
 };
 
 Result<ConvPlan*> DnnlConv::PlanFor(const Shape& x, const Shape& w, bool has_bias) {
-  auto it = plans_.find(x);
+  const std::vector<int64_t> key = PlanKey(x);
+  auto it = plans_.find(key);
   if (it != plans_.end()) return &it->second;
 
   QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry(ref::SpatialDims(x), params_));
@@ -99,15 +151,37 @@ Result<ConvPlan*> DnnlConv::PlanFor(const Shape& x, const Shape& w, bool has_bia
                                                          dilates, pad_l, pad_r)
                        : dnnl::convolution_forward::desc(prop, alg, src_any, w_any, dst_any, strides, dilates,
                                                          pad_l, pad_r);
-  dnnl::convolution_forward::primitive_desc pd(desc, Engine());
+  dnnl::convolution_forward::primitive_desc pd(desc, MakeAttr(post_), Engine());
 
   ConvPlan plan;
   plan.prim = dnnl::convolution_forward(pd);
   plan.weights_md = pd.weights_desc();
-  if (pd.src_desc() != PlainDesc(src_dims, Tag::nchw)) plan.src.emplace(pd.src_desc(), Engine());
-  if (pd.dst_desc() != PlainDesc(dst_dims, Tag::nchw)) plan.dst.emplace(pd.dst_desc(), Engine());
+  const memory::desc src_nchw = PlainDesc(src_dims, Tag::nchw), dst_nchw = PlainDesc(dst_dims, Tag::nchw);
+  if (pd.src_desc() != src_nchw) {
+    plan.src.emplace(pd.src_desc(), Engine());
+    plan.to_src = MakeReorder(src_nchw, pd.src_desc());
+  }
+  if (pd.dst_desc() != dst_nchw) {
+    plan.dst.emplace(pd.dst_desc(), Engine());
+    plan.from_dst = MakeReorder(pd.dst_desc(), dst_nchw);
+    if (post_.sum) plan.to_dst = MakeReorder(dst_nchw, pd.dst_desc());
+  }
   plan.y_shape = {x[0], w[0], g.out[0], g.out[1]};
-  return &plans_.emplace(x, std::move(plan)).first->second;
+  return &plans_.emplace(key, std::move(plan)).first->second;
+}
+
+// Puts Z where the sum post-op reads it: the destination (or its blocked staging buffer).
+Status CopySumInput(const Tensor& z, ConvPlan& plan, const memory& y_mem) {
+  if (z.shape() != plan.y_shape) {
+    return InvalidArgument("sum input Z has shape " + ShapeToString(z.shape()) + ", expected the output shape " +
+                           ShapeToString(plan.y_shape));
+  }
+  if (plan.dst) {
+    ExecuteReorder(*plan.to_dst, Wrap(y_mem.get_desc(), z), *plan.dst);
+  } else if (z.raw() != y_mem.get_data_handle()) {
+    std::memcpy(y_mem.get_data_handle(), z.raw(), z.nbytes());
+  }
+  return Status::Ok();
 }
 
 // Constant weights are packed once per layout; others are reordered on every run.
@@ -135,15 +209,16 @@ Status DnnlConv::RunImpl(const std::vector<const Tensor*>& in, std::vector<Tenso
   Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, plan->y_shape);
   memory x_mem = Wrap(PlainDesc(ToDims(x.shape()), Tag::nchw), x);
   memory y_mem = Wrap(PlainDesc(ToDims(plan->y_shape), Tag::nchw), y.data<float>());
-  if (plan->src) Reorder(x_mem, *plan->src);
+  if (plan->src) ExecuteReorder(*plan->to_src, x_mem, *plan->src);
+  if (post_.sum) QCAL_RETURN_IF_ERROR(CopySumInput(*in[3], *plan, y_mem));
 
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, plan->src ? *plan->src : x_mem},
                                           {DNNL_ARG_WEIGHTS, weights},
                                           {DNNL_ARG_DST, plan->dst ? *plan->dst : y_mem}};
   if (b) args[DNNL_ARG_BIAS] = Wrap(memory::desc({w.dim(0)}, memory::data_type::f32, Tag::a), *b);
   plan->prim.execute(Stream(), args);
-  Stream().wait();
-  if (plan->dst) Reorder(*plan->dst, y_mem);
+  if (plan->dst) ExecuteReorder(*plan->from_dst, *plan->dst, y_mem);
+  Stream().wait();  // the stream runs in order; one wait for the whole sequence
   return Status::Ok();
 }
 
@@ -159,7 +234,15 @@ bool SupportsConv(const OpContext& ctx) {
   return ctx.node.attrs.GetInt("group", 1) >= 1;
 }
 
-Result<std::unique_ptr<Kernel>> CreateConv(const OpContext& ctx) {
+// FusedConv: a Conv this kernel supports, a 4-D Z and an activation oneDNN has.
+bool SupportsFusedConv(const OpContext& ctx) {
+  if (!SupportsConv(ctx)) return false;
+  if (ctx.has_input(3) && !HasRank(ctx, 3, 4)) return false;
+  auto act = ReadFusedActivation(ctx.node);
+  return act.ok() && (!act->def || FindDnnlActivation(*act));
+}
+
+Result<std::unique_ptr<Kernel>> CreateConvWith(const OpContext& ctx, PostOps post) {
   const Shape& w = ctx.inputs[1].shape;
   std::vector<int64_t> kernel(w.begin() + 2, w.end());
   if (ctx.node.attrs.Has("kernel_shape")) kernel = ctx.node.attrs.GetInts("kernel_shape");
@@ -167,15 +250,25 @@ Result<std::unique_ptr<Kernel>> CreateConv(const OpContext& ctx) {
                         ref::ReadWindowParams(ctx.node, 2, std::move(kernel), /*allow_ceil_mode=*/false));
   const int64_t group = ctx.node.attrs.GetInt("group", 1);
   const bool has_bias = ctx.has_input(2);
-  auto k = std::make_unique<DnnlConv>(ctx.node, std::move(p), group, ctx.constant(1),
+  auto k = std::make_unique<DnnlConv>(std::move(p), group, std::move(post), ctx.constant(1),
                                       has_bias ? ctx.constant(2) : nullptr);
   const Shape& x = ctx.inputs[0].shape;
   if (ctx.constant(1) && ShapeIsStatic(x)) QCAL_RETURN_IF_ERROR(k->Prepare(x, has_bias));
   return std::unique_ptr<Kernel>(std::move(k));
 }
 
+Result<std::unique_ptr<Kernel>> CreateConv(const OpContext& ctx) { return CreateConvWith(ctx, {}); }
+
+Result<std::unique_ptr<Kernel>> CreateFusedConv(const OpContext& ctx) {
+  PostOps post;
+  post.sum = ctx.has_input(3);
+  QCAL_ASSIGN_OR_RETURN(post.activation, ReadFusedActivation(ctx.node));
+  return CreateConvWith(ctx, std::move(post));
+}
+
 }  // namespace
 
 QCAL_REGISTER_KERNEL("Conv", kProvider, kPriority, SupportsConv, CreateConv);
+QCAL_REGISTER_KERNEL("FusedConv", kProvider, kPriority, SupportsFusedConv, CreateFusedConv);
 
 }  // namespace qcal::dnnl_kernels

@@ -26,6 +26,12 @@ void ApplyThreads() {
   applied = want;
 }
 
+std::vector<int64_t> PlanKey(std::vector<int64_t> dims) {
+  ApplyThreads();
+  dims.push_back(NumThreads());
+  return dims;
+}
+
 bool AllInputsFloat32(const OpContext& ctx) {
   for (size_t i = 0; i < ctx.num_inputs(); ++i) {
     if (ctx.has_input(i) && ctx.inputs[i].dtype != DataType::kFloat32) return false;
@@ -66,6 +72,14 @@ dnnl::memory ReorderTo(const dnnl::memory& src, const dnnl::memory::desc& md) {
   dnnl::memory dst(md, Engine());
   Reorder(src, dst);
   return dst;
+}
+
+dnnl::reorder MakeReorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to) {
+  return dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), from, Engine(), to));
+}
+
+void ExecuteReorder(dnnl::reorder& r, const dnnl::memory& from, const dnnl::memory& to) {
+  r.execute(Stream(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
 }
 
 std::string VersionString() {

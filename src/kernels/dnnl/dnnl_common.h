@@ -23,6 +23,13 @@ dnnl::stream& Stream();
 // Applies qcal::NumThreads() to the OpenMP runtime of the calling thread (cheap when unchanged).
 void ApplyThreads();
 
+// Key of a per-shape primitive cache entry: `dims` plus the thread setting.
+// oneDNN fixes a primitive's thread count when the primitive is created, so a
+// primitive made at 2 threads keeps forking 2 OpenMP threads after --threads 1
+// (and burns CPU in barriers on a loaded machine). Also applies the setting to
+// the calling thread, so the primitive created for the key uses it.
+std::vector<int64_t> PlanKey(std::vector<int64_t> dims);
+
 // True when every present input of the node is float32.
 bool AllInputsFloat32(const OpContext& ctx);
 // True when the input i is present and its shape has the given rank.
@@ -42,6 +49,11 @@ dnnl::memory Wrap(const dnnl::memory::desc& md, float* p);
 dnnl::memory ReorderTo(const dnnl::memory& src, const dnnl::memory::desc& md);
 // Reorders src into dst (both existing memories).
 void Reorder(const dnnl::memory& src, const dnnl::memory& dst);
+
+// A reorder primitive (cache it: creating one per call costs more than small reorders).
+dnnl::reorder MakeReorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to);
+// Enqueues r on the calling thread's stream (no wait).
+void ExecuteReorder(dnnl::reorder& r, const dnnl::memory& from, const dnnl::memory& to);
 
 // Runs f(), turning a dnnl::error or std::exception into an Internal status naming `what`.
 template <typename F>

@@ -34,6 +34,8 @@ class DnnlGemm final : public Kernel {
   }
   MatMulCore& core() { return core_; }
 
+  bool WritesAllOutputs() const override { return true; }
+
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
     const Tensor& a = *in[0];
     const Tensor& b = *in[1];

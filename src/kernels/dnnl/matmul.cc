@@ -54,6 +54,8 @@ class DnnlMatMul final : public Kernel {
   explicit DnnlMatMul(const Tensor* const_b) : core_(const_b) {}
   MatMulCore& core() { return core_; }
 
+  bool WritesAllOutputs() const override { return true; }
+
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
     const Tensor& a = *in[0];
     const Tensor& b = *in[1];

@@ -39,7 +39,7 @@ std::vector<int64_t> Key(const MatMulShape& s) {
 }  // namespace
 
 Result<MatMulCore::Plan*> MatMulCore::PlanFor(const MatMulShape& s) {
-  const std::vector<int64_t> key = Key(s);
+  const std::vector<int64_t> key = PlanKey(Key(s));
   auto it = plans_.find(key);
   if (it != plans_.end()) return &it->second;
   const auto f32 = memory::data_type::f32;

@@ -27,14 +27,24 @@ using Tag = memory::format_tag;
 
 struct PoolPlan {
   dnnl::pooling_v2_forward prim;
-  std::optional<memory> dst;  // staging buffer when the primitive's output is not NCHW
+  std::optional<memory> src, dst;  // blocked staging buffers (nullopt: NCHW in place)
+  std::optional<dnnl::reorder> to_src, from_dst;
   std::optional<memory> workspace;
   Shape y_shape;
 };
 
+// Layouts tried for the pooling, in order: oneDNN's NCHW pooling is a slow
+// generic loop ("simple_nchw": 50 ms for ShuffleNet's 24x112x112 max pool under
+// load), its blocked ones are JIT kernels; reordering in and out is cheaper.
+const Tag kPoolLayouts[] = {Tag::nChw16c, Tag::nChw8c, Tag::nchw};
+
+bool IsGenericImpl(const std::string& impl) { return impl.rfind("simple", 0) == 0 || impl.rfind("ref", 0) == 0; }
+
 class DnnlPool final : public Kernel {
  public:
   DnnlPool(dnnl::algorithm alg, ref::WindowParams params) : alg_(alg), params_(std::move(params)) {}
+
+  bool WritesAllOutputs() const override { return true; }
 
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
     return Guarded("pooling", [&]() -> Status {
@@ -46,12 +56,13 @@ class DnnlPool final : public Kernel {
       Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, plan->y_shape);
       memory x_mem = Wrap(PlainDesc(ToDims(x.shape()), Tag::nchw), x);
       memory y_mem = Wrap(PlainDesc(ToDims(plan->y_shape), Tag::nchw), y.data<float>());
-      std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, x_mem},
+      if (plan->src) ExecuteReorder(*plan->to_src, x_mem, *plan->src);
+      std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, plan->src ? *plan->src : x_mem},
                                               {DNNL_ARG_DST, plan->dst ? *plan->dst : y_mem}};
       if (plan->workspace) args[DNNL_ARG_WORKSPACE] = *plan->workspace;
       plan->prim.execute(Stream(), args);
+      if (plan->dst) ExecuteReorder(*plan->from_dst, *plan->dst, y_mem);
       Stream().wait();
-      if (plan->dst) Reorder(*plan->dst, y_mem);
       return Status::Ok();
     });
   }
@@ -65,7 +76,8 @@ class DnnlPool final : public Kernel {
 
  private:
   Result<PoolPlan*> PlanFor(const Shape& x) {
-    auto it = plans_.find(x);
+    const std::vector<int64_t> key = PlanKey(x);
+    auto it = plans_.find(key);
     if (it != plans_.end()) return &it->second;
     QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry(ref::SpatialDims(x), params_));
     Dims pad_r = ToDims(g.pad_end), dilates = ToDims(g.dilations);
@@ -76,21 +88,32 @@ class DnnlPool final : public Kernel {
     }
     const Dims src_dims = ToDims(x), dst_dims = {x[0], x[1], g.out[0], g.out[1]};
     const auto f32 = memory::data_type::f32;
-    // Pooling takes the source layout as given (NCHW); the output follows it.
-    dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg_,
-                                        PlainDesc(src_dims, Tag::nchw), memory::desc(dst_dims, f32, Tag::any),
-                                        ToDims(g.strides), ToDims(g.kernel), dilates, ToDims(g.pad_begin),
-                                        pad_r);
-    dnnl::pooling_v2_forward::primitive_desc pd(desc, Engine());
-    PoolPlan plan{dnnl::pooling_v2_forward(pd), {}, {}, {x[0], x[1], g.out[0], g.out[1]}};
-    if (pd.dst_desc() != PlainDesc(dst_dims, Tag::nchw)) plan.dst.emplace(pd.dst_desc(), Engine());
-    if (pd.workspace_desc().get_size() > 0) plan.workspace.emplace(pd.workspace_desc(), Engine());
-    return &plans_.emplace(x, std::move(plan)).first->second;
+    // The first layout with a JIT kernel (NCHW, the last, is always taken).
+    std::optional<dnnl::pooling_v2_forward::primitive_desc> pd;
+    for (Tag tag : kPoolLayouts) {
+      dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg_, memory::desc(src_dims, f32, tag),
+                                          memory::desc(dst_dims, f32, Tag::any), ToDims(g.strides),
+                                          ToDims(g.kernel), dilates, ToDims(g.pad_begin), pad_r);
+      pd.emplace(desc, Engine());
+      if (tag == Tag::nchw || !IsGenericImpl(pd->impl_info_str())) break;
+    }
+    PoolPlan plan{dnnl::pooling_v2_forward(*pd), {}, {}, {}, {}, {}, {x[0], x[1], g.out[0], g.out[1]}};
+    const memory::desc src_nchw = PlainDesc(src_dims, Tag::nchw), dst_nchw = PlainDesc(dst_dims, Tag::nchw);
+    if (pd->src_desc() != src_nchw) {
+      plan.src.emplace(pd->src_desc(), Engine());
+      plan.to_src = MakeReorder(src_nchw, pd->src_desc());
+    }
+    if (pd->dst_desc() != dst_nchw) {
+      plan.dst.emplace(pd->dst_desc(), Engine());
+      plan.from_dst = MakeReorder(pd->dst_desc(), dst_nchw);
+    }
+    if (pd->workspace_desc().get_size() > 0) plan.workspace.emplace(pd->workspace_desc(), Engine());
+    return &plans_.emplace(key, std::move(plan)).first->second;
   }
 
   dnnl::algorithm alg_;
   ref::WindowParams params_;
-  std::map<Shape, PoolPlan> plans_;
+  std::map<std::vector<int64_t>, PoolPlan> plans_;  // by PlanKey(X shape)
   std::mutex mu_;
 };
 

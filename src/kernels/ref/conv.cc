@@ -6,6 +6,8 @@
 // where g = m / (M/G) is the group of output channel m, c runs over the C/G input
 // channels of that group, k over the kernel window, and taps falling into the
 // padding contribute 0. Computed per group as im2col + a naive matrix product.
+#include "kernels/ref/conv.h"
+
 #include <algorithm>
 
 #include "kernels/ref/common.h"
@@ -74,6 +76,8 @@ Result<ConvDims> ResolveConv(const Node& node, const Shape& x, const Shape& w, c
   return d;
 }
 
+}  // namespace
+
 Status InferConv(const OpContext& ctx, std::vector<TensorType>& outputs) {
   for (size_t i = 0; i < ctx.num_inputs(); ++i) {
     if (ctx.has_input(i)) QCAL_RETURN_IF_ERROR(ExpectDtype(ctx, i, {DataType::kFloat32}));
@@ -85,6 +89,8 @@ Status InferConv(const OpContext& ctx, std::vector<TensorType>& outputs) {
   outputs[0] = {DataType::kFloat32, out};
   return Status::Ok();
 }
+
+namespace {
 
 // im2col: for every input channel c and kernel tap k, row (c, k) of `col` holds the
 // input value each output position reads through that tap (0 in the padding):
@@ -121,6 +127,8 @@ void Im2Col(const Window3d& g, const float* x, int64_t channels, float* col) {
   }
 }
 
+}  // namespace
+
 Status RunConv(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& x = *in[0];
   const Tensor& w = *in[1];
@@ -155,6 +163,8 @@ Status RunConv(const Node& node, const std::vector<const Tensor*>& in, std::vect
   }
   return Status::Ok();
 }
+
+namespace {
 
 Result<std::unique_ptr<Kernel>> CreateConv(const OpContext& ctx) { return MakeFunctionKernel(ctx.node, RunConv); }
 

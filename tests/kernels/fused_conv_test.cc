@@ -1,0 +1,141 @@
+// FusedConv: Y = activation(Conv(X, W, B) + Z).
+// The reference kernel is checked against the reference Conv plus an
+// independently written sum and activation; the oneDNN kernel (post-ops)
+// against the reference within kDnnlTol (dnnl_test_util.h).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "kernels/dnnl_test_util.h"
+
+namespace qcal::testing {
+namespace {
+
+struct Case {
+  Shape x, w;
+  int64_t group = 1;
+  std::vector<int64_t> strides = {1, 1}, pads = {0, 0, 0, 0};
+  bool bias = true, sum = true;
+  std::string activation;  // "" = none
+  std::vector<float> params;
+};
+
+Attributes ConvAttrs(const Case& c) {
+  Attributes a;
+  a.Set("group", c.group);
+  a.Set("strides", c.strides);
+  a.Set("pads", c.pads);
+  return a;
+}
+
+Node FusedNode(const Case& c) {
+  Attributes a = ConvAttrs(c);
+  if (!c.activation.empty()) a.Set("activation", c.activation);
+  if (!c.params.empty()) a.Set("activation_params", c.params);
+  Node n = MakeNode("FusedConv", 4, a);
+  n.domain = "com.microsoft";
+  if (!c.bias) n.inputs[2] = "";
+  if (!c.sum) n.inputs.resize(3);
+  return n;
+}
+
+// The activation written out here, independent of kernels/fused_activation.cc.
+float Activate(const Case& c, float v) {
+  if (c.activation == "Relu") return v > 0 ? v : 0;
+  if (c.activation == "LeakyRelu") return v > 0 ? v : c.params[0] * v;
+  if (c.activation == "Clip") return v < c.params[0] ? c.params[0] : (v > c.params[1] ? c.params[1] : v);
+  if (c.activation == "Sigmoid") return 1 / (1 + std::exp(-v));
+  if (c.activation == "Tanh") return std::tanh(v);
+  return v;
+}
+
+struct Inputs {
+  Tensor x, w, b, z;
+  std::vector<const Tensor*> ptrs;
+};
+
+Inputs MakeInputs(const Case& c, uint32_t seed) {
+  Inputs in;
+  in.x = RandomFloat(c.x, seed);
+  in.w = RandomFloat(c.w, seed + 1);
+  in.b = RandomFloat({c.w[0]}, seed + 2);
+  auto y = InferTypes(MakeNode("Conv", 2, ConvAttrs(c)), {{DataType::kFloat32, c.x}, {DataType::kFloat32, c.w}});
+  EXPECT_TRUE(y.ok()) << y.status().ToString();
+  in.z = RandomFloat((*y)[0].shape, seed + 3);
+  in.ptrs = {&in.x, &in.w, c.bias ? &in.b : nullptr};
+  if (c.sum) in.ptrs.push_back(&in.z);
+  return in;
+}
+
+// Runs the node on the reference kernel ("ref"), whatever provider would be picked.
+Tensor RunRef(const Node& node, const std::vector<const Tensor*>& in) {
+  auto k = MakeKernel(node, in, std::vector<bool>(in.size(), false), "ref");
+  EXPECT_TRUE(k.ok()) << k.status().ToString();
+  if (!k.ok()) return Tensor();
+  auto y = RunKernel(**k, in);
+  EXPECT_TRUE(y.ok()) << y.status().ToString();
+  return y.ok() ? *y : Tensor();
+}
+
+void CheckRefSemantics(const Case& c) {
+  Inputs in = MakeInputs(c, 11);
+  Tensor want = RunRef(MakeNode("Conv", 3, ConvAttrs(c)), {&in.x, &in.w, c.bias ? &in.b : nullptr});
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    float v = want.data<float>()[i] + (c.sum ? in.z.data<float>()[i] : 0.0f);
+    want.data<float>()[i] = Activate(c, v);
+  }
+  EXPECT_TRUE(AllClose(RunRef(FusedNode(c), in.ptrs), want, 1e-6, 1e-6));
+}
+
+void CheckDnnl(const Case& c) {
+  Inputs in = MakeInputs(c, 21);
+  ExpectDnnlAgreesWithRef(FusedNode(c), in.ptrs, {false, true, true, false});
+}
+
+const Case kCases[] = {
+    {.x = {1, 5, 7, 9}, .w = {6, 5, 3, 3}, .pads = {1, 1, 1, 1}, .activation = "Relu"},
+    {.x = {2, 5, 7, 9}, .w = {6, 5, 3, 3}, .strides = {2, 2}, .pads = {0, 1, 2, 1}, .activation = "Relu"},
+    {.x = {1, 3, 11, 6}, .w = {7, 3, 1, 1}, .bias = false, .activation = "LeakyRelu", .params = {0.13f}},
+    {.x = {1, 5, 8, 7}, .w = {10, 1, 3, 3}, .group = 5, .pads = {1, 1, 1, 1}, .activation = "Clip",
+     .params = {-0.2f, 0.6f}},
+    {.x = {1, 16, 9, 7}, .w = {16, 1, 3, 3}, .group = 16, .strides = {2, 2}, .pads = {1, 1, 1, 1}, .sum = false,
+     .activation = "Relu"},
+    {.x = {1, 6, 5, 7}, .w = {4, 3, 3, 3}, .group = 2, .pads = {2, 1, 0, 1}, .activation = "Sigmoid"},
+    {.x = {1, 5, 6, 6}, .w = {3, 5, 2, 2}, .activation = "Tanh"},
+    {.x = {1, 5, 6, 6}, .w = {3, 5, 3, 3}, .pads = {1, 1, 1, 1}},  // sum only
+    {.x = {1, 5, 6, 6}, .w = {3, 5, 3, 3}, .sum = false, .activation = "Clip",
+     .params = {0.0f, std::numeric_limits<float>::max()}},
+};
+
+TEST(FusedConvTest, ReferenceIsConvPlusSumPlusActivation) {
+  for (const Case& c : kCases) {
+    SCOPED_TRACE("activation " + c.activation + " x " + ShapeToString(c.x));
+    CheckRefSemantics(c);
+  }
+}
+
+TEST(FusedConvTest, DnnlPostOpsAgreeWithReference) {
+  for (const Case& c : kCases) {
+    SCOPED_TRACE("activation " + c.activation + " x " + ShapeToString(c.x));
+    CheckDnnl(c);
+  }
+}
+
+TEST(FusedConvTest, RejectsUnknownActivationAndWrongParamsAndZShape) {
+  Case c{.x = {1, 2, 4, 4}, .w = {3, 2, 3, 3}, .activation = "Swish"};
+  Inputs in = MakeInputs(c, 1);
+  auto r = RunOne(FusedNode(c), in.ptrs);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("Swish"), std::string::npos) << r.status().ToString();
+  c.activation = "Clip";
+  c.params = {0.0f};
+  EXPECT_FALSE(RunOne(FusedNode(c), in.ptrs).ok());
+  c.activation = "Relu";
+  c.params = {};
+  Tensor bad_z = RandomFloat({1, 3, 3, 2}, 5);
+  in.ptrs[3] = &bad_z;
+  EXPECT_FALSE(RunOne(FusedNode(c), in.ptrs).ok());
+}
+
+}  // namespace
+}  // namespace qcal::testing
