@@ -3,6 +3,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "kernels/threads.h"
 #include "passes/shape_inference.h"
 
 namespace qcal {
@@ -137,6 +138,7 @@ Status Executor::CheckInputs(const TensorMap& inputs, bool* shapes_changed) cons
 }
 
 Status Executor::Run(const TensorMap& inputs, TensorMap* outputs) {
+  ScopedNumThreads threads(options_.threads);
   bool changed = false;
   QCAL_RETURN_IF_ERROR(CheckInputs(inputs, &changed));
   if (changed) {

@@ -23,6 +23,7 @@ struct EvalFlags {
   int batch_size = 64;
   int64_t limit = 0;
   std::string report_json;
+  int threads = 0;
 };
 
 struct Accuracy {
@@ -47,7 +48,9 @@ void Score(const Tensor& logits, const std::vector<int64_t>& labels, Accuracy* a
 
 Status Evaluate(const Graph& graph, const data::DataSource& source, const EvalFlags& f, Accuracy* acc) {
   if (graph.outputs.empty()) return InvalidArgument("model has no outputs");
-  QCAL_ASSIGN_OR_RETURN(auto executor, Executor::Create(graph));
+  ExecutorOptions options;
+  options.threads = f.threads;
+  QCAL_ASSIGN_OR_RETURN(auto executor, Executor::Create(graph, {}, options));
   data::Batcher batcher(source, f.batch_size);
   int64_t total = f.limit > 0 ? std::min(f.limit, source.size()) : source.size();
   for (int64_t b = 0; b < batcher.num_batches() && acc->images < total; ++b) {
@@ -109,6 +112,7 @@ std::function<int()> Setup(CLI::App& sub) {
   sub.add_option("--batch-size", f->batch_size, "Images per batch")->check(CLI::PositiveNumber);
   sub.add_option("--limit", f->limit, "Evaluate only the first N images");
   sub.add_option("--report-json", f->report_json, "Write the results as JSON");
+  AddThreadsFlag(sub, f->threads);
   return [f]() {
     Status st = Eval(*f);
     return st.ok() ? 0 : ReportError(st);
