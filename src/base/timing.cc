@@ -33,14 +33,18 @@ LatencySummary SummarizeLatencies(const std::vector<double>& ms) {
   return s;
 }
 
-Result<std::vector<double>> TimeRuns(int warmup, int runs, const std::function<Status()>& f) {
+Result<std::vector<double>> TimeRuns(int warmup, int runs, const std::function<Status()>& f,
+                                     double max_seconds) {
   for (int i = 0; i < warmup; ++i) QCAL_RETURN_IF_ERROR(f().WithContext("warm-up run " + std::to_string(i + 1)));
   std::vector<double> ms;
   ms.reserve(static_cast<size_t>(std::max(runs, 0)));
+  double total_ms = 0;
   for (int i = 0; i < runs; ++i) {
+    if (max_seconds > 0 && ms.size() >= 3 && total_ms >= 1000.0 * max_seconds) break;
     auto t0 = std::chrono::steady_clock::now();
     QCAL_RETURN_IF_ERROR(f().WithContext("timed run " + std::to_string(i + 1)));
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    total_ms += ms.back();
   }
   return ms;
 }
@@ -110,6 +114,9 @@ std::string BenchReportJson(const BenchReport& r) {
       {"load_avg_1m_after", Num(r.load_avg_after)},
       {"peak_rss_mib", Num(PeakRssMiB())},
   };
+  std::string samples = "[";
+  for (size_t i = 0; i < r.times_ms.size(); ++i) samples += (i ? ", " : "") + Num(r.times_ms[i]);
+  fields.push_back({"times_ms", samples + "]"});
   fields.insert(fields.end(), r.extra.begin(), r.extra.end());
   std::string out = "{";
   for (size_t i = 0; i < fields.size(); ++i) {

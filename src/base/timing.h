@@ -23,8 +23,11 @@ double Percentile(std::vector<double> samples, double q);
 LatencySummary SummarizeLatencies(const std::vector<double>& ms);
 
 // Calls f() `warmup` times, then times `runs` calls (wall clock, ms each).
-// Stops at the first error.
-Result<std::vector<double>> TimeRuns(int warmup, int runs, const std::function<Status()>& f);
+// With max_seconds > 0 the timed loop also ends once the timed calls took that
+// long in total, after at least 3 of them (for slow models, e.g. reference
+// kernels). Stops at the first error.
+Result<std::vector<double>> TimeRuns(int warmup, int runs, const std::function<Status()>& f,
+                                     double max_seconds = 0);
 
 // 1-minute load average (/proc/loadavg), -1 if unavailable.
 double LoadAverage1m();
@@ -37,7 +40,7 @@ std::vector<float> RandomUniformFloats(size_t n, uint32_t seed, float lo = -1.0f
 // A latency benchmark's result as one JSON object:
 // {"runtime", "model", "batch", "threads", "warmup", "runs", "median_ms", "p10_ms", "p90_ms",
 //  "min_ms", "max_ms", "mean_ms", "images_per_s", "load_avg_1m_before", "load_avg_1m_after",
-//  "peak_rss_mib", <extra...>}. images_per_s = batch * 1000 / median_ms.
+//  "peak_rss_mib", "times_ms": [every timed run], <extra...>}. images_per_s = batch * 1000 / median_ms.
 struct BenchReport {
   std::string runtime;  // "qcal", "onnxruntime"
   std::string model;

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 namespace qcal {
 namespace {
@@ -48,6 +50,22 @@ TEST(TimingTest, TimeRunsCallsWarmupPlusRunsAndStopsAtTheFirstError) {
   EXPECT_NE(bad.status().message().find("boom"), std::string::npos);
 }
 
+TEST(TimingTest, TimeBudgetEndsTheLoopAfterAtLeastThreeRuns) {
+  int calls = 0;
+  auto slow = [&] {
+    ++calls;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return Status::Ok();
+  };
+  auto r = TimeRuns(0, 1000, slow, 1e-6);  // budget spent after the first run
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->size(), 3u);
+  EXPECT_EQ(calls, 3);
+  r = TimeRuns(0, 2, slow, 1e-6);  // never more than `runs`
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->size(), 2u);
+}
+
 TEST(TimingTest, RandomFloatsAreSeededAndInRange) {
   auto a = RandomUniformFloats(1000, 7), b = RandomUniformFloats(1000, 7), c = RandomUniformFloats(1000, 8);
   EXPECT_EQ(a, b);
@@ -79,6 +97,7 @@ TEST(TimingTest, ReportJsonParsesWithStatsAndExtras) {
   EXPECT_NEAR(j["images_per_s"].get<double>(), 4 * 1000.0 / 30.0, 1e-3);
   EXPECT_GT(j["peak_rss_mib"].get<double>(), 0.0);
   EXPECT_DOUBLE_EQ(j["load_avg_1m_before"].get<double>(), -1.0);  // not measured
+  EXPECT_EQ(j["times_ms"], nlohmann::json({10.0, 30.0, 20.0, 40.0, 50.0}));
   EXPECT_EQ(j["providers"], "dnnl:3");
   EXPECT_EQ(j["optimized"], true);
 }

@@ -28,6 +28,7 @@ struct BenchFlags {
   int threads = 0;
   int warmup = 5;
   int runs = 20;
+  double max_seconds = 0;
   uint32_t seed = 1;
   std::string report_json;
 };
@@ -132,7 +133,7 @@ Status Bench(const BenchFlags& f) {
   report.threads = f.threads;
   report.warmup = f.warmup;
   report.load_avg_before = LoadAverage1m();
-  QCAL_ASSIGN_OR_RETURN(report.times_ms, TimeRuns(f.warmup, f.runs, run));
+  QCAL_ASSIGN_OR_RETURN(report.times_ms, TimeRuns(f.warmup, f.runs, run, f.max_seconds));
   report.load_avg_after = LoadAverage1m();
   report.extra = {{"inputs", JsonString(source ? "data" : "random")},
                   {"providers", JsonString(ProviderCounts(*executor))}};
@@ -155,6 +156,9 @@ std::function<int()> Setup(CLI::App& sub) {
   AddThreadsFlag(sub, f->threads);
   sub.add_option("--warmup", f->warmup, "Untimed runs first")->check(CLI::NonNegativeNumber);
   sub.add_option("--runs", f->runs, "Timed runs")->check(CLI::PositiveNumber);
+  sub.add_option("--max-seconds", f->max_seconds,
+                 "Stop the timed runs after this many seconds in total (at least 3 runs; 0: no limit)")
+      ->check(CLI::NonNegativeNumber);
   sub.add_option("--seed", f->seed, "Seed of the random inputs");
   sub.add_option("--report-json", f->report_json, "Also write the JSON report to this file");
   return [f]() {
