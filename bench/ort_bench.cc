@@ -51,7 +51,8 @@ Result<Inputs> MakeInputs(Ort::Session& session, const Flags& f) {
   in.data.resize(n);
   for (size_t i = 0; i < n; ++i) {
     in.names.push_back(session.GetInputNameAllocated(i, alloc).get());
-    auto info = session.GetInputTypeInfo(i).GetTensorTypeAndShapeInfo();
+    Ort::TypeInfo type = session.GetInputTypeInfo(i);  // owns what `info` views
+    auto info = type.GetTensorTypeAndShapeInfo();
     if (info.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
       return Unsupported("input '" + in.names.back() + "' is not float32 (only float inputs are generated)");
     }

@@ -89,7 +89,7 @@ namespace {
 std::string Num(double v) {
   if (!std::isfinite(v)) return "null";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", v);
+  std::snprintf(buf, sizeof buf, "%.7g", v);
   return buf;
 }
 }  // namespace

@@ -48,7 +48,7 @@ void ExpectLatencyReport(const nlohmann::json& j, int batch, int threads, int ru
 TEST(BenchCliTest, ResNet20ReportShape) {
   std::string dir = testing::MakeTempDir(), out;
   int rc = Qcal("-q bench --model " + TestData(kResNet20) +
-                    " --batch 2 --threads 1 --warmup 1 --runs 5 --report-json " + dir + "/r/bench.json",
+                    " --batch 2 --threads 1 --warmup 1 --runs 5 --profile --report-json " + dir + "/r/bench.json",
                 &out);
   ASSERT_EQ(rc, 0) << out;
   nlohmann::json j = ReadJson(dir + "/r/bench.json");
@@ -56,6 +56,12 @@ TEST(BenchCliTest, ResNet20ReportShape) {
   EXPECT_EQ(j["inputs"], "random");
   EXPECT_NE(j["providers"].get<std::string>().find("dnnl:"), std::string::npos) << j["providers"];
   EXPECT_NE(out.find("\"median_ms\""), std::string::npos) << "the JSON is also printed:\n" << out;
+  // --profile: one entry per op type/provider that ran, e.g. the convolutions on oneDNN.
+  const auto& prof = j["profile_ms_per_run"];
+  ASSERT_TRUE(prof.is_object()) << j.dump();
+  EXPECT_TRUE(prof.contains("Conv/dnnl")) << prof.dump();
+  EXPECT_TRUE(prof.contains("Gemm/dnnl")) << prof.dump();
+  for (const auto& [key, ms] : prof.items()) EXPECT_GE(ms.get<double>(), 0.0) << key;
 }
 
 TEST(BenchCliTest, DataModeWalksTheBatches) {

@@ -6,6 +6,8 @@
 // FP32 baseline for `qcal quantize`'s calibration throughput. The JSON
 // (base/timing.h BenchReportJson) is the same one bench/ort_bench prints.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <random>
@@ -29,6 +31,7 @@ struct BenchFlags {
   int warmup = 5;
   int runs = 20;
   double max_seconds = 0;
+  bool profile = false;
   uint32_t seed = 1;
   std::string report_json;
 };
@@ -89,6 +92,51 @@ std::string ProviderCounts(const Executor& ex) {
   return s;
 }
 
+// --profile: wall time of every node (since the previous node finished, so it
+// includes freeing dead tensors), summed per "op_type/provider" over the timed runs.
+class OpProfiler {
+ public:
+  explicit OpProfiler(Executor& ex) {
+    for (size_t i = 0; i < ex.graph().nodes.size(); ++i) {
+      const Node& n = ex.graph().nodes[i];
+      key_[n.name] = n.op_type + "/" + ex.providers()[i];
+    }
+    ex.SetObserver([this](const Node& node, const std::vector<const Tensor*>&) {
+      const auto now = Clock::now();
+      totals_ms_[key_[node.name]] += std::chrono::duration<double, std::milli>(now - last_).count();
+      last_ = now;
+      return Status::Ok();
+    });
+  }
+  void StartRun() { last_ = Clock::now(); }
+  void Reset() { totals_ms_.clear(); }
+
+  // {"Conv/dnnl": ms per run, ...}, largest first; also printed as a table to stderr.
+  std::string Report(int runs) const {
+    std::vector<std::pair<double, std::string>> rows;
+    double total = 0;
+    for (const auto& [key, ms] : totals_ms_) {
+      rows.push_back({ms / std::max(runs, 1), key});
+      total += ms / std::max(runs, 1);
+    }
+    std::sort(rows.rbegin(), rows.rend());
+    std::string json = "{";
+    for (const auto& [ms, key] : rows) {
+      std::fprintf(stderr, "%-28s %10.3f ms/run %6.1f %%\n", key.c_str(), ms, total > 0 ? 100 * ms / total : 0.0);
+      char v[32];
+      std::snprintf(v, sizeof v, "%.4f", ms);
+      json += (json.size() > 1 ? ", " : "") + JsonString(key) + ": " + v;
+    }
+    return json + "}";
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  std::map<std::string, std::string> key_;
+  std::map<std::string, double> totals_ms_;
+  Clock::time_point last_ = Clock::now();
+};
+
 // The timed function: with --data each call reads the next batch (cycling) and runs it.
 Result<std::function<Status()>> MakeRunner(const BenchFlags& f, const Graph& graph,
                                            const std::map<std::string, Shape>& shapes, Executor& ex,
@@ -133,11 +181,22 @@ Status Bench(const BenchFlags& f) {
   report.threads = f.threads;
   report.warmup = f.warmup;
   report.load_avg_before = LoadAverage1m();
-  QCAL_ASSIGN_OR_RETURN(report.times_ms, TimeRuns(f.warmup, f.runs, run, f.max_seconds));
+  std::unique_ptr<OpProfiler> profiler;
+  if (f.profile) {
+    profiler = std::make_unique<OpProfiler>(*executor);
+    run = [&profiler, inner = run]() {
+      profiler->StartRun();
+      return inner();
+    };
+  }
+  QCAL_RETURN_IF_ERROR(TimeRuns(f.warmup, 0, run).status());
+  if (profiler) profiler->Reset();
+  QCAL_ASSIGN_OR_RETURN(report.times_ms, TimeRuns(0, f.runs, run, f.max_seconds));
   report.load_avg_after = LoadAverage1m();
   report.extra = {{"inputs", JsonString(source ? "data" : "random")},
                   {"providers", JsonString(ProviderCounts(*executor))}};
   if (source) report.extra.push_back({"data", JsonString(f.data.data)});
+  if (profiler) report.extra.push_back({"profile_ms_per_run", profiler->Report(static_cast<int>(report.times_ms.size()))});
   const std::string json = BenchReportJson(report);
   std::fputs(json.c_str(), stdout);
   if (f.report_json.empty()) return Status::Ok();
@@ -160,6 +219,7 @@ std::function<int()> Setup(CLI::App& sub) {
                  "Stop the timed runs after this many seconds in total (at least 3 runs; 0: no limit)")
       ->check(CLI::NonNegativeNumber);
   sub.add_option("--seed", f->seed, "Seed of the random inputs");
+  sub.add_flag("--profile", f->profile, "Also time every node and report ms per run per op type and provider");
   sub.add_option("--report-json", f->report_json, "Also write the JSON report to this file");
   return [f]() {
     Status st = Bench(*f);
