@@ -125,7 +125,7 @@ pooled() {
     '$1==m && $2==p && $3==t && $4==r {s+=$7; n++} END {printf "%.1f", s/n}' "$RESULTS")
   # shellcheck disable=SC2086  # one argument per JSON file
   jq -s -r --arg load "$load" '
-    def pct(q): (length - 1) * q as $pos | ($pos | floor) as $lo | ([$lo + 1, length - 1] | min) as $hi
+    def pct(q): ((length - 1) * q) as $pos | ($pos | floor) as $lo | ([$lo + 1, length - 1] | min) as $hi
                 | .[$lo] + ($pos - $lo) * (.[$hi] - .[$lo]);
     ([.[].times_ms[]] | sort) as $t | ($t | pct(0.5)) as $m
     | "\($m) \($t | pct(0.1)) \($t | pct(0.9)) \(1000 / $m) \($load)"' $files

@@ -39,6 +39,8 @@ Result<std::unique_ptr<Executor>> Executor::Create(const Graph& graph,
 }
 
 Status Executor::Prepare(const std::map<std::string, Shape>& input_shapes) {
+  // Kernels may create their primitives now; oneDNN's keep the thread count of creation.
+  ScopedNumThreads threads(options_.threads);
   Graph g = graph_;
   for (auto& in : g.inputs) {
     in.shape = input_shapes.at(in.name);

@@ -78,6 +78,7 @@ class DnnlConv final : public Kernel {
 };
 
 Result<ConvPlan*> DnnlConv::PlanFor(const Shape& x, const Shape& w, bool has_bias) {
+  ApplyThreads();  // a primitive keeps the thread count it was created with
   auto it = plans_.find(x);
   if (it != plans_.end()) return &it->second;
 

@@ -39,6 +39,7 @@ std::vector<int64_t> Key(const MatMulShape& s) {
 }  // namespace
 
 Result<MatMulCore::Plan*> MatMulCore::PlanFor(const MatMulShape& s) {
+  ApplyThreads();  // a primitive keeps the thread count it was created with
   const std::vector<int64_t> key = Key(s);
   auto it = plans_.find(key);
   if (it != plans_.end()) return &it->second;

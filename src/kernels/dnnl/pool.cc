@@ -65,6 +65,7 @@ class DnnlPool final : public Kernel {
 
  private:
   Result<PoolPlan*> PlanFor(const Shape& x) {
+    ApplyThreads();  // a primitive keeps the thread count it was created with
     auto it = plans_.find(x);
     if (it != plans_.end()) return &it->second;
     QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry(ref::SpatialDims(x), params_));
