@@ -60,7 +60,8 @@ Result<Inputs> MakeInputs(Ort::Session& session, const Flags& f) {
     if (!shape.empty()) shape[0] = f.batch;
     int64_t numel = 1;
     for (size_t d = 0; d < shape.size(); ++d) {
-      if (shape[d] < 0) return InvalidArgument("input '" + in.names.back() + "' has an unknown dim " + std::to_string(d));
+      if (shape[d] < 0)
+        return InvalidArgument("input '" + in.names.back() + "' has an unknown dim " + std::to_string(d));
       numel *= shape[d];
     }
     in.data[i] = RandomUniformFloats(static_cast<size_t>(numel), f.seed + static_cast<uint32_t>(i));
@@ -132,10 +133,12 @@ int main(int argc, char** argv) {
   app.add_option("--threads", f.threads, "Intra-op threads (0: all cores)")->check(CLI::NonNegativeNumber);
   app.add_option("--warmup", f.warmup, "Untimed runs first")->check(CLI::NonNegativeNumber);
   app.add_option("--runs", f.runs, "Timed runs")->check(CLI::PositiveNumber);
-  app.add_option("--max-seconds", f.max_seconds, "Stop the timed runs after this many seconds (at least 3 runs)")
+  app.add_option("--max-seconds", f.max_seconds,
+                 "Stop the timed runs after this many seconds (at least 3 runs)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--seed", f.seed, "Seed of the random inputs");
-  app.add_flag("--no-optimize", f.no_optimize, "Disable ORT's graph optimizations (no QDQ -> QLinear fusion)");
+  app.add_flag("--no-optimize", f.no_optimize,
+               "Disable ORT's graph optimizations (no QDQ -> QLinear fusion)");
   app.add_option("--save-optimized", f.save_optimized, "Write the graph ORT actually runs to this file");
   app.add_option("--report-json", f.report_json, "Also write the JSON report to this file");
   CLI11_PARSE(app, argc, argv);

@@ -35,7 +35,8 @@ LatencySummary SummarizeLatencies(const std::vector<double>& ms) {
 
 Result<std::vector<double>> TimeRuns(int warmup, int runs, const std::function<Status()>& f,
                                      double max_seconds) {
-  for (int i = 0; i < warmup; ++i) QCAL_RETURN_IF_ERROR(f().WithContext("warm-up run " + std::to_string(i + 1)));
+  for (int i = 0; i < warmup; ++i)
+    QCAL_RETURN_IF_ERROR(f().WithContext("warm-up run " + std::to_string(i + 1)));
   std::vector<double> ms;
   ms.reserve(static_cast<size_t>(std::max(runs, 0)));
   double total_ms = 0;

@@ -26,8 +26,8 @@ nlohmann::json ReadJson(const std::string& path) {
 }
 
 void ExpectLatencyReport(const nlohmann::json& j, int batch, int threads, int runs) {
-  for (const char* key : {"runtime", "model", "batch", "threads", "warmup", "runs", "median_ms", "p10_ms", "p90_ms",
-                          "min_ms", "max_ms", "mean_ms", "images_per_s", "load_avg_1m_before",
+  for (const char* key : {"runtime", "model", "batch", "threads", "warmup", "runs", "median_ms", "p10_ms",
+                          "p90_ms", "min_ms", "max_ms", "mean_ms", "images_per_s", "load_avg_1m_before",
                           "load_avg_1m_after", "peak_rss_mib", "providers", "inputs"}) {
     EXPECT_TRUE(j.contains(key)) << "missing " << key << " in " << j.dump();
   }
@@ -47,9 +47,10 @@ void ExpectLatencyReport(const nlohmann::json& j, int batch, int threads, int ru
 
 TEST(BenchCliTest, ResNet20ReportShape) {
   std::string dir = testing::MakeTempDir(), out;
-  int rc = Qcal("-q bench --model " + TestData(kResNet20) +
-                    " --batch 2 --threads 1 --warmup 1 --runs 5 --profile --report-json " + dir + "/r/bench.json",
-                &out);
+  int rc =
+      Qcal("-q bench --model " + TestData(kResNet20) +
+               " --batch 2 --threads 1 --warmup 1 --runs 5 --profile --report-json " + dir + "/r/bench.json",
+           &out);
   ASSERT_EQ(rc, 0) << out;
   nlohmann::json j = ReadJson(dir + "/r/bench.json");
   ExpectLatencyReport(j, 2, 1, 5);
@@ -68,8 +69,8 @@ TEST(BenchCliTest, DataModeWalksTheBatches) {
   std::string dir = testing::MakeTempDir(), out;
   Tensor t(DataType::kFloat32, {6, 3});
   ASSERT_TRUE(WriteNpyFile(dir + "/x.npy", t).ok());
-  int rc = Qcal("-q bench --model " + testing::SourceDir("tests/testdata/cli/tiny_relu.onnx") + " --data " + dir +
-                    "/x.npy --batch 4 --warmup 0 --runs 3 --report-json " + dir + "/b.json",
+  int rc = Qcal("-q bench --model " + testing::SourceDir("tests/testdata/cli/tiny_relu.onnx") + " --data " +
+                    dir + "/x.npy --batch 4 --warmup 0 --runs 3 --report-json " + dir + "/b.json",
                 &out);
   ASSERT_EQ(rc, 0) << out;
   nlohmann::json j = ReadJson(dir + "/b.json");
@@ -105,7 +106,8 @@ TEST(BenchCliTest, BadInputsFailWithOneErrorLine) {
 TEST(ThreadsFlagTest, RunGivesIdenticalOutputsWithOneAndTwoThreads) {
   std::string dir = testing::MakeTempDir(), out;
   Tensor x(DataType::kFloat32, {3, 3, 32, 32});
-  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = static_cast<float>((i * 13) % 29) / 14.0f - 1.0f;
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data<float>()[i] = static_cast<float>((i * 13) % 29) / 14.0f - 1.0f;
   ASSERT_TRUE(WriteNpyFile(dir + "/x.npy", x).ok());
   for (int threads : {1, 2}) {
     int rc = Qcal("-q run --model " + TestData(kResNet20) + " --input " + dir + "/x.npy --threads " +
@@ -121,11 +123,12 @@ TEST(ThreadsFlagTest, RunGivesIdenticalOutputsWithOneAndTwoThreads) {
 
 TEST(QuantizeReportTest, CalibrationThroughputAndPeakMemory) {
   std::string dir = testing::MakeTempDir(), out;
-  int rc = Qcal("-q quantize --model " + testing::SourceDir("models/fashion_mnist_cnn.onnx") +
-                    " --data /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --scale 1/255"
-                    " --batch-num 3 --batch-size 8 --threads 1 --act-algo hfmg --save-type deploy --save-path " +
-                    dir + "/m --report-json " + dir + "/calib.json",
-                &out);
+  int rc =
+      Qcal("-q quantize --model " + testing::SourceDir("models/fashion_mnist_cnn.onnx") +
+               " --data /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --scale 1/255"
+               " --batch-num 3 --batch-size 8 --threads 1 --act-algo hfmg --save-type deploy --save-path " +
+               dir + "/m --report-json " + dir + "/calib.json",
+           &out);
   ASSERT_EQ(rc, 0) << out;
   nlohmann::json j = ReadJson(dir + "/calib.json");
   EXPECT_EQ(j["images"], 24);

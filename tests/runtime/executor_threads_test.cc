@@ -14,7 +14,8 @@ namespace {
 
 Tensor Input(const Shape& shape) {
   Tensor x(DataType::kFloat32, shape);
-  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = static_cast<float>((i * 37) % 101) / 50.0f - 1.0f;
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data<float>()[i] = static_cast<float>((i * 37) % 101) / 50.0f - 1.0f;
   return x;
 }
 

@@ -59,7 +59,8 @@ void FillRandom(Tensor& t, uint32_t seed) {
 Result<std::map<std::string, Shape>> BenchShapes(const Graph& g, int64_t batch) {
   std::map<std::string, Shape> shapes;
   for (const auto& in : g.inputs) {
-    if (!in.shape) return InvalidArgument("input '" + in.name + "' has no shape; give --input-shape " + in.name + ":DIMS");
+    if (!in.shape)
+      return InvalidArgument("input '" + in.name + "' has no shape; give --input-shape " + in.name + ":DIMS");
     Shape shape = *in.shape;
     if (!shape.empty()) shape[0] = batch;
     for (size_t d = 1; d < shape.size(); ++d) {
@@ -122,7 +123,8 @@ class OpProfiler {
     std::sort(rows.rbegin(), rows.rend());
     std::string json = "{";
     for (const auto& [ms, key] : rows) {
-      std::fprintf(stderr, "%-28s %10.3f ms/run %6.1f %%\n", key.c_str(), ms, total > 0 ? 100 * ms / total : 0.0);
+      std::fprintf(stderr, "%-28s %10.3f ms/run %6.1f %%\n", key.c_str(), ms,
+                   total > 0 ? 100 * ms / total : 0.0);
       char v[32];
       std::snprintf(v, sizeof v, "%.4f", ms);
       json += (json.size() > 1 ? ", " : "") + JsonString(key) + ": " + v;
@@ -196,7 +198,9 @@ Status Bench(const BenchFlags& f) {
   report.extra = {{"inputs", JsonString(source ? "data" : "random")},
                   {"providers", JsonString(ProviderCounts(*executor))}};
   if (source) report.extra.push_back({"data", JsonString(f.data.data)});
-  if (profiler) report.extra.push_back({"profile_ms_per_run", profiler->Report(static_cast<int>(report.times_ms.size()))});
+  if (profiler)
+    report.extra.push_back(
+        {"profile_ms_per_run", profiler->Report(static_cast<int>(report.times_ms.size()))});
   const std::string json = BenchReportJson(report);
   std::fputs(json.c_str(), stdout);
   if (f.report_json.empty()) return Status::Ok();
@@ -208,10 +212,10 @@ std::function<int()> Setup(CLI::App& sub) {
   auto f = std::make_shared<BenchFlags>();
   AddModelFlags(sub, f->model);
   AddDataFlags(sub, f->data, false);
-  sub.get_option("--data")
-      ->required(false)
-      ->description("Time real batches of this data (as qcal quantize reads it) instead of random inputs");
-  sub.add_option("--batch", f->batch, "Batch size (the first dim of every input)")->check(CLI::PositiveNumber);
+  sub.get_option("--data")->required(false)->description(
+      "Time real batches of this data (as qcal quantize reads it) instead of random inputs");
+  sub.add_option("--batch", f->batch, "Batch size (the first dim of every input)")
+      ->check(CLI::PositiveNumber);
   AddThreadsFlag(sub, f->threads);
   sub.add_option("--warmup", f->warmup, "Untimed runs first")->check(CLI::NonNegativeNumber);
   sub.add_option("--runs", f->runs, "Timed runs")->check(CLI::PositiveNumber);
@@ -219,7 +223,8 @@ std::function<int()> Setup(CLI::App& sub) {
                  "Stop the timed runs after this many seconds in total (at least 3 runs; 0: no limit)")
       ->check(CLI::NonNegativeNumber);
   sub.add_option("--seed", f->seed, "Seed of the random inputs");
-  sub.add_flag("--profile", f->profile, "Also time every node and report ms per run per op type and provider");
+  sub.add_flag("--profile", f->profile,
+               "Also time every node and report ms per run per op type and provider");
   sub.add_option("--report-json", f->report_json, "Also write the JSON report to this file");
   return [f]() {
     Status st = Bench(*f);
@@ -229,7 +234,8 @@ std::function<int()> Setup(CLI::App& sub) {
 
 }  // namespace
 
-QCAL_REGISTER_COMMAND("bench", "Time a model's forward pass (median, p10, p90 latency) on random inputs or data",
+QCAL_REGISTER_COMMAND("bench",
+                      "Time a model's forward pass (median, p10, p90 latency) on random inputs or data",
                       Setup);
 
 }  // namespace qcal::cli
