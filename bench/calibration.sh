@@ -29,12 +29,12 @@ echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for n in $BATCH_NUMS; do
   "$QCAL" -q bench --model "$MODEL" "${DATA[@]}" --batch 32 --threads "$THREADS" --warmup 0 --runs "$n" \
     --report-json "$OUT/fp32_forward_$n.json" >/dev/null
-  jq -r --arg n "$n" '"| FP32 forward | \($n) | \(.runs * .batch) | \(.runs * .batch * 1000 / (.mean_ms * .runs) | . * 10 | round / 10) | \(.peak_rss_mib | round) | \(.mean_ms * .runs / 1000 | . * 100 | round / 100) | (included) | \(.load_avg_1m_before) |"' \
+  jq -r --arg n "$n" '"| FP32 forward | \($n) | \(.runs * .batch) | \(.runs * .batch * 1000 / (.mean_ms * .runs) | . * 10 | round / 10) | \(.peak_rss_mib | round) | \(.mean_ms * .runs / 1000 | . * 100 | round / 100) | (included) | \(.load_avg_1m_before | . * 10 | round / 10) |"' \
     "$OUT/fp32_forward_$n.json"
   for algo in $ALGOS; do
     "$QCAL" -q quantize --model "$MODEL" "${DATA[@]}" --batch-size 32 --batch-num "$n" --act-algo "$algo" \
       --threads "$THREADS" --save-type deploy --save-path "$OUT/${algo}_$n" --report-json "$OUT/${algo}_$n.json" >/dev/null
-    jq -r --arg n "$n" '"| calibration \(.act_algo) | \($n) | \(.images) | \(.images_per_s | . * 10 | round / 10) | \(.peak_rss_mib | round) | \(.seconds | . * 100 | round / 100) | \(.data_seconds | . * 100 | round / 100) | \(.load_avg_1m) |"' \
+    jq -r --arg n "$n" '"| calibration \(.act_algo) | \($n) | \(.images) | \(.images_per_s | . * 10 | round / 10) | \(.peak_rss_mib | round) | \(.seconds | . * 100 | round / 100) | \(.data_seconds | . * 100 | round / 100) | \(.load_avg_1m | . * 10 | round / 10) |"' \
       "$OUT/${algo}_$n.json"
   done
 done
