@@ -8,7 +8,8 @@ PKGS=(cmake ninja-build g++ pkg-config
       libprotobuf-dev protobuf-compiler libonnx-dev libdnnl-dev
       nlohmann-json3-dev libcli11-dev libstb-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev
       libgtest-dev libgmock-dev libbenchmark-dev
-      zlib1g-dev dataset-fashion-mnist)
+      zlib1g-dev dataset-fashion-mnist
+      jq)  # jq: bench/compare_ort.sh reads the benchmark JSON
 
 missing=()
 for p in "${PKGS[@]}"; do

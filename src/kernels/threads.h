@@ -9,6 +9,22 @@
 namespace qcal {
 
 void SetNumThreads(int n);  // n <= 0: runtime default
-int NumThreads();           // the value last set (0 = runtime default)
+// The count kernels on the calling thread should use: the innermost
+// ScopedNumThreads of this thread, else the value last set (0 = runtime default).
+int NumThreads();
+
+// Overrides NumThreads() on the calling thread while alive; n <= 0 keeps the
+// current value. Executor::Run uses it for ExecutorOptions::threads, so two
+// executors with different settings can run on different threads.
+class ScopedNumThreads {
+ public:
+  explicit ScopedNumThreads(int n);
+  ~ScopedNumThreads();
+  ScopedNumThreads(const ScopedNumThreads&) = delete;
+  ScopedNumThreads& operator=(const ScopedNumThreads&) = delete;
+
+ private:
+  int previous_;
+};
 
 }  // namespace qcal

@@ -9,7 +9,9 @@
 namespace qcal {
 
 Result<int> CalibrateFromSource(QuantSession& session, const data::DataSource& source, const std::string& input_name,
-                                int64_t batch_size) {
+                                int64_t batch_size, CalibrationStats* stats) {
+  CalibrationStats local;
+  CalibrationStats& st = stats ? *stats : local;
   if (batch_size <= 0) return InvalidArgument("calibration batch size must be > 0, got " + std::to_string(batch_size));
   data::Batcher batcher(source, batch_size);
   int want = session.config().batch_num;
@@ -18,16 +20,20 @@ Result<int> CalibrateFromSource(QuantSession& session, const data::DataSource& s
     LogWarning("the data gives " + std::to_string(batcher.num_batches()) + " batches of " +
                std::to_string(batch_size) + ", fewer than batch_num=" + std::to_string(want));
   }
-  auto start = std::chrono::steady_clock::now();
-  int64_t images = 0;
+  using Clock = std::chrono::steady_clock;
+  auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  const auto start = Clock::now();
   for (int b = 0; b < have; ++b) {
+    const auto load_start = Clock::now();
     QCAL_ASSIGN_OR_RETURN(data::Batch batch, batcher.GetBatch(b));
-    images += batch.data.dim(0);
+    st.data_seconds += seconds_since(load_start);
+    st.images += batch.data.dim(0);
+    st.batches = b + 1;
     QCAL_RETURN_IF_ERROR(session.Calibrate({{input_name, batch.data}}));
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    st.seconds = seconds_since(start);
     char line[128];
     std::snprintf(line, sizeof line, "calibration batch %d/%d (%lld images, %.1f images/s)", b + 1, want,
-                  static_cast<long long>(images), secs > 0 ? images / secs : 0.0);
+                  static_cast<long long>(st.images), st.seconds > 0 ? st.images / st.seconds : 0.0);
     LogInfo(line);
   }
   return have;

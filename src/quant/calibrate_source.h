@@ -11,11 +11,20 @@
 
 namespace qcal {
 
+// Calibration throughput: seconds count everything a batch costs (reading and
+// preprocessing it, the forward pass with observers, the parameter search).
+struct CalibrationStats {
+  int batches = 0;
+  int64_t images = 0;
+  double seconds = 0;       // whole calibration loop
+  double data_seconds = 0;  // of which reading / preprocessing batches
+};
+
 // Feeds min(batch_num, available) batches of `batch_size` samples from `source`
 // to the session's input `input_name`, logging progress. Warns when the data
 // gives fewer than batch_num batches (save then names the layers without
 // factors). Returns the number of batches fed.
 Result<int> CalibrateFromSource(QuantSession& session, const data::DataSource& source, const std::string& input_name,
-                                int64_t batch_size);
+                                int64_t batch_size, CalibrationStats* stats = nullptr);
 
 }  // namespace qcal

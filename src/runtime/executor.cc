@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "passes/fold_batchnorm.h"
 #include "passes/fuse_conv.h"
+#include "kernels/threads.h"
 #include "passes/shape_inference.h"
 
 namespace qcal {
@@ -108,6 +109,8 @@ Result<std::unique_ptr<Executor>> Executor::Create(const Graph& graph,
 }
 
 Status Executor::Prepare(const std::map<std::string, Shape>& input_shapes) {
+  // Kernels may create their primitives now; oneDNN's keep the thread count of creation.
+  ScopedNumThreads threads(options_.threads);
   QCAL_ASSIGN_OR_RETURN(types_, ValueTypes(source_, input_shapes));
   const bool fused = WantFused();
   exec_ = fused ? fused_.get() : &source_;
@@ -275,6 +278,7 @@ void Executor::Recycle(Tensor& t) {
 }
 
 Status Executor::Run(const TensorMap& inputs, TensorMap* outputs) {
+  ScopedNumThreads threads(options_.threads);
   bool changed = false;
   QCAL_RETURN_IF_ERROR(CheckInputs(inputs, &changed));
   if (changed || prepared_fused_ != WantFused()) {

@@ -36,7 +36,9 @@ using NodeObserver = std::function<Status(const Node& node, const std::vector<co
 using TensorMap = std::map<std::string, Tensor>;
 
 struct ExecutorOptions {
-  int threads = 0;  // 0: all cores
+  // Threads for the kernels while Run executes (kernels/threads.h); 0: the
+  // process setting (SetNumThreads), by default all cores.
+  int threads = 0;
   // Also keep these intermediate values in Run's output map (never fused away).
   std::vector<std::string> extra_outputs;
   // Inference fusions (BatchNorm folding, Conv + Add + activation). Not applied

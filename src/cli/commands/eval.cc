@@ -27,6 +27,7 @@ struct EvalFlags {
   std::string report_json;
   std::string predictions;
   std::string logits_dir;
+  int threads = 0;
 };
 
 struct ModelResult {
@@ -69,7 +70,9 @@ void Score(const Tensor& logits, int64_t n, const std::vector<int64_t>& labels, 
 Status Evaluate(const Graph& graph, const data::DataSource& source, const EvalFlags& f, ModelResult* r,
                 ImageInfo* info) {
   if (graph.outputs.empty()) return InvalidArgument("model has no outputs");
-  QCAL_ASSIGN_OR_RETURN(auto runner, BatchRunner::Create(graph));
+  ExecutorOptions options;
+  options.threads = f.threads;
+  QCAL_ASSIGN_OR_RETURN(auto runner, BatchRunner::Create(graph, options));
   data::Batcher batcher(source, f.batch_size);
   int64_t total = f.limit > 0 ? std::min(f.limit, source.size()) : source.size();
   bool first_model = info->labels.empty();
@@ -194,6 +197,7 @@ std::function<int()> Setup(CLI::App& sub) {
   sub.add_option("--logits-dir", f->logits_dir,
                  "Write each model's scores [images, classes] as DIR/fp32.npy, "
                  "DIR/int8_1.npy, ...");
+  AddThreadsFlag(sub, f->threads);
   return [f]() {
     Status st = Eval(*f);
     return st.ok() ? 0 : ReportError(st);

@@ -17,6 +17,11 @@ void AddModelFlags(CLI::App& sub, ModelFlags& flags) {
                "Run QDQ (deploy) models with float kernels instead of fusing them into int8 layers");
 }
 
+void AddThreadsFlag(CLI::App& sub, int& threads) {
+  sub.add_option("--threads", threads, "Threads for the optimized kernels (default 0: all cores)")
+      ->check(CLI::NonNegativeNumber);
+}
+
 Result<std::pair<std::string, Shape>> ParseInputShape(const std::string& spec) {
   size_t colon = spec.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size()) {

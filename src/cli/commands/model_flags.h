@@ -26,6 +26,9 @@ struct ModelFlags {
 // Adds --model (required), --weights, --input-shape, --no-fold and --no-int8 to `sub`.
 void AddModelFlags(CLI::App& sub, ModelFlags& flags);
 
+// Adds --threads N to `sub`: threads for the optimized kernels (0, the default: all cores).
+void AddThreadsFlag(CLI::App& sub, int& threads);
+
 // Parses "NAME:1,3,32,32" (the last ':' separates the name, so names may contain ':').
 Result<std::pair<std::string, Shape>> ParseInputShape(const std::string& spec);
 

@@ -47,12 +47,15 @@ Result<QuantConfig> MakeConfig(const ConfigFlags& f, const Graph& graph) {
 
 Result<std::unique_ptr<QuantSession>> CalibrateOnData(const Graph& graph, const QuantConfig& config,
                                                       const DataFlags& data, int batch_size,
-                                                      const std::string& record) {
+                                                      const std::string& record, int threads,
+                                                      CalibrationStats* stats) {
   QCAL_ASSIGN_OR_RETURN(auto source, OpenData(data, graph));
   LogInfo("calibration data: " + source->Describe());
-  QCAL_ASSIGN_OR_RETURN(auto session, QuantSession::Init(config, graph, record));
+  SessionOptions options;
+  options.threads = threads;
+  QCAL_ASSIGN_OR_RETURN(auto session, QuantSession::Init(config, graph, record, options));
   QCAL_RETURN_IF_ERROR(session->QuantizeModel());
-  QCAL_RETURN_IF_ERROR(CalibrateFromSource(*session, *source, graph.inputs[0].name, batch_size).status());
+  QCAL_RETURN_IF_ERROR(CalibrateFromSource(*session, *source, graph.inputs[0].name, batch_size, stats).status());
   return session;
 }
 

@@ -11,6 +11,7 @@
 #include "exporters/save_model.h"
 #include "ir/graph.h"
 #include "quant/config/quant_config.h"
+#include "quant/calibrate_source.h"
 #include "quant/session.h"
 
 namespace CLI {
@@ -43,7 +44,8 @@ Result<QuantConfig> MakeConfig(const ConfigFlags& flags, const Graph& graph);
 // created), QuantizeModel, CalibrateFromSource. The record holds the factors after it.
 Result<std::unique_ptr<QuantSession>> CalibrateOnData(const Graph& graph, const QuantConfig& config,
                                                       const DataFlags& data, int batch_size,
-                                                      const std::string& record);
+                                                      const std::string& record, int threads = 0,
+                                                      CalibrationStats* stats = nullptr);
 
 // Prints "fake-quant model: ...", "deploy model: ...", "report: ..." for what was written.
 void PrintSavedFiles(const SavedFiles& files);

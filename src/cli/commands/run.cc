@@ -20,6 +20,7 @@ struct RunFlags {
   ModelFlags model;
   std::vector<std::string> inputs;  // NAME=FILE, or FILE for a single-input model
   std::string output_dir;
+  int threads = 0;
 };
 
 bool IsGraphInput(const Graph& g, const std::string& name) {
@@ -90,7 +91,9 @@ Status WriteOutputs(const Graph& g, const TensorMap& outputs, const std::string&
 Status RunModel(const RunFlags& f) {
   QCAL_ASSIGN_OR_RETURN(Graph graph, LoadModelFromFlags(f.model));
   QCAL_ASSIGN_OR_RETURN(TensorMap inputs, ReadInputs(graph, f.inputs));
-  QCAL_ASSIGN_OR_RETURN(auto executor, Executor::Create(graph));
+  ExecutorOptions options;
+  options.threads = f.threads;
+  QCAL_ASSIGN_OR_RETURN(auto executor, Executor::Create(graph, {}, options));
   TensorMap outputs;
   QCAL_RETURN_IF_ERROR(executor->Run(inputs, &outputs));
   return WriteOutputs(graph, outputs, f.output_dir);
@@ -103,6 +106,7 @@ std::function<int()> SetupRun(CLI::App& sub) {
       ->required();
   sub.add_option("--output-dir", flags->output_dir, "Directory for <output>.npy files (created if missing)")
       ->required();
+  AddThreadsFlag(sub, flags->threads);
   return [flags]() {
     Status st = RunModel(*flags);
     return st.ok() ? 0 : ReportError(st);
