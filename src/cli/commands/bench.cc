@@ -97,19 +97,27 @@ std::string ProviderCounts(const Executor& ex) {
 // includes freeing dead tensors), summed per "op_type/provider" over the timed runs.
 class OpProfiler {
  public:
+  // An attached observer makes the executor run the unfused graph (every node
+  // visible), so keys are looked up in the graph it executes when first seen.
   explicit OpProfiler(Executor& ex) {
-    for (size_t i = 0; i < ex.graph().nodes.size(); ++i) {
-      const Node& n = ex.graph().nodes[i];
-      key_[n.name] = n.op_type + "/" + ex.providers()[i];
-    }
-    ex.SetObserver([this](const Node& node, const std::vector<const Tensor*>&) {
+    ex.SetObserver([this, &ex](const Node& node, const std::vector<const Tensor*>&) {
       const auto now = Clock::now();
-      totals_ms_[key_[node.name]] += std::chrono::duration<double, std::milli>(now - last_).count();
+      totals_ms_[KeyOf(ex, node)] += std::chrono::duration<double, std::milli>(now - last_).count();
       last_ = now;
       return Status::Ok();
     });
   }
   void StartRun() { last_ = Clock::now(); }
+  const std::string& KeyOf(const Executor& ex, const Node& node) {
+    auto it = key_.find(node.name);
+    if (it != key_.end()) return it->second;
+    const auto& nodes = ex.executed_graph().nodes;
+    std::string provider = "?";
+    for (size_t i = 0; i < nodes.size() && i < ex.providers().size(); ++i) {
+      if (nodes[i].name == node.name) provider = ex.providers()[i];
+    }
+    return key_[node.name] = node.op_type + "/" + provider;
+  }
   void Reset() { totals_ms_.clear(); }
 
   // {"Conv/dnnl": ms per run, ...}, largest first; also printed as a table to stderr.
