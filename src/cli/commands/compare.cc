@@ -34,6 +34,7 @@ Status LoadPair(const CompareFlags& f, const Graph& fp32, Graph* folded, Graph* 
   if (!f.quantized.empty()) {
     ModelFlags mf;
     mf.model = f.quantized;
+    mf.no_int8 = true;  // compare finds layers by their DequantizeLinear inputs: keep the QDQ form
     QCAL_ASSIGN_OR_RETURN(*quantized, LoadModelFromFlags(mf));
     *folded = fp32;
     if (config && !config->do_fusion) return Status::Ok();
