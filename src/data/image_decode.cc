@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "base/file.h"
+#include "base/limits.h"
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_JPEG
@@ -14,12 +15,22 @@
 
 namespace qcal::data {
 
+Status CheckImageSize(const std::string& origin, int64_t width, int64_t height) {
+  return CheckLimit(origin + ": image of " + std::to_string(width) + "x" + std::to_string(height) + " pixels",
+                    width * height, GetResourceLimits().max_image_pixels, "pixels", "QCAL_MAX_IMAGE_PIXELS");
+}
+
 Result<Image> DecodeImage(std::string_view bytes, const std::string& origin) {
   if (bytes.empty()) return Corrupt(origin + ": empty image file");
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
     return Unsupported(origin + ": image file larger than 2 GiB");
   }
   int w = 0, h = 0, c = 0;
+  // Check the header's dimensions before the decoder allocates the pixels.
+  if (stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &w, &h,
+                            &c)) {
+    QCAL_RETURN_IF_ERROR(CheckImageSize(origin, w, h));
+  }
   stbi_uc* px = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()),
                                       &w, &h, &c, 0);
   if (!px) {

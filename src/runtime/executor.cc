@@ -50,6 +50,10 @@ Status Executor::Prepare(const std::map<std::string, Shape>& input_shapes) {
   for (const auto& in : g.inputs) types_[in.name] = {in.dtype, *in.shape};
   for (const auto& [name, vi] : g.value_info) types_[name] = {vi.dtype, vi.shape.value_or(Shape{})};
   for (const auto& out : g.outputs) types_[out.name] = {out.dtype, out.shape.value_or(Shape{})};
+  // Refuse absurd shapes (a hostile model or --input-shape) before any kernel allocates.
+  for (const auto& [name, type] : types_) {
+    QCAL_RETURN_IF_ERROR(CheckTensorAllocation(type.dtype, type.shape, "value '" + name + "'"));
+  }
 
   kernels_.clear();
   providers_.clear();

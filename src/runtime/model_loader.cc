@@ -101,7 +101,11 @@ Status ApplyInputShapes(Graph& graph, const std::map<std::string, Shape>& shapes
 
 Result<Graph> LoadModel(const ModelFiles& files, const LoadOptions& options) {
   QCAL_ASSIGN_OR_RETURN(Graph graph, ImportModel(files));
-  const std::string& where = files.model;
+  QCAL_RETURN_IF_ERROR(PrepareModel(graph, options, files.model));
+  return graph;
+}
+
+Status PrepareModel(Graph& graph, const LoadOptions& options, const std::string& where) {
   QCAL_RETURN_IF_ERROR(CheckOpsSupported(graph).WithContext(where));
   QCAL_RETURN_IF_ERROR(graph.TopoSort().WithContext(where));
   QCAL_RETURN_IF_ERROR(VerifyGraph(graph).WithContext(where));
@@ -114,7 +118,7 @@ Result<Graph> LoadModel(const ModelFiles& files, const LoadOptions& options) {
   QCAL_RETURN_IF_ERROR(InferShapes(graph).WithContext(where));
   LogDebug("loaded " + where + ": " + std::to_string(graph.nodes.size()) + " nodes, " +
            std::to_string(graph.initializers.size()) + " initializers");
-  return graph;
+  return Status::Ok();
 }
 
 Result<Tensor> ReadTensorFile(const std::string& path) {

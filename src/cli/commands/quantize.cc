@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 
 #include "base/file.h"
@@ -63,6 +64,18 @@ Status Calibrate(QuantSession& session, const data::DataSource& source, const Gr
   return Status::Ok();
 }
 
+// Runs `step`; when it fails, puts the record file back as it was before, so a
+// failed run never destroys the record of an earlier one.
+Status KeepRecordOnFailure(const std::string& record, const std::function<Status()>& step) {
+  auto previous = ReadFile(record);  // not found: nothing to keep
+  Status st = step();
+  if (st.ok() || !previous.ok()) return st;
+  Status restored = WriteFileAtomic(record, *previous);
+  LogWarning(restored.ok() ? "kept the previous record file " + record + " (this run failed)"
+                           : "could not restore the previous record file: " + restored.message());
+  return st;
+}
+
 Status Quantize(const QuantizeFlags& f) {
   QCAL_ASSIGN_OR_RETURN(Graph graph, LoadModelFromFlags(f.model));
   QCAL_ASSIGN_OR_RETURN(QuantConfig config, MakeConfig(f, graph));
@@ -73,11 +86,13 @@ Status Quantize(const QuantizeFlags& f) {
   SessionOptions so;
   so.algorithm_summary = f.act_algo.empty() ? "config" : f.act_algo;
   QCAL_RETURN_IF_ERROR(CreateParentDirectories(record));
-  QCAL_ASSIGN_OR_RETURN(auto session, QuantSession::Init(config, graph, record, so));
-  QCAL_RETURN_IF_ERROR(session->QuantizeModel());
-  QCAL_RETURN_IF_ERROR(Calibrate(*session, *source, graph, f.batch_size));
   SavedFiles files;
-  QCAL_RETURN_IF_ERROR(SaveModel(*session, type, f.save_path, &files));
+  QCAL_RETURN_IF_ERROR(KeepRecordOnFailure(record, [&]() -> Status {
+    QCAL_ASSIGN_OR_RETURN(auto session, QuantSession::Init(config, graph, record, so));
+    QCAL_RETURN_IF_ERROR(session->QuantizeModel());
+    QCAL_RETURN_IF_ERROR(Calibrate(*session, *source, graph, f.batch_size));
+    return SaveModel(*session, type, f.save_path, &files);
+  }));
   std::printf("record: %s\n", record.c_str());
   if (!files.fake_quant_model.empty()) std::printf("fake-quant model: %s\n", files.fake_quant_model.c_str());
   if (!files.deploy_model.empty()) std::printf("deploy model: %s\n", files.deploy_model.c_str());
