@@ -14,10 +14,8 @@ constexpr qcal::DataType kTypes[] = {qcal::DataType::kFloat32, qcal::DataType::k
                                      qcal::DataType::kInt32, qcal::DataType::kInt64, qcal::DataType::kBool};
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  qcal::fuzz::Init();
+void qcal::fuzz::SetUp() {
   g_path = new std::string("/tmp/qcal_bin_fuzzer_" + std::to_string(getpid()) + ".bin");
-  return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -8,10 +8,8 @@ namespace {
 std::string* g_weights;
 }
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  qcal::fuzz::Init();
+void qcal::fuzz::SetUp() {
   g_weights = new std::string(qcal::fuzz::ReadFixture(QCAL_FUZZ_CAFFEMODEL));
-  return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

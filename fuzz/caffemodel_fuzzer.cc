@@ -7,10 +7,8 @@ namespace {
 std::string* g_prototxt;
 }
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  qcal::fuzz::Init();
+void qcal::fuzz::SetUp() {
   g_prototxt = new std::string(qcal::fuzz::ReadFixture(QCAL_FUZZ_PROTOTXT));
-  return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -10,4 +10,12 @@ std::string ReadFixture(const char* path) {
   return *bytes;
 }
 
+__attribute__((weak)) void SetUp() {}
+
 }  // namespace qcal::fuzz
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  qcal::fuzz::Init();
+  qcal::fuzz::SetUp();
+  return 0;
+}

@@ -15,6 +15,9 @@
 
 namespace qcal::fuzz {
 
+// LLVMFuzzerInitialize (fuzz_util.cc) calls Init(), then the target's SetUp().
+void SetUp();  // optional per-target setup; the default does nothing
+
 inline void Init() {
   SetLogLevel(LogLevel::kError);
   ResourceLimits limits;

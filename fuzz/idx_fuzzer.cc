@@ -5,11 +5,6 @@
 #include "data/preprocess.h"
 #include "fuzz_util.h"
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  qcal::fuzz::Init();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const bool gz = data[0] & 1, images = data[0] & 2;

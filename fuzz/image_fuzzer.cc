@@ -7,12 +7,10 @@ namespace {
 qcal::data::PreprocessOptions* g_pre;
 }
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  qcal::fuzz::Init();
+void qcal::fuzz::SetUp() {
   auto pre = qcal::data::ParsePreprocessSpec("resize 16; crop 12; bgr; scale 1/255; mean 0.5; std 0.25");
   if (!pre.ok()) qcal::fuzz::Fail(pre.status().message());
   g_pre = new qcal::data::PreprocessOptions(*pre);
-  return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -57,6 +57,22 @@ CONFIG = """{
 put("quant_config", "full.json", CONFIG)
 put("quant_config", "min.json", "{}")
 
+SIMPLE_CFG = """batch_num: 2
+activation_offset: true
+skip_layers: "/fc/Gemm"
+skip_layer_types: "AveragePool"
+do_fusion: true
+skip_fusion_layers: "/features/features.4/Conv"
+common_config { ifmr_quantize { search_range_start: 0.8 search_range_end: 1.2 search_step: 0.02 } }
+override_layer_types { layer_type: "Gemm" calibration_config { hfmg_quantize { num_of_bins: 2048 } } }
+override_layer_configs {
+  layer_name: "/features/features.0/Conv"
+  calibration_config { arq_quantize { channel_wise: false } ifmr_quantize { max_percentile: 0.9999 } }
+}
+"""
+put("simple_cfg", "full.cfg", SIMPLE_CFG)
+put("simple_cfg", "min.cfg", "batch_num: 1\n")
+
 
 def npy(a):
     b = io.BytesIO()

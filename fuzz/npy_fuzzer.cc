@@ -4,11 +4,6 @@
 #include "fuzz_util.h"
 #include "ir/npy.h"
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  qcal::fuzz::Init();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto t = qcal::ParseNpy(qcal::fuzz::Bytes(data, size), "fuzz.npy");
   qcal::fuzz::CheckError(t.status());

@@ -4,11 +4,6 @@
 #include "fuzz_util.h"
 #include "runtime/model_loader.h"
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  qcal::fuzz::Init();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto graph = qcal::ImportOnnxBytes(qcal::fuzz::Bytes(data, size), "fuzz.onnx");
   qcal::fuzz::CheckError(graph.status());

@@ -2,11 +2,6 @@
 #include "frontends/onnx/onnx_tensor.h"
 #include "fuzz_util.h"
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  qcal::fuzz::Init();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto t = qcal::ParseTensorProto(qcal::fuzz::Bytes(data, size), "fuzz.pb");
   qcal::fuzz::CheckError(t.status());

@@ -2,11 +2,6 @@
 #include "data/preprocess.h"
 #include "fuzz_util.h"
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  qcal::fuzz::Init();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto pre = qcal::data::ParsePreprocessSpec(qcal::fuzz::Bytes(data, size));
   qcal::fuzz::CheckError(pre.status());

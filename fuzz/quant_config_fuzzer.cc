@@ -3,11 +3,6 @@
 #include "fuzz_util.h"
 #include "quant/config/quant_config.h"
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  qcal::fuzz::Init();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto config = qcal::QuantConfigFromJson(std::string(qcal::fuzz::Bytes(data, size)), "fuzz.json");
   qcal::fuzz::CheckError(config.status());

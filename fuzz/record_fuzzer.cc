@@ -3,11 +3,6 @@
 #include "fuzz_util.h"
 #include "quant/record/record.h"
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  qcal::fuzz::Init();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace qcal::quant;
   auto rec = ParseRecord(qcal::fuzz::Bytes(data, size), "fuzz_record.txt");

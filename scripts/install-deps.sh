@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(cmake ninja-build g++ pkg-config
       libprotobuf-dev protobuf-compiler libonnx-dev libdnnl-dev
-      nlohmann-json3-dev libcli11-dev libstb-dev libjpeg-dev libpng-dev zlib1g-dev
+      nlohmann-json3-dev libcli11-dev libstb-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       zlib1g-dev dataset-fashion-mnist)
 

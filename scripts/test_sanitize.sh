@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 B=build-asan
 # Slow whole-model accuracy / agreement runs (minutes under ASan); everything
 # else -- frontends, quant, record, config, data, kernels, CLI -- runs.
-SLOW='ModelsTest.*:CaffeModelsTest.*:OnnxModelRunTest.*:QuantizeCliTest.*:OrtSmokeTest.*'
+SLOW='ModelsTest.*:CaffeModels.*:OnnxModelRun.*:QuantizeCliTest.FashionMnist*:QuantizeCliTest.CaffeLeNet*:QuantizeCliTest.CreateConfigThenConvertFromRecord'
 FILTER="${1:-*}-${SLOW}"
 
 launcher=$(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache || true)

@@ -12,8 +12,9 @@
 //                                                                   intermediate value, data file
 //   max_total_weight_bytes   QCAL_MAX_TOTAL_WEIGHT_BYTES   8 GiB    all weights of one model
 //   max_nodes                QCAL_MAX_NODES                500000   nodes (ONNX) / layers (Caffe) of a model
-//   max_image_pixels         QCAL_MAX_IMAGE_PIXELS         2^26     width * height of one decoded or
-//                                                                   resized image (67M; pixels are floats)
+//   max_image_pixels         QCAL_MAX_IMAGE_PIXELS         178956970  width * height of one decoded or
+//                                                                   resized image (PIL's decompression
+//                                                                   bomb limit)
 //
 // Programs and tests can also set them with SetResourceLimits().
 #pragma once
@@ -30,7 +31,7 @@ struct ResourceLimits {
   int64_t max_tensor_bytes = int64_t{4} << 30;
   int64_t max_total_weight_bytes = int64_t{8} << 30;
   int64_t max_nodes = 500000;
-  int64_t max_image_pixels = int64_t{1} << 26;
+  int64_t max_image_pixels = 178956970;
 };
 
 // The limits in force: defaults, overridden by the environment variables above.

@@ -161,6 +161,14 @@ Result<std::unique_ptr<DataSource>> OpenFile(const std::string& path, const Data
 
 }  // namespace
 
+void FitToModelInput(const ValueInfo& input, DataOptions* options) {
+  if (!input.shape) return;
+  options->input_shape = *input.shape;
+  if (!options->input_shape.empty()) options->input_shape[0] = -1;
+  const Shape& s = *input.shape;
+  if (s.size() == 4 && s[1] > 0 && options->preprocess.channels == 0) options->preprocess.channels = s[1];
+}
+
 Result<std::unique_ptr<DataSource>> OpenDataSource(const DataOptions& options) {
   const std::string& path = options.path;
   std::error_code ec;

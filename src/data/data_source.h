@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "data/preprocess.h"
+#include "ir/graph.h"
 #include "ir/tensor.h"
 
 namespace qcal::data {
@@ -54,6 +55,10 @@ struct DataOptions {
   DataType bin_dtype = DataType::kFloat32;  // --data-types: element type of .bin files
   PreprocessOptions preprocess;             // images and idx only
 };
+
+// Fills in what the model input it feeds tells: input_shape (batch dim -1) and,
+// for a 4-D input with a known channel dim, preprocess.channels when unset.
+void FitToModelInput(const ValueInfo& input, DataOptions* options);
 
 // Opens the source `options.path` designates. Errors name the offending file.
 Result<std::unique_ptr<DataSource>> OpenDataSource(const DataOptions& options);

@@ -4,9 +4,9 @@
 
 #include "base/file.h"
 #include "base/limits.h"
+#include "data/jpeg_decode.h"
 
 #define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_PNG
 #define STBI_ONLY_BMP
 #define STBI_NO_STDIO
@@ -14,6 +14,35 @@
 #include <stb/stb_image.h>
 
 namespace qcal::data {
+namespace {
+
+bool IsJpeg(std::string_view bytes) {
+  return bytes.size() >= 3 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
+         static_cast<unsigned char>(bytes[1]) == 0xD8 && static_cast<unsigned char>(bytes[2]) == 0xFF;
+}
+
+// PNG and BMP through stb_image.
+Result<Image> DecodeWithStb(std::string_view bytes, const std::string& origin) {
+  int w = 0, h = 0, c = 0;
+  // Check the header's dimensions before the decoder allocates the pixels.
+  if (stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &w, &h,
+                            &c)) {
+    QCAL_RETURN_IF_ERROR(CheckImageSize(origin, w, h));
+  }
+  stbi_uc* px = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
+                                      static_cast<int>(bytes.size()), &w, &h, &c, 0);
+  if (!px) {
+    const char* why = stbi_failure_reason();
+    return Corrupt(origin + ": cannot decode image (" + (why ? why : "unknown reason") +
+                   "); supported formats: JPEG, PNG, BMP");
+  }
+  Image img{h, w, c, {}};
+  img.pixels.assign(px, px + static_cast<size_t>(w) * h * c);
+  stbi_image_free(px);
+  return img;
+}
+
+}  // namespace
 
 Status CheckImageSize(const std::string& origin, int64_t width, int64_t height) {
   return CheckLimit(origin + ": image of " + std::to_string(width) + "x" + std::to_string(height) + " pixels",
@@ -25,23 +54,8 @@ Result<Image> DecodeImage(std::string_view bytes, const std::string& origin) {
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
     return Unsupported(origin + ": image file larger than 2 GiB");
   }
-  int w = 0, h = 0, c = 0;
-  // Check the header's dimensions before the decoder allocates the pixels.
-  if (stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &w, &h,
-                            &c)) {
-    QCAL_RETURN_IF_ERROR(CheckImageSize(origin, w, h));
-  }
-  stbi_uc* px = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()),
-                                      &w, &h, &c, 0);
-  if (!px) {
-    const char* why = stbi_failure_reason();
-    return Corrupt(origin + ": cannot decode image (" + (why ? why : "unknown reason") +
-                   "); supported formats: JPEG, PNG, BMP");
-  }
-  Image img{h, w, c, {}};
-  img.pixels.assign(px, px + static_cast<size_t>(w) * h * c);
-  stbi_image_free(px);
-  return img;
+  if (IsJpeg(bytes)) return DecodeJpeg(bytes, origin);
+  return DecodeWithStb(bytes, origin);
 }
 
 Result<Image> ReadImageFile(const std::string& path) {

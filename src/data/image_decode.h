@@ -1,4 +1,4 @@
-// Image file decoding (JPEG, PNG, BMP) with stb_image.
+// Image file decoding: JPEG with libjpeg-turbo (jpeg_decode.h, matches PIL), PNG and BMP with stb_image.
 #pragma once
 
 #include <string>

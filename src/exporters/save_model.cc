@@ -146,9 +146,7 @@ Result<SaveInputs> PrepareSaveInputs(const QuantConfig& config, const Graph& gra
   return in;
 }
 
-Status SaveQuantizedModels(const SaveInputs& in, const std::string& record_path, SaveType type,
-                           const std::string& prefix, SavedFiles* saved) {
-  if (prefix.empty()) return InvalidArgument("save path prefix is empty (e.g. out/model)");
+Result<QuantPlan> BuildQuantPlan(const SaveInputs& in, const std::string& record_path) {
   QCAL_ASSIGN_OR_RETURN(quant::ScaleOffsetRecord rec, quant::ReadRecordFile(record_path));
   QCAL_RETURN_IF_ERROR(CheckNotEmpty(rec, record_path));
   QCAL_RETURN_IF_ERROR(CheckKnownLayers(rec, *in.folded, record_path));
@@ -158,6 +156,13 @@ Status SaveQuantizedModels(const SaveInputs& in, const std::string& record_path,
     QCAL_ASSIGN_OR_RETURN(LayerPlan p, PlanLayer(in, l, *rec.Find(l.name)));
     plan.layers.push_back(std::move(p));
   }
+  return plan;
+}
+
+Status SaveQuantizedModels(const SaveInputs& in, const std::string& record_path, SaveType type,
+                           const std::string& prefix, SavedFiles* saved) {
+  if (prefix.empty()) return InvalidArgument("save path prefix is empty (e.g. out/model)");
+  QCAL_ASSIGN_OR_RETURN(QuantPlan plan, BuildQuantPlan(in, record_path));
   SavedFiles files;
   std::vector<std::pair<std::string, std::string>> outputs;
   auto add_model = [&](QuantModelKind kind, const std::string& path) -> Status {
@@ -198,17 +203,38 @@ Status SaveModel(const QuantSession& session, SaveType type, const std::string& 
   return SaveQuantizedModels(in, session.record_path(), type, prefix, saved);
 }
 
-Status ConvertModel(const QuantConfig& config, const Graph& graph, const std::string& record_path, SaveType type,
-                    const std::string& prefix, SavedFiles* saved) {
-  Graph folded;
-  QCAL_ASSIGN_OR_RETURN(SaveInputs in, PrepareSaveInputs(config, graph, &folded));
-  in.arq_if_scale_w_missing = true;
-  // Progress comments, if the record came from a qcal calibration.
+namespace {
+
+// Save from a record file alone: `arq_if_scale_w_missing` for convert_model.
+Status SaveFromRecordFile(const QuantConfig& config, const Graph& graph, const std::string& record_path,
+                          SaveType type, const std::string& prefix, SavedFiles* saved, bool arq_if_scale_w_missing) {
+  QuantConfig effective = config;
+  // Progress comments and batch_num, if the record came from a qcal calibration.
   auto rec = quant::ReadRecordFile(record_path);
+  if (rec.ok() && rec->header.batch_num > 0 && rec->header.batch_num != config.batch_num) {
+    LogInfo("record file '" + record_path + "' was calibrated with batch_num=" +
+               std::to_string(rec->header.batch_num) + ", the config says " + std::to_string(config.batch_num) + "; using the record's");
+    effective.batch_num = static_cast<int>(rec->header.batch_num);
+  }
+  Graph folded;
+  QCAL_ASSIGN_OR_RETURN(SaveInputs in, PrepareSaveInputs(effective, graph, &folded));
+  in.arq_if_scale_w_missing = arq_if_scale_w_missing;
   if (rec.ok()) {
     for (const auto& [name, n] : rec->header.layer_batches) in.batch_counts[name] = n;
   }
   return SaveQuantizedModels(in, record_path, type, prefix, saved);
+}
+
+}  // namespace
+
+Status SaveModelFromRecord(const QuantConfig& config, const Graph& graph, const std::string& record_path,
+                           SaveType type, const std::string& prefix, SavedFiles* saved) {
+  return SaveFromRecordFile(config, graph, record_path, type, prefix, saved, false);
+}
+
+Status ConvertModel(const QuantConfig& config, const Graph& graph, const std::string& record_path, SaveType type,
+                    const std::string& prefix, SavedFiles* saved) {
+  return SaveFromRecordFile(config, graph, record_path, type, prefix, saved, true);
 }
 
 }  // namespace qcal

@@ -31,6 +31,10 @@ struct SaveInputs {
 // `folded` receives the folded graph and must outlive the result.
 Result<SaveInputs> PrepareSaveInputs(const QuantConfig& config, const Graph& graph, Graph* folded);
 
+// Reads and checks `record_path` and builds the plan for `in.layers` (nothing is
+// written; MaterializeQuantizedGraph turns it into an in-memory model).
+Result<QuantPlan> BuildQuantPlan(const SaveInputs& in, const std::string& record_path);
+
 // Reads and checks `record_path`, then writes the requested models for `prefix`.
 Status SaveQuantizedModels(const SaveInputs& in, const std::string& record_path, SaveType type,
                            const std::string& prefix, SavedFiles* saved);
@@ -38,6 +42,15 @@ Status SaveQuantizedModels(const SaveInputs& in, const std::string& record_path,
 // AMCT's save_model for a calibrated session: the record the session wrote is
 // read back (so edits to it are honoured) and checked first.
 Status SaveModel(const QuantSession& session, SaveType type, const std::string& prefix, SavedFiles* saved = nullptr);
+
+// AMCT's save_model for a calibration that ran elsewhere (qcal calibrate, or a
+// session in another process): `config` and `graph` as given to the session;
+// the record must hold every enabled layer's factors, weights included. A layer
+// without activation factors is explained from the record's `# batches` lines
+// ("calibration saw 1 of batch_num=2 batches"); batch_num is the record header's
+// when it states one.
+Status SaveModelFromRecord(const QuantConfig& config, const Graph& graph, const std::string& record_path,
+                           SaveType type, const std::string& prefix, SavedFiles* saved = nullptr);
 
 // AMCT's convert_model: quantized models from a record the user supplies (no
 // calibration). Activation factors must be in the record; weights use the

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/file.h"
 #include "base/log.h"
 #include "quant/weight_quant.h"
 
@@ -28,6 +29,8 @@ Result<std::unique_ptr<QuantSession>> QuantSession::Init(const QuantConfig& conf
                                                          const std::string& record_path, SessionOptions options) {
   QCAL_RETURN_IF_ERROR(ValidateQuantConfig(config, graph));
   if (record_path.empty()) return InvalidArgument("no record file path given");
+  if (options.algorithm_summary.empty()) options.algorithm_summary = ActivationAlgorithmSummary(config);
+  QCAL_RETURN_IF_ERROR(CreateParentDirectories(record_path));
   std::unique_ptr<QuantSession> s(new QuantSession(config, std::move(graph), record_path, std::move(options)));
   QCAL_RETURN_IF_ERROR(s->WriteRecord());  // created or emptied, as AMCT's init does
   return s;

@@ -30,7 +30,7 @@ struct SessionOptions {
   // the machine's physical memory.
   uint64_t ifmr_memory_limit = 0;
   int threads = 0;
-  std::string algorithm_summary;  // for the record header, e.g. "ifmr"
+  std::string algorithm_summary;  // for the record header, e.g. "ifmr"; "": ActivationAlgorithmSummary
 };
 
 // Paths written by SaveModel for a prefix P.
@@ -43,7 +43,7 @@ struct SavedFiles {
 class QuantSession {
  public:
   // `graph` is the FP32 model as loaded (qcal IR). The record file is created
-  // (or emptied) now.
+  // (or emptied) now, with its parent directories.
   static Result<std::unique_ptr<QuantSession>> Init(const QuantConfig& config, Graph graph,
                                                     const std::string& record_path, SessionOptions options = {});
 

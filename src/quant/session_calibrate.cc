@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "quant/record/record.h"
 #include "quant/session.h"
+#include "runtime/batch_runner.h"
 
 namespace qcal {
 namespace {
@@ -23,42 +24,16 @@ std::string MiB(uint64_t bytes) {
   return buf;
 }
 
-// Input shapes for running `batch`; `split` gives per-sample shapes (batch 1).
-std::map<std::string, Shape> ShapesOf(const TensorMap& batch, bool split) {
-  std::map<std::string, Shape> shapes;
-  for (const auto& [name, t] : batch) {
-    Shape s = t.shape();
-    if (split && !s.empty()) s[0] = 1;
-    shapes[name] = s;
-  }
-  return shapes;
-}
-
-int64_t BatchSize(const TensorMap& batch) {
-  return batch.empty() || batch.begin()->second.rank() == 0 ? 1 : batch.begin()->second.dim(0);
-}
-
-// Sample i of a batch-major tensor, as a batch of one.
-Tensor Sample(const Tensor& t, int64_t i) {
-  Shape s = t.shape();
-  s[0] = 1;
-  Tensor out(t.dtype(), s);
-  size_t bytes = out.nbytes();
-  std::copy_n(static_cast<const uint8_t*>(t.raw()) + bytes * static_cast<size_t>(i), bytes,
-              static_cast<uint8_t*>(out.raw()));
-  return out;
-}
-
 }  // namespace
 
 Status QuantSession::PrepareObservers(const TensorMap& batch) {
-  Status st = executor_->Reshape(ShapesOf(batch, false));
+  Status st = executor_->Reshape(InputShapes(batch, false));
   split_batches_ = false;
   if (!st.ok()) {
     // A model whose batch is fixed (e.g. Reshape to [1, -1]) still calibrates
     // with any batch size: run it one sample at a time.
     if (BatchSize(batch) <= 1) return st.WithContext("calibration batch");
-    QCAL_RETURN_IF_ERROR(executor_->Reshape(ShapesOf(batch, true)).WithContext("calibration batch"));
+    QCAL_RETURN_IF_ERROR(executor_->Reshape(InputShapes(batch, true)).WithContext("calibration batch"));
     split_batches_ = true;
     LogInfo("model has a fixed batch size; running calibration batches one sample at a time");
   }
@@ -106,7 +81,7 @@ Status QuantSession::RunBatch(const TensorMap& batch) {
   }
   for (int64_t i = 0; i < BatchSize(batch); ++i) {
     TensorMap part;
-    for (const auto& [name, t] : batch) part[name] = Sample(t, i);
+    for (const auto& [name, t] : batch) part[name] = BatchItem(t, i);
     QCAL_RETURN_IF_ERROR(observe_inputs(part));
     QCAL_RETURN_IF_ERROR(executor_->Run(part, &outputs));
   }

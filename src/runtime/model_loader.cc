@@ -1,6 +1,7 @@
 #include "runtime/model_loader.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <string_view>
 
 #include "base/log.h"
@@ -8,6 +9,7 @@
 #include "ir/npy.h"
 #include "kernels/registry.h"
 #include "passes/dead_code_elimination.h"
+#include "passes/fuse_quantized_ops.h"
 #include "passes/shape_inference.h"
 
 namespace qcal {
@@ -99,6 +101,11 @@ Status ApplyInputShapes(Graph& graph, const std::map<std::string, Shape>& shapes
   return Status::Ok();
 }
 
+bool QuantizedFusionEnabled(const LoadOptions& options) {
+  const char* env = std::getenv("QCAL_INT8_FUSION");
+  return options.fuse_quantized_ops && !(env && std::string_view(env) == "0");
+}
+
 Result<Graph> LoadModel(const ModelFiles& files, const LoadOptions& options) {
   QCAL_ASSIGN_OR_RETURN(Graph graph, ImportModel(files));
   QCAL_RETURN_IF_ERROR(PrepareModel(graph, options, files.model));
@@ -111,6 +118,10 @@ Status PrepareModel(Graph& graph, const LoadOptions& options, const std::string&
   QCAL_RETURN_IF_ERROR(VerifyGraph(graph).WithContext(where));
   QCAL_RETURN_IF_ERROR(ApplyInputShapes(graph, options.input_shapes));
   QCAL_RETURN_IF_ERROR(InferShapes(graph).WithContext(where));
+  if (QuantizedFusionEnabled(options)) {
+    QCAL_ASSIGN_OR_RETURN(auto fused, FuseQuantizedOps(graph));
+    if (!fused.empty()) LogDebug("int8 fusion: " + std::to_string(fused.size()) + " quantized layers");
+  }
   if (options.fold_constants) {
     QCAL_RETURN_IF_ERROR(ConstantFolding(graph, options.folding).WithContext(where));
   }

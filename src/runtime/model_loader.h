@@ -1,6 +1,6 @@
 // Model loading pipeline: import -> support check -> topological sort/verify ->
-// input shape overrides -> shape inference -> constant folding -> dead code
-// elimination -> shape inference. The result is ready for Executor::Create.
+// input shape overrides -> shape inference -> int8 fusion of QDQ patterns ->
+// constant folding -> dead code elimination -> shape inference. The result is ready for Executor::Create.
 #pragma once
 
 #include <map>
@@ -19,8 +19,16 @@ struct LoadOptions {
   std::map<std::string, Shape> input_shapes;
   bool fold_constants = true;
   bool eliminate_dead_code = true;
+  // Int8 execution of QDQ models: FuseQuantizedOps (passes/fuse_quantized_ops.h)
+  // turns DequantizeLinear -> Conv/Gemm/MatMul [-> Relu/Clip] [-> QuantizeLinear]
+  // into integer QcalQConv / QcalQMatMul nodes. The environment variable
+  // QCAL_INT8_FUSION=0 also disables it (comparisons against float execution).
+  bool fuse_quantized_ops = true;
   ConstantFoldingOptions folding;
 };
+
+// options.fuse_quantized_ops unless the environment sets QCAL_INT8_FUSION=0.
+bool QuantizedFusionEnabled(const LoadOptions& options);
 
 Result<Graph> LoadModel(const ModelFiles& files, const LoadOptions& options = {});
 // The steps of LoadModel after the import, for a graph imported some other way

@@ -86,11 +86,13 @@ TEST(KlTest, HandComputedFourBinsTwoLevels) {
   // |x| bins of width 1 over [0, 4]: H = [8, 4, 0, 1]; Q = 2 levels.
   Histogram h = Build(4, Histogram::Mode::kAbsolute, Repeat({{0.5f, 8}, {1.5f, 4}, {4.0f, 1}}));
   ASSERT_EQ(h.counts(), (std::vector<uint64_t>{8, 4, 0, 1}));
-  // i=2: P = [8, 5] = Q -> 0.
-  EXPECT_NEAR(KlDivergence(h, 2, 2), 0.0, 1e-12);
-  // i=3: P = [8, 4, 1], groups {0} {1,2}: Q = [8, 2.5, 2.5].
-  EXPECT_NEAR(KlDivergence(h, 3, 2), (4 * std::log(4 / 2.5) + 1 * std::log(1 / 2.5)) / 13, 1e-12);
-  // i=4: P = [8, 4, 0, 1], groups {0,1} {2,3}: Q = [6, 6, 0, 1].
+  // P = bins[0,i) + tail in bin i-1, Q = unclipped bins[0,i) merged into 2 groups (spread over
+  // non-empty bins), each normalized (TensorRT's entropy calibration).
+  // i=2: P = [8, 5]/13, Q = [8, 4]/12.
+  EXPECT_NEAR(KlDivergence(h, 2, 2), 8.0 / 13 * std::log(12.0 / 13) + 5.0 / 13 * std::log(15.0 / 13), 1e-12);
+  // i=3: P = [8, 4, 1]/13; groups {0} {1,2}: Q = [8, 4, 0] -> P has mass where Q has none.
+  EXPECT_TRUE(std::isinf(KlDivergence(h, 3, 2)));
+  // i=4: P = [8, 4, 0, 1]/13, groups {0,1} {2,3}: Q = [6, 6, 0, 1]/13.
   EXPECT_NEAR(KlDivergence(h, 4, 2), (8 * std::log(8 / 6.0) + 4 * std::log(4 / 6.0)) / 13, 1e-12);
   auto p = KlCalibrate(h, 2);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
@@ -98,8 +100,12 @@ TEST(KlTest, HandComputedFourBinsTwoLevels) {
   EXPECT_EQ(p->offset, 0);
 }
 
-TEST(KlTest, LastMinimumWinsAndZerosAreIgnored) {
-  // H = [4, 2, 1, 1]: i=2 and i=3 both give KL 0 -> the larger threshold 3.
+TEST(KlTest, PicksTheMinimumAndIgnoresZeros) {
+  // H = [4, 2, 1, 1], 2 levels: i=2: P = [4,4]/8, Q = [4,2]/6 -> 0.0589; i=3: P = [4,2,2]/8,
+  // Q = [4,1.5,1.5]/7 -> 0.0103; i=4: P = [4,2,1,1]/8, Q = [3,3,1,1]/8 -> 0.0425. Best: 3.
+  EXPECT_NEAR(KlDivergence(Build(4, Histogram::Mode::kAbsolute, Repeat({{0.5f, 4}, {1.5f, 2}, {2.5f, 1}, {4.0f, 1}})),
+                           3, 2),
+              0.5 * std::log(0.875) + 0.5 * std::log(0.25 / (1.5 / 7)), 1e-12);
   std::vector<float> x = Repeat({{0.5f, 4}, {1.5f, 2}, {2.5f, 1}, {4.0f, 1}});
   Histogram h = Build(4, Histogram::Mode::kAbsolute, x);
   EXPECT_FLOAT_EQ(KlCalibrate(h, 2)->scale, 3.0f / 127.0f);
@@ -118,7 +124,7 @@ TEST(KlTest, ClipsAClearOutlier) {
   auto p = KlCalibrate(h);
   ASSERT_TRUE(p.ok());
   double t = p->scale * 127.0;
-  EXPECT_GE(t, 128 * 50.0 / 2048 - 1e-6);  // smallest candidate
+  EXPECT_GE(t, 128 * 50.0 / 2048 - 1e-6);  // not below the smallest candidate
   EXPECT_LT(t, 8.0);                       // far below the outlier (minmax would give 50)
 }
 

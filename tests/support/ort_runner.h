@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 
 #include "ir/tensor.h"
@@ -13,8 +14,22 @@ namespace qcal::testing {
 // by scripts/install-deps.sh). CI always has it.
 bool OrtAvailable();
 
-// Runs `model_path` with the given named inputs; returns every graph output.
-// Errors carry ORT's message.
+// One ORT session kept open for many runs (loading a model once per batch is slow).
+class OrtModel {
+ public:
+  static Result<std::unique_ptr<OrtModel>> Load(const std::string& model_path, int threads = 1,
+                                                bool optimize = true);
+  ~OrtModel();
+  // Runs with the given named inputs; returns every graph output. Errors carry ORT's message.
+  Result<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& inputs);
+
+ private:
+  struct Impl;
+  explicit OrtModel(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Loads `model_path` and runs it once (OrtModel::Load + Run).
 Result<std::map<std::string, Tensor>> RunInOrt(const std::string& model_path,
                                                const std::map<std::string, Tensor>& inputs, int threads = 1,
                                                bool optimize = true);

@@ -43,7 +43,7 @@ TEST(DataCifarTest, PixelsAgreeWithPil) {
   //   a = numpy.asarray(Image.open('cat/0000.jpg').convert('RGB'))
   //   a[0,0] = (167,107,47), a[7,5] = (159,122,54), a[31,31] = (27,79,129),
   //   per-channel mean = (110.075, 110.396, 104.628).
-  // stb_image and libjpeg use different IDCT / chroma upsampling, so allow a few levels.
+  // qcal decodes JPEG with libjpeg-turbo set up like PIL (ISLOW IDCT, fancy upsampling): exact.
   DataOptions o;
   o.path = qcal::testing::TestData("cifar10_test_jpg/cat/0000.jpg");
   auto src = OpenDataSource(o);
@@ -56,13 +56,13 @@ TEST(DataCifarTest, PixelsAgreeWithPil) {
   const int kPoints[3][2] = {{0, 0}, {7, 5}, {31, 31}};
   const float kPil[3][3] = {{167, 107, 47}, {159, 122, 54}, {27, 79, 129}};
   for (int p = 0; p < 3; ++p) {
-    for (int c = 0; c < 3; ++c) EXPECT_NEAR(px(c, kPoints[p][0], kPoints[p][1]), kPil[p][c], 4) << p << "," << c;
+    for (int c = 0; c < 3; ++c) EXPECT_EQ(px(c, kPoints[p][0], kPoints[p][1]), kPil[p][c]) << p << "," << c;
   }
   const double kPilMean[3] = {110.075, 110.396, 104.628};
   for (int c = 0; c < 3; ++c) {
     double sum = 0;
     for (int i = 0; i < 1024; ++i) sum += v[c * 1024 + i];
-    EXPECT_NEAR(sum / 1024, kPilMean[c], 0.5) << "channel " << c;
+    EXPECT_NEAR(sum / 1024, kPilMean[c], 1e-3) << "channel " << c;
   }
 }
 

@@ -36,17 +36,12 @@ Result<std::unique_ptr<data::DataSource>> OpenData(const DataFlags& f, const Gra
   add("scale", f.scale);
   add("mean", f.mean);
   add("std", f.std);
-  const ValueInfo& in = graph.inputs[0];
-  if (in.shape && in.shape->size() == 4 && (*in.shape)[1] > 0) add("channels", std::to_string((*in.shape)[1]));
   data::DataOptions opts;
   opts.path = f.data;
   opts.labels_path = f.labels;
-  if (in.shape) {
-    opts.input_shape = *in.shape;
-    opts.input_shape[0] = -1;
-  }
   QCAL_ASSIGN_OR_RETURN(opts.bin_dtype, DataTypeFromName(f.data_types));
   QCAL_ASSIGN_OR_RETURN(opts.preprocess, data::ParsePreprocessSpec(spec));
+  data::FitToModelInput(graph.inputs[0], &opts);
   return data::OpenDataSource(opts);
 }
 

@@ -13,6 +13,8 @@ void AddModelFlags(CLI::App& sub, ModelFlags& flags) {
   sub.add_option("--input-shape", flags.input_shapes,
                  "Override an input shape, NAME:N,C,H,W (e.g. input:8,3,32,32); repeatable");
   sub.add_flag("--no-fold", flags.no_fold, "Do not fold constants / eliminate dead nodes when loading");
+  sub.add_flag("--no-int8", flags.no_int8,
+               "Run QDQ (deploy) models with float kernels instead of fusing them into int8 layers");
 }
 
 Result<std::pair<std::string, Shape>> ParseInputShape(const std::string& spec) {
@@ -49,6 +51,7 @@ Result<Graph> LoadModelFromFlags(const ModelFlags& flags) {
   }
   opts.fold_constants = !flags.no_fold;
   opts.eliminate_dead_code = !flags.no_fold;
+  opts.fuse_quantized_ops = !flags.no_int8;
   return LoadModel({flags.model, flags.weights}, opts);
 }
 

@@ -20,9 +20,10 @@ struct ModelFlags {
   std::string weights;
   std::vector<std::string> input_shapes;  // "NAME:1,3,32,32"
   bool no_fold = false;
+  bool no_int8 = false;  // run QDQ models with float kernels (no int8 fusion)
 };
 
-// Adds --model (required), --weights, --input-shape and --no-fold to `sub`.
+// Adds --model (required), --weights, --input-shape, --no-fold and --no-int8 to `sub`.
 void AddModelFlags(CLI::App& sub, ModelFlags& flags);
 
 // Parses "NAME:1,3,32,32" (the last ':' separates the name, so names may contain ':').

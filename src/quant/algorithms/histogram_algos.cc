@@ -73,25 +73,33 @@ std::vector<double> NonZeroCounts(const Histogram& h) {
   return p;
 }
 
+// KL(P || Q) as TensorRT's entropy calibration computes it: P = bins[0, i) with
+// the clipped tail added to bin i-1; Q = the *unclipped* bins[0, i) merged into
+// q_bins groups, each group's mass spread over its non-empty bins. Both are
+// normalized. (Building Q from P instead makes i = q_bins always score 0, so
+// every layer would clip at 128/2048 of its range.) Infinite when P has mass
+// where Q has none.
 double Divergence(const std::vector<double>& bins, const std::vector<double>& suffix, int i, int q_bins) {
-  double kl = 0;
+  const double p_total = suffix[0], q_total = suffix[0] - suffix[static_cast<size_t>(i)];
+  if (q_total <= 0) return std::numeric_limits<double>::infinity();
+  std::vector<double> q(static_cast<size_t>(i), 0.0);
   for (int g = 0; g < q_bins; ++g) {
     const int b = static_cast<int>(static_cast<int64_t>(g) * i / q_bins);
     const int e = static_cast<int>(static_cast<int64_t>(g + 1) * i / q_bins);
-    auto p_at = [&](int j) { return j == i - 1 ? bins[j] + suffix[i] : bins[j]; };
     double mass = 0;
     int nonzero = 0;
     for (int j = b; j < e; ++j) {
-      double p = p_at(j);
-      mass += p;
-      nonzero += p > 0;
+      mass += bins[j];
+      nonzero += bins[j] > 0;
     }
-    if (nonzero == 0) continue;
-    const double q = mass / nonzero;
-    for (int j = b; j < e; ++j) {
-      double p = p_at(j);
-      if (p > 0) kl += p * std::log(p / q);
-    }
+    for (int j = b; j < e; ++j) q[j] = bins[j] > 0 ? mass / nonzero : 0.0;
+  }
+  double kl = 0;
+  for (int j = 0; j < i; ++j) {
+    const double p = (j == i - 1 ? bins[j] + suffix[static_cast<size_t>(i)] : bins[j]) / p_total;
+    if (p <= 0) continue;
+    if (q[j] <= 0) return std::numeric_limits<double>::infinity();
+    kl += p * std::log(p / (q[j] / q_total));
   }
   return kl;
 }
@@ -108,7 +116,7 @@ double KlDivergence(const Histogram& h, int i, int num_quantized_bins) {
   std::vector<double> bins = NonZeroCounts(h);
   std::vector<double> suffix = SuffixSums(bins);
   const double total = suffix[0];
-  return total > 0 ? Divergence(bins, suffix, i, num_quantized_bins) / total : 0.0;
+  return total > 0 ? Divergence(bins, suffix, i, num_quantized_bins) : 0.0;
 }
 
 Result<QuantParams> KlCalibrate(const Histogram& h, int num_quantized_bins) {

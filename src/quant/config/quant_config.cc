@@ -117,6 +117,24 @@ Result<QuantConfig> CreateQuantConfig(const Graph& graph, const CreateConfigOpti
   return c;
 }
 
+Status SetActivationAlgorithm(QuantConfig* config, const std::string& act_algo) {
+  for (const auto& name : config->layer_order) {
+    LayerQuantConfig& lc = config->layers.at(name);
+    lc.act.act_algo = act_algo;
+    QCAL_RETURN_IF_ERROR(ValidateLayerConfig(name, lc));
+  }
+  return Status::Ok();
+}
+
+std::string ActivationAlgorithmSummary(const QuantConfig& config) {
+  std::set<std::string> algos;
+  for (const auto& [name, lc] : config.layers) {
+    if (lc.quant_enable) algos.insert(lc.act.act_algo);
+  }
+  if (algos.empty()) return "none";
+  return algos.size() == 1 ? *algos.begin() : "mixed";
+}
+
 namespace {
 
 Json LayerToJson(const LayerQuantConfig& lc) {

@@ -81,6 +81,13 @@ Status ValidateQuantConfig(const QuantConfig& config, const Graph& graph);
 // Range/enum checks for one layer's settings (also used by the simplified cfg).
 Status ValidateLayerConfig(const std::string& layer, const LayerQuantConfig& lc);
 
+// Sets every layer's act_algo (e.g. --act-algo) and validates each layer.
+Status SetActivationAlgorithm(QuantConfig* config, const std::string& act_algo);
+
+// The record header's algorithm label: the enabled layers' act_algo when they
+// all agree, "mixed" when they differ, "none" when no layer is enabled.
+std::string ActivationAlgorithmSummary(const QuantConfig& config);
+
 // The algorithm parameters a layer's config selects.
 quant::ActivationParams ToActivationParams(const ActivationQuantParams& a, bool asymmetric);
 

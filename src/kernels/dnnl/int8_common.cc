@@ -1,0 +1,201 @@
+#include "kernels/dnnl/int8_common.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "kernels/ref/quant_common.h"
+
+namespace qcal::dnnl_kernels {
+namespace {
+
+using dt = dnnl::memory::data_type;
+
+// One row, scalar: the reference formulas (also the tail of the vector loop).
+// A float accumulator holds an exact integer below 2^24 (kExactFloat).
+template <typename A, typename T>
+void RowScalar(const ref::OutputStage& s, const float* mult, const A* acc, const int32_t* corr, int64_t begin,
+               int64_t end, T* y) {
+  for (int64_t c = begin; c < end; ++c) {
+    const int32_t a = ref::WrapAdd(static_cast<int32_t>(acc[c]), corr[c]);
+    y[c] = static_cast<T>(s.quantized() ? ref::QuantizedOutputValue(a, mult[c], s.zero_point, s.lo, s.hi)
+                                        : ref::FloatOutputValue(a, mult[c], s.lo, s.hi));
+  }
+}
+
+// Eight channels: the same IEEE operations as the scalar formulas (int -> float
+// conversion, one multiply, round half to even, + zero point, clamp).
+__attribute__((target("avx2"))) inline __m256i Load8(const int32_t* acc) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc));
+}
+__attribute__((target("avx2"))) inline __m256i Load8(const float* acc) {
+  return _mm256_cvtps_epi32(_mm256_loadu_ps(acc));  // exact: integral values
+}
+
+template <typename A>
+__attribute__((target("avx2"))) inline __m256 Stage8(const ref::OutputStage& s, const float* mult,
+                                                     const A* acc, const int32_t* corr) {
+  const __m256i a = _mm256_add_epi32(Load8(acc), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(corr)));
+  __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(mult));
+  if (s.quantized()) {
+    v = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v = _mm256_add_ps(v, _mm256_set1_ps(s.zero_point));
+  }
+  // std::max(v, lo) is (lo > v ? lo : v), i.e. max_ps(lo, v); likewise min (same NaN / signed-zero picks).
+  return _mm256_min_ps(_mm256_set1_ps(s.hi), _mm256_max_ps(_mm256_set1_ps(s.lo), v));
+}
+
+__attribute__((target("avx2"))) inline void Store8(__m256 v, float* y) { _mm256_storeu_ps(y, v); }
+
+// Values are integral and within the 8-bit range: exact conversion, then packing.
+template <typename T>
+__attribute__((target("avx2"))) inline void Store8(__m256 v, T* y) {
+  const __m256i i32 = _mm256_cvtps_epi32(v);
+  const __m128i i16 = _mm_packs_epi32(_mm256_castsi256_si128(i32), _mm256_extracti128_si256(i32, 1));
+  const __m128i i8 = std::is_same_v<T, int8_t> ? _mm_packs_epi16(i16, i16) : _mm_packus_epi16(i16, i16);
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(y), i8);
+}
+
+template <typename A, typename T>
+__attribute__((target("avx2"))) void RowAvx2(const ref::OutputStage& s, const float* mult, const A* acc,
+                                             const int32_t* corr, int64_t channels, T* y) {
+  int64_t c = 0;
+  for (; c + 8 <= channels; c += 8) Store8(Stage8(s, mult + c, acc + c, corr + c), y + c);
+  RowScalar(s, mult, acc, corr, c, channels, y);
+}
+
+template <typename A, typename T>
+void Rows(const ref::OutputStage& s, const std::vector<float>& mult, const A* acc, const int32_t* corr,
+          int64_t corr_rows, int64_t rows, int64_t channels, T* y) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  const bool parallel = rows * channels >= (1 << 14);
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t off = r * channels;
+    const int32_t* cr = corr + (r % corr_rows) * channels;
+    if (avx2) {
+      RowAvx2(s, mult.data(), acc + off, cr, channels, y + off);
+    } else {
+      RowScalar(s, mult.data(), acc + off, cr, 0, channels, y + off);
+    }
+  }
+}
+
+}  // namespace
+
+bool HasInt8DotProduct() {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto has = [isa](unsigned bits) { return (isa & bits) == bits; };
+  return has(dnnl_cpu_isa_avx512_core_vnni) || has(dnnl_cpu_isa_avx2_vnni);
+}
+
+dnnl::memory::data_type DnnlType(DataType t) {
+  switch (t) {
+    case DataType::kInt8:
+      return dt::s8;
+    case DataType::kUint8:
+      return dt::u8;
+    case DataType::kInt32:
+      return dt::s32;
+    default:
+      return dt::f32;
+  }
+}
+
+Int8Compute ChooseInt8Compute(DataType x_type, int64_t max_abs_weight_sum) {
+  static const bool force_float = [] {
+    const char* e = std::getenv("QCAL_DNNL_INT8");
+    return e && std::string(e) == "float";
+  }();
+  if (!force_float && HasInt8DotProduct()) return Int8Compute::kInt8;
+  const int64_t max_abs_x = x_type == DataType::kUint8 ? 255 : 128;
+  return max_abs_x * max_abs_weight_sum < (int64_t{1} << 24) ? Int8Compute::kExactFloat : Int8Compute::kNone;
+}
+
+int64_t MaxAbsWeightSum(const Tensor& w, int64_t channels, bool channel_major) {
+  std::vector<int64_t> sums(static_cast<size_t>(channels), 0);
+  const int8_t* p = w.data<int8_t>();
+  const int64_t per = w.numel() / channels;
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    sums[static_cast<size_t>(channel_major ? i / per : i % channels)] += std::abs(int64_t{p[i]});
+  }
+  return sums.empty() ? 0 : *std::max_element(sums.begin(), sums.end());
+}
+
+dnnl::memory::data_type ComputeType(Int8Compute mode, dnnl::memory::data_type int8_type) {
+  return mode == Int8Compute::kInt8 ? int8_type : dt::f32;
+}
+
+bool IsConstOf(const OpContext& ctx, size_t i, std::initializer_list<DataType> dtypes) {
+  if (!ctx.constant(i)) return false;
+  for (DataType t : dtypes) {
+    if (ctx.constant(i)->dtype() == t) return true;
+  }
+  return false;
+}
+
+bool AbsentOrZero(const OpContext& ctx, size_t i) {
+  if (!ctx.has_input(i)) return true;
+  const Tensor* t = ctx.constant(i);
+  if (!t) return false;
+  for (int64_t k = 0; k < t->numel(); ++k) {
+    if (t->GetAsInt64(k) != 0) return false;
+  }
+  return true;
+}
+
+bool AbsentOrConstScalar(const OpContext& ctx, size_t i) {
+  return !ctx.has_input(i) || (ctx.constant(i) && ctx.constant(i)->numel() == 1);
+}
+
+Result<Int8Params> ReadInt8Params(const OpContext& ctx, int64_t channels, int bias_input) {
+  enum { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp };
+  Int8Params p;
+  QCAL_ASSIGN_OR_RETURN(auto x_scale, ref::ReadScales(*ctx.constant(kXScale), 1, "x_scale"));
+  QCAL_ASSIGN_OR_RETURN(
+      auto x_zp, ref::ReadZeroPoints(ctx.has_input(kXZp) ? ctx.constant(kXZp) : nullptr, 1, "x_zero_point"));
+  QCAL_ASSIGN_OR_RETURN(auto w_scale, ref::ReadScales(*ctx.constant(kWScale), channels, "w_scale"));
+  const Tensor* y_scale = ctx.has_input(kYScale) ? ctx.constant(kYScale) : nullptr;
+  const Tensor* y_zp = ctx.has_input(kYZp) ? ctx.constant(kYZp) : nullptr;
+  QCAL_ASSIGN_OR_RETURN(p.stage,
+                        ref::MakeOutputStage(ctx.node, x_scale[0], w_scale, y_scale, y_zp, channels));
+  p.x_zp = x_zp[0];
+  p.w = *ctx.constant(kW);
+  p.bias.assign(static_cast<size_t>(channels), 0);
+  if (bias_input >= 0 && ctx.has_input(static_cast<size_t>(bias_input))) {
+    const Tensor& b = *ctx.constant(static_cast<size_t>(bias_input));
+    if (b.numel() != channels) return InvalidArgument("bias has " + std::to_string(b.numel()) + " elements");
+    p.bias.assign(b.data<int32_t>(), b.data<int32_t>() + channels);
+  }
+  for (int64_t c = 0; c < channels; ++c) p.mult.push_back(p.stage.mult_at(c));
+  return p;
+}
+
+namespace {
+
+template <typename A>
+void RowsTo(const ref::OutputStage& stage, const std::vector<float>& mult, const A* acc, const int32_t* corr,
+            int64_t corr_rows, int64_t rows, int64_t channels, void* y) {
+  switch (stage.dtype) {
+    case DataType::kInt8:
+      return Rows(stage, mult, acc, corr, corr_rows, rows, channels, static_cast<int8_t*>(y));
+    case DataType::kUint8:
+      return Rows(stage, mult, acc, corr, corr_rows, rows, channels, static_cast<uint8_t*>(y));
+    default:
+      return Rows(stage, mult, acc, corr, corr_rows, rows, channels, static_cast<float*>(y));
+  }
+}
+
+}  // namespace
+
+void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult, const void* acc,
+                          bool float_acc, const int32_t* corr, int64_t corr_rows, int64_t rows,
+                          int64_t channels, void* y) {
+  if (float_acc)
+    return RowsTo(stage, mult, static_cast<const float*>(acc), corr, corr_rows, rows, channels, y);
+  RowsTo(stage, mult, static_cast<const int32_t*>(acc), corr, corr_rows, rows, channels, y);
+}
+
+}  // namespace qcal::dnnl_kernels

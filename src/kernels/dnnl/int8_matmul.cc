@@ -1,0 +1,164 @@
+// Quantized matrix product on oneDNN matmul (provider "dnnl") for QcalQMatMul
+// (quantized MatMul / Gemm layers, made by the FuseQuantizedOps pass) and
+// QLinearMatMul with a constant 2-D B: u8 / s8 A (any rank >= 2, batch dims
+// folded into rows), constant s8 B (zero point 0, per-tensor or per-column
+// scales; QcalQMatMul may store it transposed), s32 accumulation by oneDNN, then
+// the correction (bias - a_zp * column sums of B) and the output stage of
+// int8_common.h, bit-exact against the reference kernels. B is reordered into
+// the primitive's layout once; primitives are cached per row count.
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "kernels/dnnl/int8_common.h"
+#include "kernels/ref/common.h"
+
+namespace qcal::dnnl_kernels {
+namespace {
+
+using dnnl::memory;
+
+enum Input { kA = 0, kAScale, kAZp, kB, kBScale, kBZp, kYScale, kYZp, kBias };
+
+struct Int8MatMulPlan {
+  dnnl::matmul prim;
+  memory::desc b_md;        // the primitive's B layout
+  memory acc;               // s32 (or f32 with kExactFloat) [rows, N]
+  std::optional<memory> a;  // kExactFloat: A converted to float
+};
+
+class DnnlInt8MatMul final : public Kernel {
+ public:
+  DnnlInt8MatMul(DataType a_type, bool trans_b, Int8Compute mode, Int8Params p)
+      : a_type_(a_type), mode_(mode), p_(std::move(p)) {
+    const Shape& b = p_.w.shape();
+    k_ = trans_b ? b[1] : b[0];
+    n_ = trans_b ? b[0] : b[1];
+    // B [K, N] as stored: row-major, or [N, K] read through swapped strides.
+    user_b_ = memory(memory::desc({k_, n_}, memory::data_type::s8, trans_b ? Dims{1, k_} : Dims{n_, 1}),
+                     Engine(), const_cast<void*>(p_.w.raw()));
+    corr_ = p_.bias;
+    const int8_t* w = p_.w.data<int8_t>();
+    for (int64_t kk = 0; kk < k_; ++kk) {
+      for (int64_t n = 0; n < n_; ++n) {
+        const int64_t v = w[trans_b ? n * k_ + kk : kk * n_ + n];
+        corr_[static_cast<size_t>(n)] = ref::WrapAdd(
+            corr_[static_cast<size_t>(n)], static_cast<int32_t>(0u - static_cast<uint32_t>(p_.x_zp * v)));
+      }
+    }
+  }
+
+  Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
+    return Guarded("int8 matmul", [&]() -> Status {
+      std::lock_guard<std::mutex> lock(mu_);
+      ApplyThreads();
+      const Tensor& a = *in[kA];
+      if (a.rank() < 2 || a.shape().back() != k_) {
+        return InvalidArgument("A " + ShapeToString(a.shape()) +
+                               " does not match B's K = " + std::to_string(k_));
+      }
+      const int64_t rows = a.numel() / k_;
+      QCAL_ASSIGN_OR_RETURN(Int8MatMulPlan * plan, PlanFor(rows));
+      memory a_mem(memory::desc({rows, k_}, DnnlType(a_type_), Dims{k_, 1}), Engine(),
+                   const_cast<void*>(a.raw()));
+      if (plan->a) Reorder(a_mem, *plan->a);  // kExactFloat: integers to float
+      plan->prim.execute(Stream(), {{DNNL_ARG_SRC, plan->a ? *plan->a : a_mem},
+                                    {DNNL_ARG_WEIGHTS, packed_.Get(user_b_, plan->b_md)},
+                                    {DNNL_ARG_DST, plan->acc}});
+      Stream().wait();
+      Shape ys = a.shape();
+      ys.back() = n_;
+      Tensor& y = ref::PrepareOutput(out, 0, p_.stage.dtype, ys);
+      ApplyOutputStageRows(p_.stage, p_.mult, plan->acc.get_data_handle(), mode_ == Int8Compute::kExactFloat,
+                           corr_.data(), 1, rows, n_, y.raw());
+      return Status::Ok();
+    });
+  }
+
+  Status Prepare(int64_t rows) {
+    return Guarded("int8 matmul setup", [&]() -> Status {
+      std::lock_guard<std::mutex> lock(mu_);
+      return PlanFor(rows).status();
+    });
+  }
+
+ private:
+  Result<Int8MatMulPlan*> PlanFor(int64_t rows) {
+    auto it = plans_.find(rows);
+    if (it != plans_.end()) return &it->second;
+    const bool int8 = mode_ == Int8Compute::kInt8;
+    const memory::desc a_md({rows, k_}, ComputeType(mode_, DnnlType(a_type_)), Dims{k_, 1});
+    const memory::desc b_any({k_, n_}, ComputeType(mode_, memory::data_type::s8), memory::format_tag::any);
+    const memory::desc acc_md({rows, n_}, int8 ? memory::data_type::s32 : memory::data_type::f32,
+                              Dims{n_, 1});
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_any, acc_md), Engine());
+    Int8MatMulPlan plan{dnnl::matmul(pd), pd.weights_desc(), memory(acc_md, Engine()), std::nullopt};
+    if (!int8) plan.a.emplace(a_md, Engine());
+    packed_.Get(user_b_, plan.b_md);
+    return &plans_.emplace(rows, std::move(plan)).first->second;
+  }
+
+  DataType a_type_;
+  Int8Compute mode_;
+  Int8Params p_;
+  int64_t k_ = 0, n_ = 0;
+  memory user_b_;
+  std::vector<int32_t> corr_;  // [N]
+  PackedWeights packed_;
+  std::map<int64_t, Int8MatMulPlan> plans_;
+  std::mutex mu_;
+};
+
+bool TransB(const OpContext& ctx) {
+  return ctx.node.op_type == "QcalQMatMul" && ctx.node.attrs.GetInt("trans_b", 0) != 0;
+}
+
+Int8Compute ModeFor(const OpContext& ctx) {
+  const Tensor& b = *ctx.constant(kB);
+  const bool trans_b = TransB(ctx);
+  return ChooseInt8Compute(ctx.inputs[kA].dtype, MaxAbsWeightSum(b, trans_b ? b.dim(0) : b.dim(1), trans_b));
+}
+
+// QcalQMatMul: B is 2-D by definition. QLinearMatMul: only a 2-D B, per-tensor
+// A and Y parameters (the per-row forms stay on the reference kernel).
+bool SupportsInt8MatMul(const OpContext& ctx) {
+  const std::initializer_list<DataType> q = {DataType::kInt8, DataType::kUint8};
+  if (!ctx.has_input(kA) || ctx.inputs[kA].shape.size() < 2) return false;
+  if (ctx.inputs[kA].dtype != DataType::kInt8 && ctx.inputs[kA].dtype != DataType::kUint8) return false;
+  if (!IsConstOf(ctx, kB, {DataType::kInt8}) || ctx.constant(kB)->rank() != 2) return false;
+  if (!IsConstOf(ctx, kAScale, {DataType::kFloat32}) || ctx.constant(kAScale)->numel() != 1) return false;
+  if (!IsConstOf(ctx, kBScale, {DataType::kFloat32}) || !AbsentOrConstScalar(ctx, kAZp) ||
+      !AbsentOrZero(ctx, kBZp)) {
+    return false;
+  }
+  if (ctx.has_input(kYScale) && !(IsConstOf(ctx, kYScale, {DataType::kFloat32}) && IsConstOf(ctx, kYZp, q) &&
+                                  AbsentOrConstScalar(ctx, kYScale) && AbsentOrConstScalar(ctx, kYZp))) {
+    return false;
+  }
+  const bool qcal_op = ctx.node.op_type == "QcalQMatMul";
+  if (ctx.has_input(kBias) && (!qcal_op || !IsConstOf(ctx, kBias, {DataType::kInt32}))) return false;
+  const bool trans_b = TransB(ctx);
+  const Shape& b = ctx.constant(kB)->shape();
+  return ReadInt8Params(ctx, trans_b ? b[0] : b[1], qcal_op ? kBias : -1).ok() &&
+         ModeFor(ctx) != Int8Compute::kNone;
+}
+
+Result<std::unique_ptr<Kernel>> CreateInt8MatMul(const OpContext& ctx) {
+  const bool qcal_op = ctx.node.op_type == "QcalQMatMul";
+  const bool trans_b = TransB(ctx);
+  const Shape& b = ctx.constant(kB)->shape();
+  QCAL_ASSIGN_OR_RETURN(Int8Params p, ReadInt8Params(ctx, trans_b ? b[0] : b[1], qcal_op ? kBias : -1));
+  auto k = std::make_unique<DnnlInt8MatMul>(ctx.inputs[kA].dtype, trans_b, ModeFor(ctx), std::move(p));
+  const Shape& a = ctx.inputs[kA].shape;
+  if (ShapeIsStatic(a) && !k->Prepare(NumElements(a) / a.back()).ok()) {
+    return KernelRegistry::Global().CreateKernelFromProvider(ctx, "ref");  // no oneDNN implementation
+  }
+  return std::unique_ptr<Kernel>(std::move(k));
+}
+
+}  // namespace
+
+QCAL_REGISTER_KERNEL("QcalQMatMul", kProvider, kPriority, SupportsInt8MatMul, CreateInt8MatMul);
+QCAL_REGISTER_KERNEL("QLinearMatMul", kProvider, kPriority, SupportsInt8MatMul, CreateInt8MatMul);
+
+}  // namespace qcal::dnnl_kernels

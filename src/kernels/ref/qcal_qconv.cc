@@ -1,0 +1,76 @@
+// QcalQConv (qcal-internal, made by the FuseQuantizedOps pass): a quantized
+// convolution with an optional activation and either a requantized int8/uint8
+// output or a float32 output:
+//
+//   acc[n, m, o] = sum (x - x_zp) * (w - w_zp[m]) + B[m]        int32 (see int_conv.h)
+//   y[n, m, o]   = output stage of acc for channel m           (see quant_output.h)
+//
+// Inputs: x, x_scale, x_zero_point, w, w_scale, [w_zero_point], [y_scale,
+// y_zero_point], [B]. x: int8/uint8 [N, C, d...]; w: int8/uint8 [M, C/group, k...];
+// x_scale / x_zero_point per-tensor; w_scale / w_zero_point per-tensor or [M];
+// y_scale / y_zero_point per-tensor, both given (output dtype = y_zero_point's)
+// or both empty (float32 output); B int32 [M] (optional).
+// Attributes: those of Conv, plus optional floats activation_min / activation_max.
+// With y given and no activation this is QLinearConv.
+#include "kernels/ref/int_conv.h"
+#include "kernels/ref/quant_common.h"
+#include "kernels/ref/quant_output.h"
+
+namespace qcal::ref {
+namespace {
+
+enum Input { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias };
+
+Status InferQcalQConv(const OpContext& ctx, std::vector<TensorType>& outputs) {
+  const std::initializer_list<DataType> q = {DataType::kInt8, DataType::kUint8};
+  QCAL_RETURN_IF_ERROR(ExpectDtype(ctx, kX, q));
+  QCAL_RETURN_IF_ERROR(ExpectDtype(ctx, kW, q));
+  QCAL_ASSIGN_OR_RETURN(IntConvProblem p,
+                        MakeIntConvProblem(ctx.node, ctx.inputs[kX].shape, ctx.inputs[kW].shape));
+  const int64_t m = p.out_channels;
+  QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, kXScale, "x_scale", {DataType::kFloat32}));
+  QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, kXZp, "x_zero_point", {ctx.inputs[kX].dtype}));
+  QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kWScale, "w_scale", m, "output channels", {DataType::kFloat32}));
+  QCAL_RETURN_IF_ERROR(
+      CheckVectorParam(ctx, kWZp, "w_zero_point", m, "output channels", {ctx.inputs[kW].dtype}));
+  QCAL_ASSIGN_OR_RETURN(DataType out, InferOutputStageType(ctx, kYScale, kYZp));
+  if (ctx.has_input(kBias)) {
+    QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kBias, "B", m, "output channels", {DataType::kInt32}));
+  }
+  outputs[0] = TensorType{out, p.out_shape};
+  return Status::Ok();
+}
+
+Status RunQcalQConv(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  const Tensor& x = *in[kX];
+  const Tensor& w = *in[kW];
+  const Tensor* bias = OptionalInput(in, kBias);
+  QCAL_ASSIGN_OR_RETURN(IntConvProblem p, MakeIntConvProblem(node, x.shape(), w.shape()));
+  const int64_t m = p.out_channels;
+  QCAL_ASSIGN_OR_RETURN(auto x_scale, ReadScales(*in[kXScale], 1, "x_scale"));
+  QCAL_ASSIGN_OR_RETURN(auto x_zp, ReadZeroPoints(in[kXZp], 1, "x_zero_point"));
+  QCAL_ASSIGN_OR_RETURN(auto w_scale, ReadScales(*in[kWScale], m, "w_scale"));
+  QCAL_ASSIGN_OR_RETURN(auto w_zp, ReadZeroPoints(in[kWZp], m, "w_zero_point"));
+  QCAL_ASSIGN_OR_RETURN(
+      OutputStage stage,
+      MakeOutputStage(node, x_scale[0], w_scale, OptionalInput(in, kYScale), OptionalInput(in, kYZp), m));
+  if (bias && (bias->dtype() != DataType::kInt32 || bias->numel() != m)) {
+    return InvalidArgument("bias B must be int32 with " + std::to_string(m) + " elements");
+  }
+  const std::vector<int32_t> acc = IntConv(p, x, x_zp[0], w, w_zp);
+  const int64_t spatial = NumElements(p.out_shape) / std::max<int64_t>(1, p.batch * m);
+  Tensor& y = PrepareOutput(out, 0, stage.dtype, p.out_shape);
+  ApplyOutputStage(stage, acc, bias ? bias->data<int32_t>() : nullptr, p.batch, m, spatial, y);
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Kernel>> CreateQcalQConv(const OpContext& ctx) {
+  return MakeFunctionKernel(ctx.node, RunQcalQConv);
+}
+
+}  // namespace
+
+QCAL_REGISTER_OP("QcalQConv", InferQcalQConv, 5, 9, 1, 1);
+QCAL_REGISTER_KERNEL("QcalQConv", "ref", 0, nullptr, CreateQcalQConv);
+
+}  // namespace qcal::ref

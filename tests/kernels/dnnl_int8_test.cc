@@ -1,0 +1,330 @@
+// oneDNN int8 kernels (QcalQConv, QcalQMatMul, QLinearConv, QLinearMatMul) vs
+// the reference kernels: outputs must be bit-identical. Also checks the
+// reference QcalQConv / QcalQMatMul against independent definitions
+// (QLinearConv / QLinearMatMul reference kernels, float conv of dequantized values).
+#include <cmath>
+#include <cstring>
+#include <optional>
+
+#include "kernels/dnnl/int8_common.h"
+#include "kernels/dnnl_test_util.h"
+#include "kernels/ref/quant_math.h"
+
+namespace qcal::testing {
+namespace {
+
+enum class Out { kInt8, kUint8, kFloat };
+
+struct QCase {
+  Shape x, w;  // conv: [N, C, H, W], [M, C/g, kh, kw]; matmul: A [.., K], B [K, N] (or [N, K] with trans_b)
+  int64_t group = 1;
+  std::vector<int64_t> strides = {1, 1}, dilations = {1, 1}, pads = {0, 0, 0, 0};
+  std::string auto_pad = "";
+  DataType x_type = DataType::kUint8;
+  int x_zp = 0;
+  bool per_channel = true;
+  bool bias = true;
+  Out out = Out::kUint8;
+  bool trans_b = false;
+  std::optional<float> act_min = std::nullopt, act_max = std::nullopt;
+};
+
+::testing::AssertionResult BitExact(const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype() || a.shape() != b.shape()) {
+    return ::testing::AssertionFailure() << DataTypeName(a.dtype()) << ShapeToString(a.shape()) << " vs "
+                                         << DataTypeName(b.dtype()) << ShapeToString(b.shape());
+  }
+  const size_t n = static_cast<size_t>(a.numel()) * DataTypeSize(a.dtype());
+  if (std::memcmp(a.raw(), b.raw(), n) == 0) return ::testing::AssertionSuccess();
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    if (a.GetAsDouble(i) != b.GetAsDouble(i)) {
+      return ::testing::AssertionFailure()
+             << "element " << i << ": " << a.GetAsDouble(i) << " vs " << b.GetAsDouble(i);
+    }
+  }
+  return ::testing::AssertionFailure() << "bit patterns differ (signed zeros)";
+}
+
+// The node's inputs (all constant except x), owned here.
+struct QInputs {
+  Tensor x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, bias;
+  std::vector<const Tensor*> list(const QCase& c, bool with_bias_slot) const {
+    std::vector<const Tensor*> in = {&x, &x_scale, &x_zp, &w, &w_scale, &w_zp};
+    const bool q = c.out != Out::kFloat;
+    in.push_back(q ? &y_scale : nullptr);
+    in.push_back(q ? &y_zp : nullptr);
+    if (with_bias_slot) in.push_back(c.bias ? &bias : nullptr);
+    return in;
+  }
+};
+
+QInputs MakeInputs(const QCase& c, int64_t channels, int64_t reduce, uint32_t seed) {
+  QInputs in;
+  const bool u8 = c.x_type == DataType::kUint8;
+  in.x = u8 ? RandomInt<uint8_t>(c.x, seed, 0, 255) : RandomInt<int8_t>(c.x, seed, -128, 127);
+  in.x_zp = u8 ? Tensor::Scalar<uint8_t>(static_cast<uint8_t>(c.x_zp))
+               : Tensor::Scalar<int8_t>(static_cast<int8_t>(c.x_zp));
+  in.x_scale = Tensor::Scalar<float>(0.02f);
+  in.w = RandomInt<int8_t>(c.w, seed + 1, -127, 127);
+  std::vector<float> ws;
+  for (int64_t m = 0; m < (c.per_channel ? channels : 1); ++m)
+    ws.push_back(0.001f * (1 + m % 5) + 0.0003f * m);
+  in.w_scale = c.per_channel ? Tensor::FromVector<float>(ws, {channels}) : Tensor::Scalar<float>(ws[0]);
+  in.w_zp = Tensor(DataType::kInt8, in.w_scale.shape());  // zeros
+  // Spread the outputs over the 8-bit range: |acc| ~ sqrt(reduce) * 70 * 70.
+  const float acc_sd = std::sqrt(static_cast<float>(reduce)) * 70.0f * 70.0f;
+  in.y_scale = Tensor::Scalar<float>(0.02f * 0.002f * acc_sd / 40.0f);
+  in.y_zp = c.out == Out::kInt8 ? Tensor::Scalar<int8_t>(-5) : Tensor::Scalar<uint8_t>(121);
+  in.bias = RandomInt<int32_t>({channels}, seed + 2, -20000, 20000);
+  return in;
+}
+
+Attributes ActAttrs(const QCase& c) {
+  Attributes a;
+  if (c.act_min) a.Set("activation_min", *c.act_min);
+  if (c.act_max) a.Set("activation_max", *c.act_max);
+  return a;
+}
+
+Node ConvNode(const std::string& op, const QCase& c, size_t inputs) {
+  Attributes a = op == "QcalQConv" ? ActAttrs(c) : Attributes{};
+  a.Set("group", c.group);
+  a.Set("strides", c.strides);
+  a.Set("dilations", c.dilations);
+  if (c.auto_pad.empty()) {
+    a.Set("pads", c.pads);
+  } else {
+    a.Set("auto_pad", c.auto_pad);
+  }
+  return MakeNode(op, inputs, a);
+}
+
+std::vector<bool> ConstFlags(size_t n) {
+  std::vector<bool> f(n, true);
+  f[0] = false;  // x is the only runtime input
+  return f;
+}
+
+// Runs node through the dnnl kernel (which must be selected) and the ref kernel; returns ref's output.
+Tensor ExpectBitExact(const Node& node, const std::vector<const Tensor*>& in) {
+  const std::vector<bool> is_const = ConstFlags(in.size());
+  std::vector<TensorType> types;
+  const Status infer = KernelRegistry::Global().Infer(ContextFor(node, in, is_const), types);
+  EXPECT_TRUE(infer.ok()) << infer.ToString();
+  if (!infer.ok()) return Tensor();
+  EXPECT_EQ(SelectedProvider(node, in, is_const), "dnnl");
+  auto dk = MakeKernel(node, in, is_const, "dnnl");
+  auto rk = MakeKernel(node, in, is_const, "ref");
+  EXPECT_TRUE(dk.ok() && rk.ok());
+  if (!dk.ok() || !rk.ok()) return Tensor();
+  auto y = RunKernel(**dk, in);
+  auto r = RunKernel(**rk, in);
+  EXPECT_TRUE(y.ok() && r.ok()) << (y.ok() ? r.status().ToString() : y.status().ToString());
+  if (!y.ok() || !r.ok()) return Tensor();
+  EXPECT_EQ(r->shape(), types[0].shape);
+  EXPECT_TRUE(BitExact(*y, *r)) << node.op_type;
+  // Second run reuses the prepared primitive and buffers.
+  auto y2 = RunKernel(**dk, in);
+  EXPECT_TRUE(y2.ok() && BitExact(*y2, *r));
+  return *r;
+}
+
+// The quantized QcalQConv equals QLinearConv (independent reference) clamped to
+// the quantized activation bounds; both run on dnnl too.
+template <typename Q>
+void CheckAgainstQLinear(const Tensor& fused, const Tensor& qlinear, const QCase& c, const QInputs& in) {
+  const float ys = in.y_scale.data<float>()[0];
+  const int32_t zp = static_cast<int32_t>(in.y_zp.GetAsInt64(0));
+  int32_t lo = qmath::QMin<Q>(), hi = qmath::QMax<Q>();
+  if (c.act_min) lo = std::max<int32_t>(lo, qmath::QuantizeValue<Q>(*c.act_min, ys, zp));
+  if (c.act_max) hi = std::min<int32_t>(hi, qmath::QuantizeValue<Q>(*c.act_max, ys, zp));
+  ASSERT_EQ(fused.shape(), qlinear.shape());
+  for (int64_t i = 0; i < fused.numel(); ++i) {
+    ASSERT_EQ(fused.GetAsInt64(i), std::clamp<int64_t>(qlinear.GetAsInt64(i), lo, hi)) << "element " << i;
+  }
+}
+
+// Float output vs the float convolution of the dequantized tensors.
+void CheckFloatAgainstDequantized(const Tensor& fused, const QCase& c, const QInputs& in) {
+  const float xs = in.x_scale.data<float>()[0];
+  Tensor xf(DataType::kFloat32, in.x.shape()), wf(DataType::kFloat32, in.w.shape()),
+      bf(DataType::kFloat32, {c.w[0]});
+  const int64_t per = in.w.numel() / c.w[0];
+  for (int64_t i = 0; i < xf.numel(); ++i) xf.data<float>()[i] = (in.x.GetAsDouble(i) - c.x_zp) * xs;
+  auto wsc = [&](int64_t m) {
+    return in.w_scale.numel() == 1 ? in.w_scale.data<float>()[0] : in.w_scale.data<float>()[m];
+  };
+  for (int64_t i = 0; i < wf.numel(); ++i) wf.data<float>()[i] = in.w.GetAsDouble(i) * wsc(i / per);
+  for (int64_t m = 0; m < c.w[0]; ++m)
+    bf.data<float>()[m] = (c.bias ? in.bias.data<int32_t>()[m] : 0) * xs * wsc(m);
+  auto conv = RunOne(ConvNode("Conv", c, 3), {&xf, &wf, &bf});
+  ASSERT_TRUE(conv.ok()) << conv.status().ToString();
+  const float lo = c.act_min.value_or(-INFINITY), hi = c.act_max.value_or(INFINITY);
+  for (int64_t i = 0; i < fused.numel(); ++i) {
+    const float want = std::min(std::max(conv->data<float>()[i], lo), hi);
+    ASSERT_NEAR(fused.data<float>()[i], want, 1e-4 * (1 + std::fabs(want))) << "element " << i;
+  }
+}
+
+void CheckConv(const QCase& c, uint32_t seed = 7) {
+  const int64_t reduce = c.w[1] * c.w[2] * c.w[3];
+  const QInputs in = MakeInputs(c, c.w[0], reduce, seed);
+  SCOPED_TRACE("x " + ShapeToString(c.x) + " w " + ShapeToString(c.w));
+  const Tensor fused = ExpectBitExact(ConvNode("QcalQConv", c, 9), in.list(c, true));
+  if (::testing::Test::HasFailure()) return;
+  if (c.out == Out::kFloat) return CheckFloatAgainstDequantized(fused, c, in);
+  const Tensor qlinear = ExpectBitExact(ConvNode("QLinearConv", c, c.bias ? 9 : 8), in.list(c, c.bias));
+  if (c.out == Out::kInt8) return CheckAgainstQLinear<int8_t>(fused, qlinear, c, in);
+  CheckAgainstQLinear<uint8_t>(fused, qlinear, c, in);
+}
+
+TEST(DnnlInt8ConvTest, Plain3x3PerChannelAsymmetricU8) {
+  CheckConv({.x = {2, 5, 7, 9}, .w = {6, 5, 3, 3}, .pads = {1, 1, 1, 1}, .x_zp = 131});
+}
+
+TEST(DnnlInt8ConvTest, S8ActivationsInt8OutputPerTensor) {
+  CheckConv({.x = {1, 3, 8, 8},
+             .w = {4, 3, 3, 3},
+             .pads = {1, 1, 1, 1},
+             .x_type = DataType::kInt8,
+             .x_zp = -7,
+             .per_channel = false,
+             .out = Out::kInt8});
+}
+
+TEST(DnnlInt8ConvTest, StridesDilationAsymmetricPads) {
+  CheckConv({.x = {3, 5, 11, 9},
+             .w = {17, 5, 3, 2},
+             .strides = {2, 1},
+             .dilations = {2, 3},
+             .pads = {2, 0, 1, 3},
+             .x_zp = 100});
+}
+
+TEST(DnnlInt8ConvTest, OneByOneNoBiasChannelsNotMultipleOf16) {
+  CheckConv({.x = {2, 19, 5, 6}, .w = {23, 19, 1, 1}, .strides = {2, 2}, .x_zp = 3, .bias = false});
+}
+
+TEST(DnnlInt8ConvTest, DepthwiseAndGrouped) {
+  CheckConv({.x = {2, 16, 9, 7}, .w = {16, 1, 3, 3}, .group = 16, .pads = {1, 1, 1, 1}, .x_zp = 200});
+  CheckConv({.x = {1, 5, 7, 9},
+             .w = {10, 1, 3, 3},
+             .group = 5,
+             .strides = {2, 2},
+             .pads = {1, 0, 1, 2},
+             .x_type = DataType::kInt8,
+             .x_zp = 9,
+             .out = Out::kInt8});
+  CheckConv({.x = {2, 6, 7, 9},
+             .w = {4, 3, 3, 3},
+             .group = 2,
+             .dilations = {2, 2},
+             .pads = {2, 2, 2, 2},
+             .x_zp = 60});
+}
+
+TEST(DnnlInt8ConvTest, AutoPadSameAndActivationBounds) {
+  CheckConv({.x = {2, 8, 7, 9},
+             .w = {12, 8, 3, 3},
+             .strides = {2, 2},
+             .auto_pad = "SAME_UPPER",
+             .x_zp = 17,
+             .act_min = 0.0f});
+  CheckConv({.x = {1, 8, 6, 6},
+             .w = {9, 8, 3, 3},
+             .pads = {1, 1, 1, 1},
+             .x_zp = 128,
+             .out = Out::kInt8,
+             .act_min = 0.0f,
+             .act_max = 0.05f});
+}
+
+TEST(DnnlInt8ConvTest, FloatOutputWithClip) {
+  CheckConv({.x = {2, 7, 6, 5}, .w = {9, 7, 3, 3}, .pads = {1, 1, 1, 1}, .x_zp = 77, .out = Out::kFloat});
+  CheckConv({.x = {3, 4, 6, 5},
+             .w = {33, 4, 3, 3},
+             .strides = {2, 2},
+             .pads = {0, 1, 1, 0},
+             .x_type = DataType::kInt8,
+             .x_zp = -3,
+             .per_channel = false,
+             .out = Out::kFloat,
+             .act_min = 0.0f,
+             .act_max = 0.3f});
+}
+
+TEST(DnnlInt8ConvTest, LargerResNetLikeLayer) {
+  CheckConv({.x = {2, 32, 16, 16},
+             .w = {64, 32, 3, 3},
+             .strides = {2, 2},
+             .pads = {1, 1, 1, 1},
+             .x_zp = 0,
+             .act_min = 0.0f});
+}
+
+// Without VNNI the float path is exact only while max|x| * sum|w[m]| < 2^24; beyond it the node stays on
+// "ref".
+TEST(DnnlInt8ConvTest, DeclinedWhereNeitherPathIsExact) {
+  QCase c{.x = {1, 160, 3, 3}, .w = {2, 160, 3, 3}, .pads = {1, 1, 1, 1}};
+  QInputs in = MakeInputs(c, 2, 160 * 9, 3);
+  for (int64_t i = 0; i < in.w.numel(); ++i) in.w.data<int8_t>()[i] = 127;  // 255 * 1440 * 127 > 2^24
+  const Node node = ConvNode("QcalQConv", c, 9);
+  const auto list = in.list(c, true);
+  const bool vnni = dnnl_kernels::HasInt8DotProduct();
+  EXPECT_EQ(SelectedProvider(node, list, ConstFlags(list.size())), vnni ? "dnnl" : "ref");
+  if (vnni) ExpectBitExact(node, list);
+}
+
+// ---- matmul ----
+
+Node MatMulNode(const std::string& op, const QCase& c, size_t inputs) {
+  Attributes a = op == "QcalQMatMul" ? ActAttrs(c) : Attributes{};
+  if (op == "QcalQMatMul") a.Set("trans_b", int64_t{c.trans_b});
+  return MakeNode(op, inputs, a);
+}
+
+void CheckMatMul(const QCase& c, uint32_t seed = 11) {
+  const int64_t n = c.trans_b ? c.w[0] : c.w[1], k = c.trans_b ? c.w[1] : c.w[0];
+  const QInputs in = MakeInputs(c, n, k, seed);
+  SCOPED_TRACE("a " + ShapeToString(c.x) + " b " + ShapeToString(c.w));
+  const Tensor fused = ExpectBitExact(MatMulNode("QcalQMatMul", c, 9), in.list(c, true));
+  if (::testing::Test::HasFailure() || c.out == Out::kFloat || c.bias || c.trans_b) return;
+  // Without bias and transposition the quantized form is QLinearMatMul.
+  const Tensor qlinear = ExpectBitExact(MatMulNode("QLinearMatMul", c, 8), in.list(c, false));
+  if (c.out == Out::kInt8) return CheckAgainstQLinear<int8_t>(fused, qlinear, c, in);
+  CheckAgainstQLinear<uint8_t>(fused, qlinear, c, in);
+}
+
+TEST(DnnlInt8MatMulTest, QLinearMatMulShapes) {
+  CheckMatMul({.x = {5, 37}, .w = {37, 19}, .x_zp = 140, .bias = false});
+  CheckMatMul({.x = {2, 3, 16},
+               .w = {16, 8},
+               .x_type = DataType::kInt8,
+               .x_zp = -20,
+               .per_channel = false,
+               .bias = false,
+               .out = Out::kInt8});
+}
+
+TEST(DnnlInt8MatMulTest, GemmTransposedWithBiasAndRelu) {
+  CheckMatMul({.x = {4, 50}, .w = {10, 50}, .x_zp = 33, .trans_b = true, .act_min = 0.0f});
+  CheckMatMul({.x = {1, 64},
+               .w = {21, 64},
+               .x_type = DataType::kInt8,
+               .x_zp = 5,
+               .out = Out::kInt8,
+               .trans_b = true});
+}
+
+TEST(DnnlInt8MatMulTest, FloatOutput) {
+  CheckMatMul({.x = {3, 70}, .w = {10, 70}, .x_zp = 99, .out = Out::kFloat, .trans_b = true});
+  CheckMatMul({.x = {2, 2, 9},
+               .w = {9, 13},
+               .x_type = DataType::kInt8,
+               .per_channel = false,
+               .out = Out::kFloat,
+               .act_min = 0.0f});
+}
+
+}  // namespace
+}  // namespace qcal::testing
