@@ -24,7 +24,7 @@ inline void Init() {
   limits.max_tensor_bytes = int64_t{64} << 20;
   limits.max_total_weight_bytes = int64_t{256} << 20;
   limits.max_nodes = 20000;
-  limits.max_image_pixels = int64_t{4} << 20;
+  limits.max_image_pixels = int64_t{1} << 20;
   SetResourceLimits(limits);
 }
 

@@ -46,9 +46,10 @@ for t in "${TARGETS[@]}"; do
   [ -d "$B/seeds/$kind" ] && cp -n "$B/seeds/$kind"/* "$c/"
 done
 
+# A generous per-input timeout: on a shared machine a niced fuzzer can be starved for many seconds.
 run_one() {
   local t=$1
-  nice -n "${FUZZ_NICE:-0}" "$B/fuzz/$t" -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=30 \
+  nice -n "${FUZZ_NICE:-0}" "$B/fuzz/$t" -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=120 \
     -print_final_stats=1 -artifact_prefix="$B/artifacts/$t/" "$B/corpus/$t" >"$B/logs/$t.log" 2>&1 || true
 }
 export -f run_one

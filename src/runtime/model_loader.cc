@@ -88,7 +88,9 @@ Status CheckOpsSupported(const Graph& graph) {
 }
 
 Status ApplyInputShapes(Graph& graph, const std::map<std::string, Shape>& shapes) {
-  for (const auto& [name, shape] : shapes) {
+  for (const auto& entry : shapes) {
+    const std::string& name = entry.first;  // a plain reference: clang 14 cannot capture bindings
+    const Shape& shape = entry.second;
     auto it = std::find_if(graph.inputs.begin(), graph.inputs.end(),
                            [&](const ValueInfo& v) { return v.name == name; });
     if (it == graph.inputs.end()) {
