@@ -56,15 +56,16 @@ export -f run_one
 export B SECS
 printf '%s\n' "${TARGETS[@]}" | xargs -P "${FUZZ_PARALLEL:-1}" -I{} bash -c 'run_one {}'
 
-printf '%-24s %12s %8s %8s %s\n' target execs seconds corpus crashes
+printf '%-24s %12s %8s %8s %8s %s\n' target execs seconds corpus crashes slow-units
 fail=0
 for t in "${TARGETS[@]}"; do
   log="$B/logs/$t.log"
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
-  crashes=$(ls "$B/artifacts/$t" | wc -l)
+  crashes=$(ls "$B/artifacts/$t" | grep -c -E '^(crash|oom|timeout|leak)-' || true)
+  slow=$(ls "$B/artifacts/$t" | grep -c '^slow-unit-' || true)
   [ "$crashes" -gt 0 ] && fail=1
-  printf '%-24s %12s %8s %8s %s\n' "$t" "${execs:-?}" "${secs:-?}" "$(ls "$B/corpus/$t" | wc -l)" "$crashes"
+  printf '%-24s %12s %8s %8s %8s %s\n' "$t" "${execs:-?}" "${secs:-?}" "$(ls "$B/corpus/$t" | wc -l)" "$crashes" "$slow"
 done
 [ $fail -eq 0 ] || echo "crash inputs in $B/artifacts/ (see $B/logs/)"
 exit $fail
