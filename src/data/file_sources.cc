@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "base/file.h"
+#include "base/limits.h"
 #include "data/idx_reader.h"
 #include "data/image_decode.h"
 #include "ir/npy.h"
@@ -143,6 +144,7 @@ Result<Tensor> LoadNpy(const std::string& path, const DataOptions&) { return Rea
 
 Result<Tensor> LoadBin(const std::string& path, const DataOptions& options) {
   QCAL_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  QCAL_RETURN_IF_ERROR(CheckTensorBytes(path, static_cast<int64_t>(bytes.size())));
   size_t elem = DataTypeSize(options.bin_dtype);
   Tensor t(options.bin_dtype, {static_cast<int64_t>(bytes.size() / elem)});
   if (t.nbytes() != bytes.size()) return Corrupt(path + ": size is not a multiple of the element size");
@@ -273,15 +275,18 @@ Result<std::unique_ptr<DataSource>> OpenBinFiles(std::vector<std::string> files,
   if (!ShapeIsStatic(sample) || (in[0] == 0)) {
     return InvalidArgument("--input-shape " + ShapeToString(in) + " must be static apart from the batch dim for .bin data");
   }
-  size_t sample_bytes = static_cast<size_t>(NumElements(sample)) * DataTypeSize(options.bin_dtype);
+  QCAL_RETURN_IF_ERROR(CheckTensorAllocation(options.bin_dtype, sample, "--input-shape sample"));
+  size_t sample_bytes = static_cast<size_t>(NumBytes(options.bin_dtype, sample));
   std::string type(DataTypeName(options.bin_dtype));
   std::vector<int64_t> counts;
   for (const std::string& f : files) {
     std::error_code ec;
     uintmax_t size = fs::file_size(f, ec);
     if (ec) return NotFound("cannot read '" + f + "': " + ec.message());
+    QCAL_RETURN_IF_ERROR(CheckTensorBytes(f, size > INT64_MAX ? -1 : static_cast<int64_t>(size)));
     int64_t count = 0;
-    if (sample_bytes > 0 && in[0] > 0 && size == sample_bytes * static_cast<uintmax_t>(in[0])) {
+    if (sample_bytes > 0 && in[0] > 0 && size / sample_bytes == static_cast<uintmax_t>(in[0]) &&
+        size % sample_bytes == 0) {
       count = in[0];
     } else if (size == sample_bytes) {
       count = 1;
@@ -290,7 +295,9 @@ Result<std::unique_ptr<DataSource>> OpenBinFiles(std::vector<std::string> files,
     } else {
       return InvalidArgument(f + ": " + std::to_string(size) + " bytes does not match --input-shape " +
                              ShapeToString(in) + " with --data-types " + type + ": expected " +
-                             (in[0] > 0 ? std::to_string(sample_bytes * in[0]) + " (one batch) or " : "") +
+                             (in[0] > 0 && static_cast<uint64_t>(in[0]) < UINT64_MAX / (sample_bytes + 1)
+                                  ? std::to_string(sample_bytes * in[0]) + " (one batch) or "
+                                  : "") +
                              std::to_string(sample_bytes) + " (one sample)" +
                              (in[0] < 0 ? " or a multiple of it" : "") + " bytes");
     }

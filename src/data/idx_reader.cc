@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "base/file.h"
+#include "base/limits.h"
 
 namespace qcal::data {
 namespace {
@@ -13,8 +14,11 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Inflates a gzip stream (possibly several members) in memory.
-Result<std::string> Gunzip(const std::string& gz, const std::string& path) {
+}  // namespace
+
+// Inflates a gzip stream (possibly several members) in memory, refusing output
+// larger than the tensor size limit (a "zip bomb").
+Result<std::string> Gunzip(std::string_view gz, const std::string& path) {
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return Internal("zlib inflateInit2 failed");
   std::string out;
@@ -33,6 +37,11 @@ Result<std::string> Gunzip(const std::string& gz, const std::string& path) {
       return Corrupt(path + ": gzip data corrupt at compressed byte " + std::to_string(at) + " (" + why + ")");
     }
     out.append(buf, sizeof(buf) - zs.avail_out);
+    Status size_ok = CheckTensorBytes(path + ": decompressed data", static_cast<int64_t>(out.size()));
+    if (!size_ok.ok()) {
+      inflateEnd(&zs);
+      return size_ok;
+    }
     if (rc == Z_STREAM_END && zs.avail_in > 0) {  // another gzip member follows
       inflateReset(&zs);
       rc = Z_OK;
@@ -42,7 +51,9 @@ Result<std::string> Gunzip(const std::string& gz, const std::string& path) {
   return out;
 }
 
-uint32_t BigEndian32(const std::string& b, size_t at) {
+namespace {
+
+uint32_t BigEndian32(std::string_view b, size_t at) {
   auto u = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(b[at + i])); };
   return u(0) << 24 | u(1) << 16 | u(2) << 8 | u(3);
 }
@@ -54,6 +65,10 @@ Result<Tensor> ReadIdxFile(const std::string& path, int expected_rank) {
   if (EndsWith(path, ".gz")) {
     QCAL_ASSIGN_OR_RETURN(bytes, Gunzip(bytes, path));
   }
+  return ParseIdx(bytes, path, expected_rank);
+}
+
+Result<Tensor> ParseIdx(std::string_view bytes, const std::string& path, int expected_rank) {
   if (bytes.size() < 4) return Corrupt(path + ": truncated idx header (" + std::to_string(bytes.size()) + " bytes)");
   uint8_t type = static_cast<uint8_t>(bytes[2]), rank = static_cast<uint8_t>(bytes[3]);
   if (bytes[0] != 0 || bytes[1] != 0) {
@@ -88,6 +103,7 @@ Result<Tensor> ReadIdxFile(const std::string& path, int expected_rank) {
     return Corrupt(path + ": " + std::to_string(have - count) + " unexpected trailing bytes at offset " +
                    std::to_string(header + count));
   }
+  QCAL_RETURN_IF_ERROR(CheckTensorAllocation(DataType::kUint8, shape, path));
   Tensor t(DataType::kUint8, shape);
   std::copy(bytes.begin() + header, bytes.end(), t.data<uint8_t>());
   return t;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "ir/tensor.h"
 
@@ -12,6 +13,11 @@ namespace qcal::data {
 // inflated (zlib). Errors name the file and byte offset: bad magic, wrong rank,
 // unsupported element type, truncated data, trailing bytes.
 Result<Tensor> ReadIdxFile(const std::string& path, int expected_rank);
+
+// The same for the bytes of an uncompressed idx file; `origin` names it in errors.
+Result<Tensor> ParseIdx(std::string_view bytes, const std::string& origin, int expected_rank);
+// Inflates gzip data (several members allowed); OutOfRange beyond ResourceLimits::max_tensor_bytes.
+Result<std::string> Gunzip(std::string_view gz, const std::string& origin);
 
 // "x-images-idx3-ubyte[.gz]" -> the existing "x-labels-idx1-ubyte[.gz]" next to it, or "".
 std::string IdxLabelsPathFor(const std::string& images_path);

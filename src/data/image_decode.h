@@ -13,4 +13,8 @@ namespace qcal::data {
 Result<Image> DecodeImage(std::string_view bytes, const std::string& origin);
 Result<Image> ReadImageFile(const std::string& path);
 
+// OutOfRange when width * height exceeds ResourceLimits::max_image_pixels
+// (base/limits.h); decoders call it with the header's size before allocating.
+Status CheckImageSize(const std::string& origin, int64_t width, int64_t height);
+
 }  // namespace qcal::data

@@ -10,11 +10,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/limits.h"
+
 namespace qcal::data {
 namespace {
-
-// PIL refuses images above this many pixels (decompression bomb guard); so do we.
-constexpr uint64_t kMaxPixels = 178956970;
 
 // libjpeg's default error_exit calls exit(): ours records the message and
 // longjmps back to the decode call.
@@ -70,10 +69,11 @@ bool DecodeInto(const unsigned char* data, unsigned long size, DecodeState* stat
   cinfo->do_fancy_upsampling = TRUE;
   jpeg_start_decompress(cinfo);
   uint64_t pixels = static_cast<uint64_t>(cinfo->output_width) * cinfo->output_height;
-  if (pixels > kMaxPixels) {
+  const uint64_t max_pixels = static_cast<uint64_t>(GetResourceLimits().max_image_pixels);
+  if (pixels > max_pixels) {
     state->problem = "image of " + std::to_string(cinfo->output_width) + "x" +
                      std::to_string(cinfo->output_height) + " pixels is larger than the limit of " +
-                     std::to_string(kMaxPixels) + " pixels";
+                     std::to_string(max_pixels) + " pixels (QCAL_MAX_IMAGE_PIXELS)";
     return false;
   }
   state->width = static_cast<int>(cinfo->output_width);

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <map>
+
+#include "base/limits.h"
 
 namespace qcal::data {
 namespace {
@@ -230,18 +233,44 @@ Result<Image> CenterCrop(const Image& img, int64_t crop_h, int64_t crop_w, const
   return out;
 }
 
+namespace {
+
+// Output size of the resize step (the input size when there is none), checked
+// against the image size limit before anything is allocated.
+Status ResizeTarget(const Image& img, const PreprocessOptions& o, const std::string& origin, int64_t* h,
+                    int64_t* w) {
+  *h = img.height;
+  *w = img.width;
+  if (o.resize_h > 0) {
+    *h = o.resize_h;
+    *w = o.resize_w;
+  } else if (o.resize_shorter > 0) {
+    bool h_short = img.height <= img.width;
+    int64_t shorter = h_short ? img.height : img.width, longer = h_short ? img.width : img.height;
+    // long * S / short, saturated (a huge S is refused by the size check below).
+    int64_t new_long = longer > INT64_MAX / o.resize_shorter ? INT64_MAX : longer * o.resize_shorter / shorter;
+    *h = h_short ? o.resize_shorter : new_long;
+    *w = h_short ? new_long : o.resize_shorter;
+  }
+  int64_t pixels = *h > INT64_MAX / *w ? -1 : *h * *w;
+  return CheckLimit(origin + ": resized image of " + std::to_string(*h) + "x" + std::to_string(*w) + " pixels",
+                    pixels, GetResourceLimits().max_image_pixels, "pixels", "QCAL_MAX_IMAGE_PIXELS");
+}
+
+}  // namespace
+
 Result<Tensor> Preprocess(const Image& input, const PreprocessOptions& o, const std::string& origin) {
+  if (input.height <= 0 || input.width <= 0 || input.channels <= 0) {
+    return InvalidArgument(origin + ": image has no pixels (" + std::to_string(input.height) + "x" +
+                           std::to_string(input.width) + "x" + std::to_string(input.channels) + ")");
+  }
+  int64_t out_h = 0, out_w = 0;
+  QCAL_RETURN_IF_ERROR(ResizeTarget(input, o, origin, &out_h, &out_w));
   Image img = input;
   int64_t channels = o.channels ? o.channels : (input.channels <= 2 ? 1 : 3);
   if (channels != img.channels) img = ConvertChannels(img, channels);
-  if (o.resize_h > 0) {
-    img = ResizeBilinear(img, o.resize_h, o.resize_w);
-  } else if (o.resize_shorter > 0) {
-    int64_t s = o.resize_shorter;
-    bool h_short = img.height <= img.width;
-    int64_t shorter = h_short ? img.height : img.width, longer = h_short ? img.width : img.height;
-    int64_t new_long = longer * s / shorter;
-    img = h_short ? ResizeBilinear(img, s, new_long) : ResizeBilinear(img, new_long, s);
+  if (o.resize_h > 0 || o.resize_shorter > 0) {
+    img = ResizeBilinear(img, out_h, out_w);
   }
   if (o.crop_h > 0) {
     QCAL_ASSIGN_OR_RETURN(img, CenterCrop(img, o.crop_h, o.crop_w, origin));

@@ -88,7 +88,8 @@ Result<Tensor> ParseNpy(std::string_view bytes, const std::string& origin) {
   }
   std::string_view payload = bytes.substr(header_start + header_len);
   if (descr == "<f8") {
-    if (payload.size() < static_cast<size_t>(n) * 8) return Corrupt(origin + ": .npy data is truncated");
+    if (payload.size() / 8 < static_cast<size_t>(n)) return Corrupt(origin + ": .npy data is truncated");
+    QCAL_RETURN_IF_ERROR(CheckTensorAllocation(DataType::kFloat32, shape, origin));
     Tensor t(DataType::kFloat32, shape);
     for (int64_t i = 0; i < n; ++i) {
       double v;
@@ -102,11 +103,12 @@ Result<Tensor> ParseNpy(std::string_view bytes, const std::string& origin) {
                                DataTypeSize(nt.dtype) == 1)) {
       continue;
     }
-    size_t need = static_cast<size_t>(n) * DataTypeSize(nt.dtype);
-    if (payload.size() < need) {
-      return Corrupt(origin + ": .npy data is truncated (" + std::to_string(payload.size()) + " of " +
-                     std::to_string(need) + " bytes)");
+    if (payload.size() / DataTypeSize(nt.dtype) < static_cast<size_t>(n)) {
+      return Corrupt(origin + ": .npy data is truncated (" + std::to_string(payload.size()) + " bytes for " +
+                     std::string(DataTypeName(nt.dtype)) + " " + ShapeToString(shape) + ")");
     }
+    size_t need = static_cast<size_t>(n) * DataTypeSize(nt.dtype);
+    QCAL_RETURN_IF_ERROR(CheckTensorAllocation(nt.dtype, shape, origin));
     Tensor t(nt.dtype, shape);
     if (need) std::memcpy(t.raw(), payload.data(), need);
     return t;

@@ -1,17 +1,39 @@
 #include "ir/tensor.h"
 
+#include <cstdint>
 #include <cstring>
 #include <new>
+
+#include "base/limits.h"
 
 namespace qcal {
 
 int64_t NumElements(const Shape& shape) {
   int64_t n = 1;
+  bool overflow = false, zero = false;
   for (int64_t d : shape) {
     if (d < 0) return -1;
-    n *= d;
+    zero = zero || d == 0;
+    overflow = overflow || __builtin_mul_overflow(n, d, &n);
   }
-  return n;
+  if (zero) return 0;
+  return overflow ? INT64_MAX : n;
+}
+
+int64_t NumBytes(DataType dtype, const Shape& shape) {
+  int64_t n = NumElements(shape);
+  if (n < 0) return -1;
+  int64_t bytes = 0;
+  if (__builtin_mul_overflow(n, static_cast<int64_t>(DataTypeSize(dtype)), &bytes)) return INT64_MAX;
+  return bytes;
+}
+
+Status CheckTensorAllocation(DataType dtype, const Shape& shape, std::string_view what) {
+  int64_t bytes = NumBytes(dtype, shape);
+  if (bytes < 0) return Status::Ok();
+  return CheckTensorBytes(std::string(what) + " (" + std::string(DataTypeName(dtype)) + " " +
+                              ShapeToString(shape) + ")",
+                          bytes == INT64_MAX ? -1 : bytes);
 }
 
 bool ShapeIsStatic(const Shape& shape) { return NumElements(shape) >= 0; }

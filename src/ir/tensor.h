@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ir/dtype.h"
@@ -13,9 +14,14 @@ namespace qcal {
 
 using Shape = std::vector<int64_t>;  // -1 marks a symbolic (unknown) dim, used only in IR value infos
 
-int64_t NumElements(const Shape& shape);  // product; -1 if any dim is symbolic
+int64_t NumElements(const Shape& shape);  // product; -1 if any dim is symbolic, INT64_MAX on overflow
 std::string ShapeToString(const Shape& shape);  // "[1,3,32,32]", symbolic dims as "N"
 bool ShapeIsStatic(const Shape& shape);
+// Bytes a tensor of `dtype` and static `shape` needs; INT64_MAX on overflow, -1 if symbolic.
+int64_t NumBytes(DataType dtype, const Shape& shape);
+// OutOfRange when a tensor of `dtype` and `shape` would be larger than
+// ResourceLimits::max_tensor_bytes (base/limits.h); `what` names it. Symbolic shapes pass.
+Status CheckTensorAllocation(DataType dtype, const Shape& shape, std::string_view what);
 
 class Tensor {
  public:

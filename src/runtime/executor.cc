@@ -7,6 +7,7 @@
 #include <cstring>
 #include <set>
 
+#include "base/limits.h"
 #include "base/log.h"
 #include "passes/fold_batchnorm.h"
 #include "passes/fuse_conv.h"
@@ -112,6 +113,10 @@ Status Executor::Prepare(const std::map<std::string, Shape>& input_shapes) {
   // Kernels may create their primitives now; oneDNN's keep the thread count of creation.
   ScopedNumThreads threads(options_.threads);
   QCAL_ASSIGN_OR_RETURN(types_, ValueTypes(source_, input_shapes));
+  // Refuse absurd shapes (a hostile model or --input-shape) before any kernel allocates.
+  for (const auto& [name, type] : types_) {
+    QCAL_RETURN_IF_ERROR(CheckTensorAllocation(type.dtype, type.shape, "value '" + name + "'"));
+  }
   const bool fused = WantFused();
   exec_ = fused ? fused_.get() : &source_;
   if (fused) {

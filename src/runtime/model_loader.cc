@@ -88,7 +88,9 @@ Status CheckOpsSupported(const Graph& graph) {
 }
 
 Status ApplyInputShapes(Graph& graph, const std::map<std::string, Shape>& shapes) {
-  for (const auto& [name, shape] : shapes) {
+  for (const auto& entry : shapes) {
+    const std::string& name = entry.first;  // a plain reference: clang 14 cannot capture bindings
+    const Shape& shape = entry.second;
     auto it = std::find_if(graph.inputs.begin(), graph.inputs.end(),
                            [&](const ValueInfo& v) { return v.name == name; });
     if (it == graph.inputs.end()) {
@@ -108,7 +110,11 @@ bool QuantizedFusionEnabled(const LoadOptions& options) {
 
 Result<Graph> LoadModel(const ModelFiles& files, const LoadOptions& options) {
   QCAL_ASSIGN_OR_RETURN(Graph graph, ImportModel(files));
-  const std::string& where = files.model;
+  QCAL_RETURN_IF_ERROR(PrepareModel(graph, options, files.model));
+  return graph;
+}
+
+Status PrepareModel(Graph& graph, const LoadOptions& options, const std::string& where) {
   QCAL_RETURN_IF_ERROR(CheckOpsSupported(graph).WithContext(where));
   QCAL_RETURN_IF_ERROR(graph.TopoSort().WithContext(where));
   QCAL_RETURN_IF_ERROR(VerifyGraph(graph).WithContext(where));
@@ -125,7 +131,7 @@ Result<Graph> LoadModel(const ModelFiles& files, const LoadOptions& options) {
   QCAL_RETURN_IF_ERROR(InferShapes(graph).WithContext(where));
   LogDebug("loaded " + where + ": " + std::to_string(graph.nodes.size()) + " nodes, " +
            std::to_string(graph.initializers.size()) + " initializers");
-  return graph;
+  return Status::Ok();
 }
 
 Result<Tensor> ReadTensorFile(const std::string& path) {

@@ -31,6 +31,9 @@ struct LoadOptions {
 bool QuantizedFusionEnabled(const LoadOptions& options);
 
 Result<Graph> LoadModel(const ModelFiles& files, const LoadOptions& options = {});
+// The steps of LoadModel after the import, for a graph imported some other way
+// (e.g. from bytes); `where` names the model in errors.
+Status PrepareModel(Graph& graph, const LoadOptions& options, const std::string& where);
 
 // Every node whose op type has no OpDef or kernel, one line per node
 // ("  node 'conv1': op type Foo"), in one Unsupported error; OK if all are supported.

@@ -2,13 +2,13 @@
 // quantize, calibrate on --data, save the fake-quant and deploy models).
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
 #include "base/log.h"
 #include "base/timing.h"
-
 #include "cli/commands/command.h"
 #include "cli/commands/data_flags.h"
 #include "cli/commands/model_flags.h"
@@ -54,17 +54,31 @@ Status ReportCalibration(const QuantizeFlags& f, const CalibrationStats& s) {
   return WriteFileAtomic(f.report_json, j.dump(2) + "\n");
 }
 
+// Runs `step`; when it fails, puts the record file back as it was before, so a
+// failed run never destroys the record of an earlier one.
+Status KeepRecordOnFailure(const std::string& record, const std::function<Status()>& step) {
+  auto previous = ReadFile(record);  // not found: nothing to keep
+  Status st = step();
+  if (st.ok() || !previous.ok()) return st;
+  Status restored = WriteFileAtomic(record, *previous);
+  LogWarning(restored.ok() ? "kept the previous record file " + record + " (this run failed)"
+                           : "could not restore the previous record file: " + restored.message());
+  return st;
+}
+
 Status Quantize(const QuantizeFlags& f) {
   QCAL_ASSIGN_OR_RETURN(Graph graph, LoadModelFromFlags(f.model));
   QCAL_ASSIGN_OR_RETURN(QuantConfig config, MakeConfig(f.config, graph));
   QCAL_ASSIGN_OR_RETURN(SaveType type, SaveTypeFromName(f.save_type));
   std::string record = f.record.empty() ? f.save_path + "_record.txt" : f.record;
-  CalibrationStats stats;
-  QCAL_ASSIGN_OR_RETURN(auto session,
-                        CalibrateOnData(graph, config, f.data, f.batch_size, record, f.threads, &stats));
-  QCAL_RETURN_IF_ERROR(ReportCalibration(f, stats));
   SavedFiles files;
-  QCAL_RETURN_IF_ERROR(SaveModel(*session, type, f.save_path, &files));
+  QCAL_RETURN_IF_ERROR(KeepRecordOnFailure(record, [&]() -> Status {
+    CalibrationStats stats;
+    QCAL_ASSIGN_OR_RETURN(auto session, CalibrateOnData(graph, config, f.data, f.batch_size, record,
+                                                        f.threads, &stats));
+    QCAL_RETURN_IF_ERROR(ReportCalibration(f, stats));
+    return SaveModel(*session, type, f.save_path, &files);
+  }));
   std::printf("record: %s\n", record.c_str());
   PrintSavedFiles(files);
   return Status::Ok();

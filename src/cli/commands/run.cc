@@ -8,6 +8,7 @@
 #include <set>
 #include <system_error>
 
+#include "base/file.h"
 #include "cli/commands/command.h"
 #include "cli/commands/model_flags.h"
 #include "ir/npy.h"
@@ -74,6 +75,8 @@ Status WriteOutputs(const Graph& g, const TensorMap& outputs, const std::string&
   std::filesystem::create_directories(dir, ec);
   if (ec) return IoError("cannot create output directory '" + dir + "': " + ec.message());
   std::set<std::string> used;
+  std::vector<std::pair<std::string, std::string>> files;  // all outputs are written or none
+  std::string report;
   for (const auto& o : g.outputs) {
     std::string base = SanitizeFileName(o.name);
     std::string file = base;
@@ -81,10 +84,12 @@ Status WriteOutputs(const Graph& g, const TensorMap& outputs, const std::string&
     used.insert(file);
     std::string path = (std::filesystem::path(dir) / (file + ".npy")).string();
     const Tensor& t = outputs.at(o.name);
-    QCAL_RETURN_IF_ERROR(WriteNpyFile(path, t));
-    std::printf("%s: %s %s -> %s\n", o.name.c_str(), std::string(DataTypeName(t.dtype())).c_str(),
-                ShapeToString(t.shape()).c_str(), path.c_str());
+    files.emplace_back(path, SerializeNpy(t));
+    report += o.name + ": " + std::string(DataTypeName(t.dtype())) + " " + ShapeToString(t.shape()) + " -> " +
+              path + "\n";
   }
+  QCAL_RETURN_IF_ERROR(WriteFilesAtomic(files));
+  std::fputs(report.c_str(), stdout);
   return Status::Ok();
 }
 

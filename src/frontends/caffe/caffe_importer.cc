@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "base/file.h"
+#include "base/limits.h"
 #include "base/log.h"
 #include "frontends/caffe/caffe_layers.h"
 #include "frontends/caffe/caffe_proto_io.h"
@@ -65,7 +66,7 @@ class NetImporter {
   void ReserveBlobNames();
   Status AddNetInputs();
   Status AddInputLayer(const caffe::LayerParameter& layer);
-  void AddGraphInput(const std::string& blob, const std::string& writer, Shape shape);
+  Status AddGraphInput(const std::string& blob, const std::string& writer, const std::string& where, Shape shape);
   Status ConvertLayer(size_t index, size_t* consumed);
   Result<std::vector<std::string>> ResolveBottoms(const caffe::LayerParameter& layer);
   std::string NewVersion(const std::string& blob, const std::string& writer);
@@ -144,10 +145,20 @@ std::string NetImporter::NewVersion(const std::string& blob, const std::string& 
   return value;
 }
 
-void NetImporter::AddGraphInput(const std::string& blob, const std::string& writer, Shape shape) {
+// Adds a net input after checking its declared shape (positive dims, size limit).
+Status NetImporter::AddGraphInput(const std::string& blob, const std::string& writer, const std::string& where,
+                                  Shape shape) {
+  for (int64_t d : shape) {
+    if (d > 0) continue;
+    std::string dims;
+    for (int64_t e : shape) dims += (dims.empty() ? "" : ",") + std::to_string(e);
+    return InvalidArgument(where + ": input shape [" + dims + "] is not positive");
+  }
+  QCAL_RETURN_IF_ERROR(CheckTensorAllocation(DataType::kFloat32, shape, where + ": input '" + blob + "'"));
   std::string value = NewVersion(blob, writer);
   net_.SetShape(value, shape);
   net_.graph().inputs.push_back({value, DataType::kFloat32, std::move(shape)});
+  return Status::Ok();
 }
 
 // Inputs declared at net level: `input` with `input_shape`, or 4 `input_dim` each.
@@ -157,14 +168,14 @@ Status NetImporter::AddNetInputs() {
   if (def_.input_shape_size() == n) {
     for (int i = 0; i < n; ++i) {
       const auto& dims = def_.input_shape(i).dim();
-      AddGraphInput(def_.input(i), "input", Shape(dims.begin(), dims.end()));
+      QCAL_RETURN_IF_ERROR(AddGraphInput(def_.input(i), "input", def_origin_, Shape(dims.begin(), dims.end())));
     }
     return Status::Ok();
   }
   if (def_.input_shape_size() == 0 && def_.input_dim_size() == 4 * n) {
     for (int i = 0; i < n; ++i) {
       Shape s(def_.input_dim().begin() + 4 * i, def_.input_dim().begin() + 4 * i + 4);
-      AddGraphInput(def_.input(i), "input", s);
+      QCAL_RETURN_IF_ERROR(AddGraphInput(def_.input(i), "input", def_origin_, s));
     }
     return Status::Ok();
   }
@@ -183,12 +194,7 @@ Status NetImporter::AddInputLayer(const caffe::LayerParameter& layer) {
   }
   for (int i = 0; i < layer.top_size(); ++i) {
     const auto& dims = shapes[shapes.size() == 1 ? 0 : i].dim();
-    Shape s(dims.begin(), dims.end());
-    for (int64_t d : s) {
-      if (d <= 0)
-        return InvalidArgument(Where(layer) + ": input shape " + ShapeToString(s) + " is not positive");
-    }
-    AddGraphInput(layer.top(i), layer.name(), s);
+    QCAL_RETURN_IF_ERROR(AddGraphInput(layer.top(i), layer.name(), Where(layer), Shape(dims.begin(), dims.end())));
   }
   return Status::Ok();
 }
@@ -294,6 +300,7 @@ void NetImporter::AddOutputs() {
 }
 
 Result<Graph> NetImporter::Run() {
+  QCAL_RETURN_IF_ERROR(CheckNodeCount(def_origin_ + ": the net's layers", def_.layer_size()));
   SelectLayers();
   IndexWeights();
   ReserveBlobNames();

@@ -6,11 +6,13 @@
 // then sort topologically and verify.
 #include "frontends/onnx/onnx_importer.h"
 
+#include <algorithm>
 #include <climits>
 #include <filesystem>
 #include <unordered_set>
 
 #include "base/file.h"
+#include "base/limits.h"
 #include "frontends/onnx/onnx_internal.h"
 
 namespace qcal {
@@ -61,6 +63,11 @@ Result<ValueInfo> ValueInfoFromProto(const onnx::ValueInfoProto& v, const std::s
       }
       shape.push_back(d.has_dim_value() ? d.dim_value() : -1);  // dim_param or unset: symbolic
     }
+    // Symbolic dims count as 1: even then a declared shape can be absurd.
+    Shape at_least = shape;
+    for (int64_t& d : at_least) d = std::max<int64_t>(d, 1);
+    QCAL_RETURN_IF_ERROR(CheckTensorAllocation(info.dtype == DataType::kUndefined ? DataType::kFloat32 : info.dtype,
+                                               at_least, what + " '" + v.name() + "'"));
     info.shape = shape;
   }
   return info;
@@ -71,9 +78,14 @@ Status ImportInitializers(const onnx::GraphProto& g, Graph& out) {
     return Unsupported("sparse initializer '" + g.sparse_initializer(0).values().name() +
                        "' is not supported");
   }
+  int64_t total = 0;
   for (const auto& init : g.initializer()) {
     if (init.name().empty()) return Corrupt("an initializer has no name");
     QCAL_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(init, "initializer '" + init.name() + "'"));
+    total += static_cast<int64_t>(t.nbytes());
+    QCAL_RETURN_IF_ERROR(CheckLimit("the initializers up to '" + init.name() + "'", total,
+                                    GetResourceLimits().max_total_weight_bytes, "bytes",
+                                    "QCAL_MAX_TOTAL_WEIGHT_BYTES"));
     if (!out.initializers.emplace(init.name(), std::move(t)).second) {
       return Corrupt("initializer '" + init.name() + "' is defined twice");
     }
@@ -149,6 +161,7 @@ Result<Node> NodeFromProto(const onnx::NodeProto& p, const std::string& name, in
 
 Result<Graph> GraphFromModel(const onnx::ModelProto& model) {
   const onnx::GraphProto& g = model.graph();
+  QCAL_RETURN_IF_ERROR(CheckNodeCount("the graph", g.node_size()));
   Graph graph;
   graph.name = g.name();
   QCAL_ASSIGN_OR_RETURN(graph.opset, DefaultOpset(model));

@@ -93,12 +93,15 @@ Status CopyRaw(const onnx::TensorProto& p, const std::string& where, bool is_dou
   return Status::Ok();
 }
 
+// Checks the value count of a typed repeated field, then allocates and copies.
 template <typename Dst, typename Field>
-Status CopyTyped(const Field& src, const onnx::TensorProto& p, const std::string& where,
-                 const std::string& field, Dst* dst, int64_t numel) {
+Result<Tensor> FromTyped(const Field& src, const onnx::TensorProto& p, const std::string& where,
+                         const std::string& field, DataType dtype, const Shape& shape, int64_t numel) {
   if (static_cast<int64_t>(src.size()) != numel) {
     return SizeMismatch(where, p, field, static_cast<size_t>(src.size()), numel, "values");
   }
+  Tensor t(dtype, shape);
+  Dst* dst = t.data<Dst>();
   for (int64_t i = 0; i < numel; ++i) {
     auto v = src.Get(static_cast<int>(i));
     if constexpr (std::is_integral_v<Dst> && !std::is_same_v<Dst, bool> && sizeof(Dst) < sizeof(v)) {
@@ -113,28 +116,28 @@ Status CopyTyped(const Field& src, const onnx::TensorProto& p, const std::string
       dst[i] = static_cast<Dst>(v);
     }
   }
-  return Status::Ok();
+  return t;
 }
 
-// Copies the typed repeated field that holds the tensor's dtype.
-Status CopyTypedData(const onnx::TensorProto& p, const std::string& where, bool is_double, Tensor& t) {
-  int64_t n = t.numel();
-  if (is_double) return CopyTyped(p.double_data(), p, where, "double_data", t.data<float>(), n);
-  switch (t.dtype()) {
+// The tensor from the typed repeated field that holds its dtype.
+Result<Tensor> TypedDataToTensor(const onnx::TensorProto& p, const std::string& where, bool is_double,
+                                 DataType dtype, const Shape& shape, int64_t n) {
+  if (is_double) return FromTyped<float>(p.double_data(), p, where, "double_data", dtype, shape, n);
+  switch (dtype) {
     case DataType::kFloat32:
-      return CopyTyped(p.float_data(), p, where, "float_data", t.data<float>(), n);
+      return FromTyped<float>(p.float_data(), p, where, "float_data", dtype, shape, n);
     case DataType::kUint8:
-      return CopyTyped(p.int32_data(), p, where, "int32_data", t.data<uint8_t>(), n);
+      return FromTyped<uint8_t>(p.int32_data(), p, where, "int32_data", dtype, shape, n);
     case DataType::kInt8:
-      return CopyTyped(p.int32_data(), p, where, "int32_data", t.data<int8_t>(), n);
+      return FromTyped<int8_t>(p.int32_data(), p, where, "int32_data", dtype, shape, n);
     case DataType::kInt32:
-      return CopyTyped(p.int32_data(), p, where, "int32_data", t.data<int32_t>(), n);
+      return FromTyped<int32_t>(p.int32_data(), p, where, "int32_data", dtype, shape, n);
     case DataType::kBool:
-      return CopyTyped(p.int32_data(), p, where, "int32_data", t.data<bool>(), n);
+      return FromTyped<bool>(p.int32_data(), p, where, "int32_data", dtype, shape, n);
     case DataType::kInt64:
-      return CopyTyped(p.int64_data(), p, where, "int64_data", t.data<int64_t>(), n);
+      return FromTyped<int64_t>(p.int64_data(), p, where, "int64_data", dtype, shape, n);
     default:
-      return Internal(where + ": unhandled data type " + std::string(DataTypeName(t.dtype())));
+      return Internal(where + ": unhandled data type " + std::string(DataTypeName(dtype)));
   }
 }
 
@@ -172,12 +175,10 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& p, const std::string& wh
                           "bytes");
     }
   }
+  QCAL_RETURN_IF_ERROR(CheckTensorAllocation(dtype, shape, where));
+  if (!p.has_raw_data() && numel > 0) return TypedDataToTensor(p, where, is_double, dtype, shape, numel);
   Tensor t(dtype, shape);
-  if (p.has_raw_data()) {
-    QCAL_RETURN_IF_ERROR(CopyRaw(p, where, is_double, t));
-  } else if (numel > 0) {
-    QCAL_RETURN_IF_ERROR(CopyTypedData(p, where, is_double, t));
-  }
+  if (p.has_raw_data()) QCAL_RETURN_IF_ERROR(CopyRaw(p, where, is_double, t));
   return t;
 }
 

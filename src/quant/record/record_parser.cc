@@ -47,8 +47,8 @@ RecordHeader ReadHeader(std::string_view s) {
   return h;
 }
 
-// Lines `# batches "<layer>" <n>` (written by qcal; no escapes in the name needed
-// beyond \" and \\, which Quote() produces).
+// Lines `# batches "<layer>" <n>` (written by qcal); the name is a quoted string
+// with the C escapes Quote() produces, decoded by the text-format lexer.
 void ReadLayerBatches(std::string_view s, RecordHeader* h) {
   size_t pos = 0;
   while (pos < s.size()) {
@@ -59,14 +59,14 @@ void ReadLayerBatches(std::string_view s, RecordHeader* h) {
     size_t sp = line.rfind(' ');
     std::string_view quoted = line.substr(10, sp - 10), num = line.substr(sp + 1);
     if (quoted.size() < 2 || quoted.back() != '"') continue;
-    std::string name;
-    for (size_t i = 1; i + 1 < quoted.size(); ++i) {
-      if (quoted[i] == '\\' && i + 2 < quoted.size()) ++i;
-      name += quoted[i];
-    }
+    Lexer lx(quoted, "record header");
+    auto name = lx.Next();
+    if (!name.ok() || name->kind != Tok::kString) continue;
+    auto after = lx.Next();
+    if (!after.ok() || after->kind != Tok::kEnd) continue;
     int64_t n = 0;
     if (std::from_chars(num.data(), num.data() + num.size(), n).ec == std::errc()) {
-      h->layer_batches.push_back({name, n});
+      h->layer_batches.push_back({name->text, n});
     }
   }
 }
