@@ -15,6 +15,7 @@ SECS=${1:-60}
 B=build-fuzz
 TD=$(realpath -m ../shared/testdata)
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD/..}
+scripts/install-deps.sh --fuzz
 
 cmake -S . -B "$B" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DQCAL_FUZZ=ON -DQCAL_BUILD_TESTS=OFF \

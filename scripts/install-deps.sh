@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything qcal needs to build and test on Debian 12. Idempotent:
 # packages already present are skipped, npm packages are installed once.
+#   scripts/install-deps.sh [--fuzz]   (--fuzz: also clang for scripts/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,8 @@ PKGS=(cmake ninja-build g++ pkg-config
       libgtest-dev libgmock-dev libbenchmark-dev
       zlib1g-dev dataset-fashion-mnist
       jq)  # jq: bench/compare_ort.sh reads the benchmark JSON
+# libFuzzer needs clang with its runtime; oneDNN's OpenMP build links libomp under clang.
+[ "${1:-}" = --fuzz ] && PKGS+=(clang libclang-rt-dev libomp-dev)
 
 missing=()
 for p in "${PKGS[@]}"; do

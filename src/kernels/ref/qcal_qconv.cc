@@ -12,6 +12,8 @@
 // or both empty (float32 output); B int32 [M] (optional).
 // Attributes: those of Conv, plus optional floats activation_min / activation_max.
 // With y given and no activation this is QLinearConv.
+#include "kernels/ref/qcal_qconv.h"
+
 #include "kernels/ref/int_conv.h"
 #include "kernels/ref/quant_common.h"
 #include "kernels/ref/quant_output.h"
@@ -41,6 +43,8 @@ Status InferQcalQConv(const OpContext& ctx, std::vector<TensorType>& outputs) {
   return Status::Ok();
 }
 
+}  // namespace
+
 Status RunQcalQConv(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& x = *in[kX];
   const Tensor& w = *in[kW];
@@ -63,6 +67,8 @@ Status RunQcalQConv(const Node& node, const std::vector<const Tensor*>& in, std:
   ApplyOutputStage(stage, acc, bias ? bias->data<int32_t>() : nullptr, p.batch, m, spatial, y);
   return Status::Ok();
 }
+
+namespace {
 
 Result<std::unique_ptr<Kernel>> CreateQcalQConv(const OpContext& ctx) {
   return MakeFunctionKernel(ctx.node, RunQcalQConv);

@@ -8,10 +8,11 @@
 // y_zero_point, B (optional int32 [M]). x: int8/uint8 [N, C, d...] (1-3 spatial
 // dims); w: int8/uint8 [M, C/group, k...]. x and y scale / zero point are
 // per-tensor; w_scale / w_zero_point per-tensor or 1-D [M] (per output channel).
-// The output dtype is y_zero_point's. Attributes as Conv.
+// The output dtype is y_zero_point's. Attributes as Conv. The kernel is
+// QcalQConv's (its output stage with y given and no activation bounds is the formula above).
 #include "kernels/ref/int_conv.h"
+#include "kernels/ref/qcal_qconv.h"
 #include "kernels/ref/quant_common.h"
-#include "kernels/ref/quant_math.h"
 
 namespace qcal::ref {
 namespace {
@@ -44,47 +45,8 @@ Status InferQLinearConv(const OpContext& ctx, std::vector<TensorType>& outputs) 
   return Status::Ok();
 }
 
-Status RunQLinearConv(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
-  const Tensor& x = *in[kX];
-  const Tensor& w = *in[kW];
-  const Tensor& y_zp_t = *in[kYZp];
-  const Tensor* bias = OptionalInput(in, kBias);
-  QCAL_ASSIGN_OR_RETURN(IntConvProblem p, MakeIntConvProblem(node, x.shape(), w.shape()));
-  const int64_t m_count = p.out_channels;
-  QCAL_ASSIGN_OR_RETURN(auto x_scale, ReadScales(*in[kXScale], 1, "x_scale"));
-  QCAL_ASSIGN_OR_RETURN(auto x_zp, ReadZeroPoints(in[kXZp], 1, "x_zero_point"));
-  QCAL_ASSIGN_OR_RETURN(auto w_scale, ReadScales(*in[kWScale], m_count, "w_scale"));
-  QCAL_ASSIGN_OR_RETURN(auto w_zp, ReadZeroPoints(in[kWZp], m_count, "w_zero_point"));
-  QCAL_ASSIGN_OR_RETURN(auto y_scale, ReadScales(*in[kYScale], 1, "y_scale"));
-  QCAL_ASSIGN_OR_RETURN(auto y_zp, ReadZeroPoints(&y_zp_t, 1, "y_zero_point"));
-  if (bias && (bias->dtype() != DataType::kInt32 || bias->numel() != m_count)) {
-    return InvalidArgument("bias B must be int32 with " + std::to_string(m_count) + " elements, got " +
-                           std::string(DataTypeName(bias->dtype())) + " " + ShapeToString(bias->shape()));
-  }
-
-  std::vector<int32_t> acc = IntConv(p, x, x_zp[0], w, w_zp);
-  const int64_t spatial = NumElements(p.out_shape) / std::max<int64_t>(1, p.batch * m_count);
-  Tensor& y = PrepareOutput(out, 0, y_zp_t.dtype(), p.out_shape);
-  return qmath::DispatchQuantType(y_zp_t.dtype(), node.Describe(), [&]<typename Q>() {
-    Q* dst = y.data<Q>();
-    for (int64_t n = 0; n < p.batch; ++n) {
-      for (int64_t m = 0; m < m_count; ++m) {
-        const float mult = qmath::RequantMultiplier(x_scale[0], ParamAt(w_scale, m), y_scale[0]);
-        const int32_t b = bias ? bias->data<int32_t>()[m] : 0;
-        const size_t base = static_cast<size_t>((n * m_count + m) * spatial);
-        for (int64_t i = 0; i < spatial; ++i) {
-          // int32 addition with wrap-around, like the accumulation.
-          const int32_t a =
-              static_cast<int32_t>(static_cast<uint32_t>(acc[base + i]) + static_cast<uint32_t>(b));
-          dst[base + i] = qmath::Requantize<Q>(a, mult, y_zp[0]);
-        }
-      }
-    }
-  });
-}
-
 Result<std::unique_ptr<Kernel>> CreateQLinearConv(const OpContext& ctx) {
-  return MakeFunctionKernel(ctx.node, RunQLinearConv);
+  return MakeFunctionKernel(ctx.node, RunQcalQConv);
 }
 
 }  // namespace
