@@ -10,6 +10,7 @@
 #include "cli/commands/data_flags.h"
 #include "cli/commands/model_flags.h"
 #include "cli/commands/quant_flags.h"
+#include "cli/commands/record_save.h"
 
 namespace qcal::cli {
 namespace {
@@ -51,41 +52,14 @@ std::function<int()> SetupCalibrate(CLI::App& sub) {
   };
 }
 
-struct SaveFlags {
-  ModelFlags model;
-  ConfigFlags config;
-  std::string record;
-  std::string save_path;
-  std::string save_type = "both";
-};
-
-Status Save(const SaveFlags& f) {
-  QCAL_ASSIGN_OR_RETURN(Graph graph, LoadModelFromFlags(f.model));
-  QCAL_ASSIGN_OR_RETURN(QuantConfig config, MakeConfig(f.config, graph));
-  QCAL_ASSIGN_OR_RETURN(SaveType type, SaveTypeFromName(f.save_type));
-  SavedFiles files;
-  QCAL_RETURN_IF_ERROR(SaveModelFromRecord(config, graph, f.record, type, f.save_path, &files));
-  PrintSavedFiles(files);
-  return Status::Ok();
-}
-
 std::function<int()> SetupSave(CLI::App& sub) {
-  auto f = std::make_shared<SaveFlags>();
-  AddModelFlags(sub, f->model);
-  AddConfigFlags(sub, f->config, true);
-  sub.add_option("--record", f->record, "Record file written by qcal calibrate")->required();
-  sub.add_option("--save-path", f->save_path,
-                 "Output prefix P: writes P_fake_quant_model.onnx, P_deploy_model.onnx, P_quant.json")
-      ->required();
-  sub.add_option("--save-type", f->save_type, "fakequant, deploy or both (default both)");
+  auto f = std::make_shared<RecordSaveFlags>();
+  AddRecordSaveFlags(sub, *f, "Record file written by qcal calibrate");
   sub.footer(
       "Give the same model and config flags as to qcal calibrate. Nothing is written unless every quantized "
       "layer has complete factors in the record; a layer without them is listed with the batches its "
       "calibration saw (from the record's '# batches' lines).");
-  return [f]() {
-    Status st = Save(*f);
-    return st.ok() ? 0 : ReportError(st);
-  };
+  return RecordSaveCommand(f, SaveModelFromRecord);
 }
 
 }  // namespace

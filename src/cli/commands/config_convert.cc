@@ -7,6 +7,7 @@
 #include "cli/commands/command.h"
 #include "cli/commands/model_flags.h"
 #include "cli/commands/quant_flags.h"
+#include "cli/commands/record_save.h"
 
 namespace qcal::cli {
 namespace {
@@ -36,38 +37,10 @@ std::function<int()> SetupCreateConfig(CLI::App& sub) {
   };
 }
 
-struct ConvertFlags {
-  ModelFlags model;
-  ConfigFlags config;
-  std::string record;
-  std::string save_path;
-  std::string save_type = "both";
-};
-
-Status Convert(const ConvertFlags& f) {
-  QCAL_ASSIGN_OR_RETURN(Graph graph, LoadModelFromFlags(f.model));
-  QCAL_ASSIGN_OR_RETURN(QuantConfig config, MakeConfig(f.config, graph));
-  QCAL_ASSIGN_OR_RETURN(SaveType type, SaveTypeFromName(f.save_type));
-  SavedFiles files;
-  QCAL_RETURN_IF_ERROR(ConvertModel(config, graph, f.record, type, f.save_path, &files));
-  PrintSavedFiles(files);
-  return Status::Ok();
-}
-
 std::function<int()> SetupConvert(CLI::App& sub) {
-  auto f = std::make_shared<ConvertFlags>();
-  AddModelFlags(sub, f->model);
-  sub.add_option("--record", f->record, "Record file with scale_d/offset_d (scale_w optional: ARQ otherwise)")
-      ->required();
-  AddConfigFlags(sub, f->config, true);  // default: every quantizable layer, AMCT defaults
-  sub.add_option("--save-path", f->save_path,
-                 "Output prefix P: writes P_fake_quant_model.onnx, P_deploy_model.onnx, P_quant.json")
-      ->required();
-  sub.add_option("--save-type", f->save_type, "fakequant, deploy or both (default both)");
-  return [f]() {
-    Status st = Convert(*f);
-    return st.ok() ? 0 : ReportError(st);
-  };
+  auto f = std::make_shared<RecordSaveFlags>();
+  AddRecordSaveFlags(sub, *f, "Record file with scale_d/offset_d (scale_w optional: ARQ otherwise)");
+  return RecordSaveCommand(f, ConvertModel);
 }
 
 }  // namespace
