@@ -108,7 +108,7 @@ Result<AutoCalibrationResult> RunAutoCalibration(const Graph& fp32, const data::
   r.report = o.prefix + "_auto_calibration.json";
   QCAL_RETURN_IF_ERROR(CreateParentDirectories(r.record));
 
-  TopKAccuracy base{"fp32", ""};
+  TopKAccuracy base("fp32");
   QCAL_RETURN_IF_ERROR(EvaluateTopK(fp32, eval, o.eval, &base));
   r.fp32_top1 = base.Top1();
   r.eval_images = base.images;
@@ -126,7 +126,7 @@ Result<AutoCalibrationResult> RunAutoCalibration(const Graph& fp32, const data::
   auto evaluate = [&](int k) -> Result<double> {
     Graph folded;
     QCAL_ASSIGN_OR_RETURN(Graph fq, FakeQuantFromRecord(WithFallback(o.config, r.ranking, k), fp32, r.record, &folded));
-    TopKAccuracy acc{"k=" + std::to_string(k), ""};
+    TopKAccuracy acc("k=" + std::to_string(k));
     QCAL_RETURN_IF_ERROR(EvaluateTopK(fq, eval, o.eval, &acc));
     return acc.Top1();
   };
