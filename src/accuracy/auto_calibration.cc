@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "exporters/save_model.h"
+#include "quant/calibrate_source.h"
 
 namespace qcal::accuracy {
 namespace {
@@ -118,9 +119,7 @@ Result<AutoCalibrationResult> RunAutoCalibration(const Graph& fp32, const data::
   SessionOptions so;
   so.threads = o.threads;
   so.algorithm_summary = "auto-calibration";
-  QCAL_ASSIGN_OR_RETURN(auto session, QuantSession::Init(o.config, fp32, r.record, so));
-  QCAL_RETURN_IF_ERROR(session->QuantizeModel());
-  QCAL_RETURN_IF_ERROR(CalibrateOnData(*session, calib, fp32.inputs[0].name, o.calib_batch_size));
+  QCAL_ASSIGN_OR_RETURN(auto session, CalibrateOnData(fp32, o.config, calib, o.calib_batch_size, r.record, so));
 
   QCAL_ASSIGN_OR_RETURN(r.ranking, RankLayers(fp32, o.config, r.record, calib, o));
   auto evaluate = [&](int k) -> Result<double> {
