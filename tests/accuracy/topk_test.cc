@@ -71,27 +71,25 @@ void ExpectPerImage(const TopKAccuracy& acc, int64_t n) {
   EXPECT_EQ(acc.top5, top5);
 }
 
-TEST(EvaluateTopKTest, PerImageOutputsAndLimitCuttingTheLastBatch) {
-  ScoreSource source(23);
+// Evaluates n samples of ScoreSource keeping everything per image, and checks it.
+void EvaluateAndCheck(bool fixed_batch, int64_t samples, int64_t batch_size, int64_t limit, int64_t expected) {
+  ScoreSource source(samples);
   EvalOptions options;
-  options.batch_size = 5;
-  options.limit = 17;  // 3 whole batches and 2 of the 4th
+  options.batch_size = batch_size;
+  options.limit = limit;
   options.keep_predictions = options.keep_logits = true;
   TopKAccuracy acc("fp32");
-  Status st = EvaluateTopK(ScoreModel(false), source, options, &acc);
+  Status st = EvaluateTopK(ScoreModel(fixed_batch), source, options, &acc);
   ASSERT_TRUE(st.ok()) << st.ToString();
-  ExpectPerImage(acc, 17);
+  ExpectPerImage(acc, expected);
+}
+
+TEST(EvaluateTopKTest, PerImageOutputsAndLimitCuttingTheLastBatch) {
+  EvaluateAndCheck(false, 23, 5, 17, 17);  // 3 whole batches and 2 of the 4th
 }
 
 TEST(EvaluateTopKTest, FixedBatchModelRunsSampleBySample) {
-  ScoreSource source(11);
-  EvalOptions options;
-  options.batch_size = 4;
-  options.keep_predictions = options.keep_logits = true;
-  TopKAccuracy acc("fp32");
-  Status st = EvaluateTopK(ScoreModel(true), source, options, &acc);
-  ASSERT_TRUE(st.ok()) << st.ToString();
-  ExpectPerImage(acc, 11);
+  EvaluateAndCheck(true, 11, 4, 0, 11);
 }
 
 TEST(EvaluateTopKTest, WithoutKeepFlagsOnlyCounts) {
