@@ -12,7 +12,10 @@
 #     class, then 0025 of the first six classes), 8 batches of 32; evaluation = the other 4,744 images.
 #   MNIST LeNet (Caffe): calibration = the first 256 of the 5,000 idx images (4 x 64); evaluation = all 5,000.
 #   ShuffleNet-v2: resize 256, crop 224, /255, ImageNet mean/std; calibration = the first 128 images
-#     (sorted names, 8 x 16); evaluation = all 650.
+#     (sorted names, 8 x 16); evaluation = all 650. Its Reshapes fix the batch at 1: quantize (and eval,
+#     for any --batch-size) notice it and run the model one image at a time (runtime/batch_runner.h);
+#     eval is given --batch-size 1 so that it does not first try a whole batch.
+# The wall time of each row and of the whole table goes to stderr.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,7 +58,7 @@ imagenet_lists() {
 # run NAME "MODEL FLAGS" "CALIB FLAGS" "EVAL FLAGS" "PREPROCESSING" BATCH_NUM BATCH_SIZE EVAL_BATCH_SIZE
 # Prints one markdown row.
 run() {
-  local name=$1 model=$2 calib=$3 eval=$4 pre=$5 bn=$6 bs=$7 ebs=$8 quantized=() m
+  local name=$1 model=$2 calib=$3 eval=$4 pre=$5 bn=$6 bs=$7 ebs=$8 quantized=() m start=$SECONDS
   mkdir -p "$OUT/$name"
   for m in $METHODS; do
     log "$name: calibrating with $m"
@@ -72,6 +75,7 @@ run() {
     $1 == "fp32" { images = $2; fp32 = $3 + 0; row = sprintf("| %s | %d | %.2f", name, images, fp32) }
     $1 == "int8" { v = $3 + 0; row = row sprintf(" | %.2f (%+.2f)", v, v - fp32) }
     END { print row " |" }' "$OUT/$name/eval.txt"
+  log "$name: done in $((SECONDS - start)) s"
 }
 
 header="| model | eval images | FP32 top-1 |"
@@ -105,4 +109,4 @@ for model in $MODELS; do
     *) echo "unknown model $model (resnet20 resnet56 lenet shufflenet)" >&2; exit 2 ;;
   esac
 done
-log "outputs in $OUT"
+log "table done in $SECONDS s; outputs in $OUT"

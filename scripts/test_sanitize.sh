@@ -8,10 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=build-asan
-# Slow whole-model accuracy / agreement runs (minutes under ASan); everything
-# else -- frontends, quant, record, config, data, kernels, CLI -- runs.
-SLOW='ModelsTest.*:CaffeModels.*:OnnxModelRun.*:QuantizeCliTest.FashionMnist*:QuantizeCliTest.CaffeLeNet*:QuantizeCliTest.CreateConfigThenConvertFromRecord'
-FILTER="${1:-*}-${SLOW}"
+FILTER="${1:-*}"
 
 launcher=$(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache || true)
 cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" -DQCAL_SANITIZE=ON \

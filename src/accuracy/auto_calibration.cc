@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "exporters/save_model.h"
+#include "quant/calibrate_source.h"
 
 namespace qcal::accuracy {
 namespace {
@@ -108,7 +109,7 @@ Result<AutoCalibrationResult> RunAutoCalibration(const Graph& fp32, const data::
   r.report = o.prefix + "_auto_calibration.json";
   QCAL_RETURN_IF_ERROR(CreateParentDirectories(r.record));
 
-  TopKAccuracy base{"fp32", ""};
+  TopKAccuracy base("fp32");
   QCAL_RETURN_IF_ERROR(EvaluateTopK(fp32, eval, o.eval, &base));
   r.fp32_top1 = base.Top1();
   r.eval_images = base.images;
@@ -118,15 +119,13 @@ Result<AutoCalibrationResult> RunAutoCalibration(const Graph& fp32, const data::
   SessionOptions so;
   so.threads = o.threads;
   so.algorithm_summary = "auto-calibration";
-  QCAL_ASSIGN_OR_RETURN(auto session, QuantSession::Init(o.config, fp32, r.record, so));
-  QCAL_RETURN_IF_ERROR(session->QuantizeModel());
-  QCAL_RETURN_IF_ERROR(CalibrateOnData(*session, calib, fp32.inputs[0].name, o.calib_batch_size));
+  QCAL_ASSIGN_OR_RETURN(auto session, CalibrateOnData(fp32, o.config, calib, o.calib_batch_size, r.record, so));
 
   QCAL_ASSIGN_OR_RETURN(r.ranking, RankLayers(fp32, o.config, r.record, calib, o));
   auto evaluate = [&](int k) -> Result<double> {
     Graph folded;
     QCAL_ASSIGN_OR_RETURN(Graph fq, FakeQuantFromRecord(WithFallback(o.config, r.ranking, k), fp32, r.record, &folded));
-    TopKAccuracy acc{"k=" + std::to_string(k), ""};
+    TopKAccuracy acc("k=" + std::to_string(k));
     QCAL_RETURN_IF_ERROR(EvaluateTopK(fq, eval, o.eval, &acc));
     return acc.Top1();
   };

@@ -1,10 +1,8 @@
-// Building quantized models in memory (for comparison and accuracy search),
-// and streaming a data source into a calibration session.
+// Building quantized models in memory (for comparison and accuracy search).
 #pragma once
 
 #include <string>
 
-#include "data/data_source.h"
 #include "ir/graph.h"
 #include "quant/config/quant_config.h"
 #include "quant/session.h"
@@ -17,10 +15,5 @@ namespace qcal::accuracy {
 // float graph it was built from (the FP32 side of a comparison).
 Result<Graph> FakeQuantFromRecord(const QuantConfig& config, const Graph& fp32, const std::string& record_path,
                                   Graph* folded);
-
-// Feeds the first config().batch_num batches of `source` (batch_size samples
-// each) to session.Calibrate; warns when the data has fewer batches.
-Status CalibrateOnData(QuantSession& session, const data::DataSource& source, const std::string& input_name,
-                       int64_t batch_size);
 
 }  // namespace qcal::accuracy

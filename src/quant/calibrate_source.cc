@@ -39,4 +39,19 @@ Result<int> CalibrateFromSource(QuantSession& session, const data::DataSource& s
   return have;
 }
 
+Result<std::unique_ptr<QuantSession>> CalibrateOnData(const Graph& graph, const QuantConfig& config,
+                                                      const data::DataSource& source, int64_t batch_size,
+                                                      const std::string& record, const SessionOptions& options,
+                                                      CalibrationStats* stats) {
+  if (graph.inputs.size() != 1) {
+    return Unsupported("calibration from a data source feeds one model input; this model has " +
+                       std::to_string(graph.inputs.size()));
+  }
+  LogInfo("calibration data: " + source.Describe());
+  QCAL_ASSIGN_OR_RETURN(auto session, QuantSession::Init(config, graph, record, options));
+  QCAL_RETURN_IF_ERROR(session->QuantizeModel());
+  QCAL_RETURN_IF_ERROR(CalibrateFromSource(*session, source, graph.inputs[0].name, batch_size, stats).status());
+  return session;
+}
+
 }  // namespace qcal

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "data/data_source.h"
@@ -26,5 +27,13 @@ struct CalibrationStats {
 // factors). Returns the number of batches fed.
 Result<int> CalibrateFromSource(QuantSession& session, const data::DataSource& source, const std::string& input_name,
                                 int64_t batch_size, CalibrationStats* stats = nullptr);
+
+// The whole calibration of `graph` (one input) for `config` on `source`, as quantize, calibrate
+// and auto-calibrate run it: QuantSession::Init (record created or emptied), QuantizeModel,
+// CalibrateFromSource. The record holds the factors after it.
+Result<std::unique_ptr<QuantSession>> CalibrateOnData(const Graph& graph, const QuantConfig& config,
+                                                      const data::DataSource& source, int64_t batch_size,
+                                                      const std::string& record, const SessionOptions& options = {},
+                                                      CalibrationStats* stats = nullptr);
 
 }  // namespace qcal

@@ -11,6 +11,7 @@
 #include "cli/commands/model_flags.h"
 #include "cli/commands/quant_flags.h"
 #include "cli/commands/record_save.h"
+#include "quant/calibrate_source.h"
 
 namespace qcal::cli {
 namespace {
@@ -26,7 +27,8 @@ struct CalibrateFlags {
 Status Calibrate(const CalibrateFlags& f) {
   QCAL_ASSIGN_OR_RETURN(Graph graph, LoadModelFromFlags(f.model));
   QCAL_ASSIGN_OR_RETURN(QuantConfig config, MakeConfig(f.config, graph));
-  QCAL_ASSIGN_OR_RETURN(auto session, CalibrateOnData(graph, config, f.data, f.batch_size, f.record));
+  QCAL_ASSIGN_OR_RETURN(auto source, OpenData(f.data, graph));
+  QCAL_ASSIGN_OR_RETURN(auto session, CalibrateOnData(graph, config, *source, f.batch_size, f.record));
   int incomplete = 0;
   for (const auto& [layer, n] : session->LayerBatchCounts()) incomplete += n < config.batch_num;
   if (incomplete) {

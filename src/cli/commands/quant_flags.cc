@@ -4,7 +4,6 @@
 #include <cstdio>
 
 #include "base/log.h"
-#include "quant/calibrate_source.h"
 #include "quant/config/simple_cfg.h"
 
 namespace qcal::cli {
@@ -43,20 +42,6 @@ Result<QuantConfig> MakeConfig(const ConfigFlags& f, const Graph& graph) {
   QCAL_ASSIGN_OR_RETURN(QuantConfig c, CreateQuantConfig(graph, {f.skip_layers, f.batch_num, !f.symmetric}));
   if (!f.act_algo.empty()) QCAL_RETURN_IF_ERROR(SetActivationAlgorithm(&c, f.act_algo));
   return c;
-}
-
-Result<std::unique_ptr<QuantSession>> CalibrateOnData(const Graph& graph, const QuantConfig& config,
-                                                      const DataFlags& data, int batch_size,
-                                                      const std::string& record, int threads,
-                                                      CalibrationStats* stats) {
-  QCAL_ASSIGN_OR_RETURN(auto source, OpenData(data, graph));
-  LogInfo("calibration data: " + source->Describe());
-  SessionOptions options;
-  options.threads = threads;
-  QCAL_ASSIGN_OR_RETURN(auto session, QuantSession::Init(config, graph, record, options));
-  QCAL_RETURN_IF_ERROR(session->QuantizeModel());
-  QCAL_RETURN_IF_ERROR(CalibrateFromSource(*session, *source, graph.inputs[0].name, batch_size, stats).status());
-  return session;
 }
 
 void PrintSavedFiles(const SavedFiles& files) {

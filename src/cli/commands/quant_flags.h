@@ -1,6 +1,7 @@
 // Flags and steps shared by the PTQ subcommands (create-config, quantize,
-// calibrate, save, convert): how the quantization config is chosen, the
-// calibration run over --data, and the lines that report written files.
+// calibrate, save, convert): how the quantization config is chosen and the
+// lines that report written files. (The calibration itself is CalibrateOnData,
+// quant/calibrate_source.h.)
 #pragma once
 
 #include <string>
@@ -11,7 +12,6 @@
 #include "exporters/save_model.h"
 #include "ir/graph.h"
 #include "quant/config/quant_config.h"
-#include "quant/calibrate_source.h"
 #include "quant/session.h"
 
 namespace CLI {
@@ -39,13 +39,6 @@ void AddConfigFlags(CLI::App& sub, ConfigFlags& flags, bool json_config);
 // The config the flags describe for `graph`: --config, else --calibration-config,
 // else CreateQuantConfig with --skip-layers/--batch-num/--symmetric/--act-algo.
 Result<QuantConfig> MakeConfig(const ConfigFlags& flags, const Graph& graph);
-
-// The calibration both quantize and calibrate run: opens --data, Init (record
-// created), QuantizeModel, CalibrateFromSource. The record holds the factors after it.
-Result<std::unique_ptr<QuantSession>> CalibrateOnData(const Graph& graph, const QuantConfig& config,
-                                                      const DataFlags& data, int batch_size,
-                                                      const std::string& record, int threads = 0,
-                                                      CalibrationStats* stats = nullptr);
 
 // Prints "fake-quant model: ...", "deploy model: ...", "report: ..." for what was written.
 void PrintSavedFiles(const SavedFiles& files);

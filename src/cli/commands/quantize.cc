@@ -13,6 +13,7 @@
 #include "cli/commands/data_flags.h"
 #include "cli/commands/model_flags.h"
 #include "cli/commands/quant_flags.h"
+#include "quant/calibrate_source.h"
 
 namespace qcal::cli {
 namespace {
@@ -74,8 +75,11 @@ Status Quantize(const QuantizeFlags& f) {
   SavedFiles files;
   QCAL_RETURN_IF_ERROR(KeepRecordOnFailure(record, [&]() -> Status {
     CalibrationStats stats;
-    QCAL_ASSIGN_OR_RETURN(auto session, CalibrateOnData(graph, config, f.data, f.batch_size, record,
-                                                        f.threads, &stats));
+    QCAL_ASSIGN_OR_RETURN(auto source, OpenData(f.data, graph));
+    SessionOptions options;
+    options.threads = f.threads;
+    QCAL_ASSIGN_OR_RETURN(auto session,
+                          CalibrateOnData(graph, config, *source, f.batch_size, record, options, &stats));
     QCAL_RETURN_IF_ERROR(ReportCalibration(f, stats));
     return SaveModel(*session, type, f.save_path, &files);
   }));
