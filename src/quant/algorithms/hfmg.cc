@@ -1,6 +1,7 @@
 #include "quant/algorithms/hfmg.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -121,30 +122,40 @@ double FastL2Error(const Histogram& h, BinRange r, int dst_bins, double stop_at)
   return error;
 }
 
-// Exact integer moments of the counts: any range sum of c_i (i - base)^k, k <= 2, in O(1).
+// Exact integer moments of the counts: any range sum of c_i (i - base)^k, k <= 2,
+// in O(1). Usable (ok()) while total * bins^2 < 2^60, so every sum fits int64.
 class CountMoments {
  public:
-  explicit CountMoments(const std::vector<uint64_t>& c) : p0_(c.size() + 1), p1_(c.size() + 1), p2_(c.size() + 1) {
+  explicit CountMoments(const Histogram& h) {
+    const auto& c = h.counts();
+    const double n = static_cast<double>(c.size());
+    ok_ = static_cast<double>(h.total()) * (n + 1) * (n + 1) < 0x1p60;
+    if (!ok_) return;
+    p0_.assign(c.size() + 1, 0);
+    p1_.assign(c.size() + 1, 0);
+    p2_.assign(c.size() + 1, 0);
     for (size_t i = 0; i < c.size(); ++i) {
-      const Int ci = c[i], ii = static_cast<Int>(i);
+      const auto ci = static_cast<int64_t>(c[i]), ii = static_cast<int64_t>(i);
       p0_[i + 1] = p0_[i] + ci;
       p1_[i + 1] = p1_[i] + ci * ii;
       p2_[i + 1] = p2_[i] + ci * ii * ii;
     }
   }
+  bool ok() const { return ok_; }
   struct Sums {
     double s0, s1, s2;
   };
-  // Sums over bins [lo, hi) of c_i, c_i (i - base), c_i (i - base)^2 (exact, then rounded once).
-  Sums Around(int lo, int hi, int64_t base) const {
-    const Int s0 = p0_[hi] - p0_[lo], s1 = p1_[hi] - p1_[lo], s2 = p2_[hi] - p2_[lo], b = base;
-    const Int t1 = s1 - b * s0, t2 = s2 - 2 * b * s1 + b * b * s0;
-    return {static_cast<double>(s0), static_cast<double>(t1), static_cast<double>(t2)};
+  // Sums over bins [lo, hi) of c_i, c_i (i - base), c_i (i - base)^2 (exact, then rounded once);
+  // base within [0, bins].
+  Sums Around(int64_t lo, int64_t hi, int64_t b) const {
+    const int64_t s0 = p0_[hi] - p0_[lo], s1 = p1_[hi] - p1_[lo], s2 = p2_[hi] - p2_[lo];
+    return {static_cast<double>(s0), static_cast<double>(s1 - b * s0),
+            static_cast<double>(s2 - 2 * b * s1 + b * b * s0)};
   }
 
  private:
-  using Int = __int128;  // counts < 2^64, indices < 2^24: c i^2 sums fit
-  std::vector<Int> p0_, p1_, p2_;
+  bool ok_ = false;
+  std::vector<int64_t> p0_, p1_, p2_;
 };
 
 // Bounds on HistogramL2Error from the exact integrals: every source bin lying
@@ -155,45 +166,48 @@ class CountMoments {
 // magnitudes involved; the bounds allow 1e-7 relative plus 1e-9 of the
 // magnitude, so lower <= HistogramL2Error(h, r) <= upper.
 L2ErrorBounds BoundsFromMoments(const Histogram& h, const CountMoments& mom, BinRange r, int dst_bins) {
-  const int n = h.num_bins();
+  const int64_t n = h.num_bins();
   const int64_t m = static_cast<int64_t>(r.right) - r.left + 1;
   const double dst_w = static_cast<double>(m) / dst_bins;
   const double half = dst_w / 2;
   const int64_t last = dst_bins - 1;
-  // E(i): destination bin of edge i (as in FastL2Error); first_edge(k): the first edge with E >= k.
-  auto edge_bin = [&](int64_t i) {
-    const int64_t num = dst_bins * (i - r.left);
-    const int64_t q = num >= 0 ? num / m : -((-num + m - 1) / m);
-    return std::clamp<int64_t>(q, 0, last);
-  };
+  const int shift = std::countr_zero(static_cast<unsigned>(dst_bins));
+  // first_edge(k): the first source-bin edge whose destination bin (FastL2Error's E) is >= k.
   auto first_edge = [&](int64_t k) -> int64_t {
     if (k == 0) return 0;
     if (k > last) return n + 1;
-    return r.left + (k * m + dst_bins - 1) / dst_bins;
+    return r.left + ((k * m + dst_bins - 1) >> shift);
   };
   const auto& c = h.counts();
   double estimate = 0, magnitude = 0;
   int64_t next = 0;  // first bin not yet counted
+  int64_t edge_k = 0, edge_k1 = first_edge(1);
   for (int64_t k = 0; k <= last && next < n; ++k) {
-    const int64_t end = first_edge(k + 1) - 1;  // whole bins of k: [max(first_edge(k), next), end)
-    const int64_t lo = std::max(first_edge(k), next), hi = std::min<int64_t>(end, n);
+    const int64_t end = edge_k1 - 1;  // whole bins of k: [max(edge_k, next), end)
+    const int64_t lo = std::max(edge_k, next), hi = std::min(end, n);
     if (lo < hi) {
-      const double centre = (static_cast<double>(k) + 0.5) * dst_w;
-      const int64_t base = static_cast<int64_t>(std::floor(r.left + centre));
+      const double centre = (static_cast<double>(k) + 0.5) * dst_w;  // (2k + 1) m / (2 dst_bins), exact
+      const int64_t base = r.left + (((2 * k + 1) * m) >> (shift + 1));  // floor(left + centre)
       const double o = static_cast<double>(base - r.left) - centre + 0.5;  // in [-0.5, 0.5]
-      const CountMoments::Sums s = mom.Around(static_cast<int>(lo), static_cast<int>(hi), base);
+      const CountMoments::Sums s = mom.Around(lo, hi, base);
       estimate += s.s2 + 2 * o * s.s1 + o * o * s.s0 + s.s0 / 12;
       magnitude += s.s2 + 2 * std::fabs(o * s.s1) + o * o * s.s0 + s.s0 / 12;
       next = hi;
     }
-    if (end >= next && end < n) {  // bin `end` straddles k and a later destination bin
-      const double db = static_cast<double>(edge_bin(end)), de = static_cast<double>(edge_bin(end + 1));
+    const int64_t edge_k2 = first_edge(k + 2);
+    if (end >= next && end < n) {  // bin `end` runs from destination bin k into a later one
+      int64_t de = k + 1;
+      for (int64_t e = edge_k2; e <= end + 1; e = first_edge(de + 1)) ++de;
       const double begin = static_cast<double>(end - r.left);
-      const double t = c[end] ? BinError(begin, begin + 1, db, de, dst_w, half, static_cast<double>(c[end])) : 0.0;
+      const double t = c[end] ? BinError(begin, begin + 1, static_cast<double>(k), static_cast<double>(de), dst_w,
+                                         half, static_cast<double>(c[end]))
+                              : 0.0;
       estimate += t;
       magnitude += t;
       next = end + 1;
     }
+    edge_k = edge_k1;
+    edge_k1 = edge_k2;
   }
   const double slack = 1e-7 * estimate + 1e-9 * magnitude;
   return {estimate - slack, estimate + slack};
@@ -213,7 +227,9 @@ L2ErrorBounds HistogramL2ErrorBounds(const Histogram& h, BinRange r, int dst_bin
     const double e = HistogramL2ErrorReference(h, r, dst_bins);
     return {e, e};
   }
-  return BoundsFromMoments(h, CountMoments(h.counts()), r, dst_bins);
+  const CountMoments moments(h);
+  if (!moments.ok()) return {0.0, std::numeric_limits<double>::infinity()};
+  return BoundsFromMoments(h, moments, r, dst_bins);
 }
 
 // Two passes: bounds for every candidate from the moments (O(destination
@@ -228,11 +244,11 @@ Result<QuantParams> HfmgCalibrate(const Histogram& h, bool with_offset) {
   if (h.empty()) return FailedPrecondition("hfmg has no calibration data (no batch was collected)");
   if (h.bin_width() <= 0) return ParamsFromRange(0, 0, with_offset);  // all data are 0
   const std::vector<BinRange> candidates = HfmgCandidates(h);
-  const CountMoments moments(h.counts());
+  const CountMoments moments(h);
   std::vector<L2ErrorBounds> bounds(candidates.size(), {0.0, 0.0});
   double smallest_upper = std::numeric_limits<double>::infinity();
   for (size_t k = 0; k < candidates.size(); ++k) {
-    if (!FastPathApplies(h, candidates[k], kHfmgDstBins)) continue;  // lower bound 0: always evaluated
+    if (!moments.ok() || !FastPathApplies(h, candidates[k], kHfmgDstBins)) continue;  // lower bound 0: evaluated
     bounds[k] = BoundsFromMoments(h, moments, candidates[k], kHfmgDstBins);
     smallest_upper = std::min(smallest_upper, bounds[k].upper);
   }
