@@ -2,9 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 
 #include "base/log.h"
 #include "quant/record/record.h"
@@ -92,10 +90,7 @@ Status QuantSession::RunBatch(const TensorMap& batch) {
 
 Status QuantSession::Calibrate(const TensorMap& batch) {
   if (!quantized_) return FailedPrecondition("Calibrate called before QuantizeModel");
-  auto T0 = std::chrono::steady_clock::now();
-  auto LAP = [&](const char* what) { auto t = std::chrono::steady_clock::now(); fprintf(stderr, "TIMING %s %.3f\n", what, std::chrono::duration<double>(t - T0).count()); T0 = t; };
   if (batches_ == 0) QCAL_RETURN_IF_ERROR(PrepareObservers(batch));
-  LAP("prepare");
   if (batches_ >= config_.batch_num) {
     LogWarning("batch " + std::to_string(batches_ + 1) + " ignored: all layers already have batch_num=" +
                std::to_string(config_.batch_num) + " batches");
@@ -103,7 +98,6 @@ Status QuantSession::Calibrate(const TensorMap& batch) {
     return Status::Ok();
   }
   QCAL_RETURN_IF_ERROR(RunBatch(batch).WithContext("calibration batch " + std::to_string(batches_ + 1)));
-  LAP("run");
   ++batches_;
   for (auto& [tensor, obs] : observers_) {
     obs->EndBatch();
@@ -113,10 +107,7 @@ Status QuantSession::Calibrate(const TensorMap& batch) {
     }
   }
   QCAL_RETURN_IF_ERROR(FinishLayers());
-  LAP("finish");
-  auto st = WriteRecord();
-  LAP("write");
-  return st;
+  return WriteRecord();
 }
 
 Status QuantSession::FinishLayers() {

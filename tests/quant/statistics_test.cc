@@ -177,7 +177,7 @@ TEST(HistogramTest, VectorizedAddMatchesScalarReference) {
   std::mt19937 rng(5);
   std::normal_distribution<float> d(0.0f, 3.0f);
   for (auto mode : {Histogram::Mode::kSigned, Histogram::Mode::kAbsolute}) {
-    for (size_t n : {1, 2, 15, 17, 33, 1023, 4097}) {
+    for (size_t n : {1, 2, 15, 17, 33, 1023, 4097, 40001}) {
       Histogram h = Make(257, mode);
       std::vector<uint64_t> want(257, 0);
       ASSERT_TRUE(h.Add(std::vector<float>{-4.0f, 4.0f}).ok());  // grid [-4, 4] (|x|: [0, 4])

@@ -160,7 +160,8 @@ void Histogram::GrowToCover(double need_lo, double need_hi) {
 // Bin indices: the same double arithmetic as BinOf ((v - lo) / width, floor,
 // clamped), with the floor of a value already clamped to [0, num_bins] done by
 // truncation, so the loop has no branch or call and vectorizes. Indices are
-// produced per chunk, then counted.
+// produced per chunk, then counted into kWays interleaved count arrays, so runs
+// of one bin (the zeros after a ReLU) do not serialize on a single counter.
 void Histogram::CountBins(std::span<const float> data) {
   if (width_ <= 0) {  // BinOf's rule: everything in bin 0
     counts_[0] += data.size();
@@ -169,9 +170,13 @@ void Histogram::CountBins(std::span<const float> data) {
   const bool abs = mode_ == Mode::kAbsolute;
   const double lo = lo_, width = width_, top = num_bins();
   const int32_t last = num_bins() - 1;
-  constexpr size_t kChunk = 512;
+  const size_t n = counts_.size();
+  constexpr size_t kWays = 4, kChunk = 512;
+  // Small batches count straight into counts_ (the merge would cost more).
+  const size_t ways = data.size() >= 8 * kWays * n ? kWays : 1;
+  std::vector<uint64_t> lanes(ways > 1 ? ways * n : 0, 0);
+  uint64_t* counts = ways > 1 ? lanes.data() : counts_.data();
   int32_t idx[kChunk];
-  uint64_t* counts = counts_.data();
   for (size_t start = 0; start < data.size(); start += kChunk) {
     const size_t len = std::min(kChunk, data.size() - start);
     const float* p = data.data() + start;
@@ -182,7 +187,18 @@ void Histogram::CountBins(std::span<const float> data) {
       const auto k = static_cast<int32_t>(x);
       idx[j] = k < last ? k : last;
     }
-    for (size_t j = 0; j < len; ++j) ++counts[idx[j]];
+    size_t j = 0;
+    if (ways == kWays) {
+      for (; j + kWays <= len; j += kWays) {
+        for (size_t w = 0; w < kWays; ++w) ++counts[w * n + static_cast<size_t>(idx[j + w])];
+      }
+    }
+    for (; j < len; ++j) ++counts[idx[j]];
+  }
+  if (ways > 1) {
+    for (size_t w = 0; w < ways; ++w) {
+      for (size_t b = 0; b < n; ++b) counts_[b] += lanes[w * n + b];
+    }
   }
 }
 
