@@ -127,7 +127,7 @@ class ConvFuser {
     std::vector<size_t> chain = {conv};  // node indices, increasing (topological order)
     std::string z;
     std::vector<std::string> gone;  // intermediate values that disappear
-    if (auto j = SoleConsumer(out); j && g_.nodes[*j].op_type == "Add" && IsOnnxDomain(g_.nodes[*j]) && g_.nodes[*j].inputs.size() == 2) {
+    if (auto j = SoleConsumer(out); j && options_.fuse_add && g_.nodes[*j].op_type == "Add" && IsOnnxDomain(g_.nodes[*j]) && g_.nodes[*j].inputs.size() == 2) {
       const Node& add = g_.nodes[*j];
       const std::string& other = add.inputs[0] == out ? add.inputs[1] : add.inputs[0];
       if (other != out && IsFloat(g_, other) && SameShape(g_, out, other)) {

@@ -15,7 +15,8 @@
 // to the int8 fusions). Which activations fuse is the kFusedActivations table
 // (kernels/fused_activation.h) plus each op's parameter reader here.
 //
-// Only for inference: the executor applies it unless an observer is attached.
+// Only for inference: the executor applies it unless an observer is attached
+// (with observed values listed, it applies it keeping those values).
 // Run InferShapes first (the Add shape check reads value_info).
 #pragma once
 
@@ -28,6 +29,9 @@ namespace qcal {
 
 struct ConvFusionOptions {
   std::set<std::string> keep_values;  // values that must stay computed
+  // Also fuse Add (Z). Off: only activations, which leave the Conv's arithmetic
+  // bit for bit as it is (a sum post-op may change the kernel's summation order).
+  bool fuse_add = true;
 };
 
 struct ConvFusionStats {

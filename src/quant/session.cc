@@ -81,7 +81,9 @@ Status QuantSession::QuantizeWeights() {
   }
   ExecutorOptions eo;
   eo.threads = options_.threads;
-  eo.fuse = false;  // observers read every layer's output
+  // Conv + Add + activation chains run fused; the values observers read (the
+  // inputs of the quantized layers) stay real outputs of the fused nodes.
+  for (const auto& l : layers_) eo.observed_values.push_back(l.act_value);
   QCAL_ASSIGN_OR_RETURN(executor_, Executor::Create(calib, {}, eo));
   return Status::Ok();
 }

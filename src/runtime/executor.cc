@@ -22,18 +22,23 @@ bool ProfileFromEnv() {
   return v && *v && std::strcmp(v, "0") != 0;
 }
 
-// The inference copy: BatchNorm folded into convs, then Conv chains fused.
+// The inference copy: BatchNorm folded into convs (not when values are
+// observed), then Conv chains fused; outputs, extras and observed values stay.
 Result<std::unique_ptr<Graph>> MakeFusedGraph(const Graph& graph, const ExecutorOptions& options) {
   auto fused = std::make_unique<Graph>(graph);
-  FoldOptions fold;  // a layer whose own output must stay visible absorbs nothing
-  const std::set<std::string> extras(options.extra_outputs.begin(), options.extra_outputs.end());
-  for (const Node& n : graph.nodes) {
-    if (!n.outputs.empty() && extras.count(n.outputs[0])) fold.skip_layers.insert(n.name);
+  if (options.observed_values.empty()) {
+    FoldOptions fold;  // a layer whose own output must stay visible absorbs nothing
+    const std::set<std::string> extras(options.extra_outputs.begin(), options.extra_outputs.end());
+    for (const Node& n : graph.nodes) {
+      if (!n.outputs.empty() && extras.count(n.outputs[0])) fold.skip_layers.insert(n.name);
+    }
+    QCAL_RETURN_IF_ERROR(FoldBatchNorm(*fused, fold).status());
   }
-  QCAL_RETURN_IF_ERROR(FoldBatchNorm(*fused, fold).status());
   ConvFusionOptions fo;
   for (const auto& o : graph.outputs) fo.keep_values.insert(o.name);
   fo.keep_values.insert(options.extra_outputs.begin(), options.extra_outputs.end());
+  fo.keep_values.insert(options.observed_values.begin(), options.observed_values.end());
+  fo.fuse_add = options.observed_values.empty();
   QCAL_RETURN_IF_ERROR(InferShapes(*fused));
   QCAL_RETURN_IF_ERROR(FuseConvForInference(*fused, fo));
   return fused;

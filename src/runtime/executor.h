@@ -11,8 +11,10 @@
 // when input shapes change (e.g. a different batch size).
 //
 // While an observer is attached the executor runs the unfused graph, so the
-// observer sees every node and every intermediate value of the graph as given
-// (calibration relies on this).
+// observer sees every node and every intermediate value of the graph as given,
+// unless options.observed_values names the values the observer reads: then it
+// keeps running the fused graph, in which those values stay real node outputs
+// (calibration uses this: it reads only the inputs of quantizable layers).
 //
 // QCAL_PROFILE=1 in the environment makes every executor time each node and
 // print per-op-type totals to stderr when it is destroyed (ProfileReport()).
@@ -42,8 +44,13 @@ struct ExecutorOptions {
   // Also keep these intermediate values in Run's output map (never fused away).
   std::vector<std::string> extra_outputs;
   // Inference fusions (BatchNorm folding, Conv + Add + activation). Not applied
-  // while an observer is attached.
+  // while an observer is attached, unless observed_values is set.
   bool fuse = true;
+  // The values an attached observer needs to see. Non-empty: the fused graph
+  // runs also under an observer, with these values never fused away, and
+  // without BatchNorm folding (observed values keep the graph's own
+  // arithmetic). The observer is then called for the nodes of executed_graph().
+  std::vector<std::string> observed_values;
   // Time every node (also switched on by QCAL_PROFILE=1).
   bool profile = false;
 };
@@ -94,7 +101,7 @@ class Executor {
   Status PrepareKernels(const std::map<std::string, TensorType>& exec_types);
   void PlanSlots();
   Status CheckInputs(const TensorMap& inputs, bool* shapes_changed) const;
-  bool WantFused() const { return fused_ && !observer_; }
+  bool WantFused() const { return fused_ && (!observer_ || !options_.observed_values.empty()); }
   // Output tensors for a step: pooled buffers for planned static shapes.
   void AcquireOutputs(const Step& step, bool writes_all, std::vector<Tensor>& outs,
                       std::vector<std::shared_ptr<uint8_t[]>>& given);

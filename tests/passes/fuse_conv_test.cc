@@ -173,6 +173,38 @@ TEST(FuseConvTest, ObserverSeesEveryUnfusedValue) {
   EXPECT_TRUE(AllClose(got.at("y"), want.at("y"), 1e-5, 1e-4));
 }
 
+// Calibration's mode: observed values listed, the observer runs on the fused
+// graph (Conv + activation only: a fused Add would change the Conv's rounding)
+// and sees those values exactly as the unfused graph computes them.
+TEST(FuseConvTest, ObservedValuesKeepActivationFusionAndStayVisible) {
+  const Graph g = ResidualGraph();
+  const Tensor x = RandomFloat({2, 5, 9, 7}, 5);
+  ExecutorOptions plain;
+  plain.fuse = false;
+  plain.extra_outputs = {"a1", "y1"};
+  TensorMap want = RunGraph(g, x, plain);
+
+  ExecutorOptions observed;
+  observed.observed_values = {"a1", "y1"};
+  auto ex = Executor::Create(g, {}, observed);
+  ASSERT_TRUE(ex.ok());
+  std::map<std::string, Tensor> seen;
+  (*ex)->SetObserver([&](const Node& node, const std::vector<const Tensor*>& outs) -> Status {
+    seen[node.outputs[0]] = outs[0]->Clone();
+    return Status::Ok();
+  });
+  TensorMap got;
+  ASSERT_TRUE((*ex)->Run({{"x", x}}, &got).ok());
+  const Graph& run = (*ex)->executed_graph();
+  EXPECT_EQ(OpTypes(run), (std::multiset<std::string>{"FusedConv", "Conv", "Add", "Relu", "FusedConv"}));
+  EXPECT_EQ(run.FindNode("c1")->outputs[0], "a1");
+  for (const char* v : {"a1", "y1"}) {
+    ASSERT_TRUE(seen.count(v)) << v;
+    EXPECT_TRUE(AllClose(seen.at(v), want.at(v), 0, 0)) << v;
+  }
+  EXPECT_TRUE(AllClose(got.at("y"), want.at("y"), 0, 0));
+}
+
 TEST(FuseConvTest, ExtraOutputsStayVisibleWhenFusing) {
   const Graph g = ResidualGraph();
   const Tensor x = RandomFloat({1, 5, 9, 7}, 4);

@@ -235,6 +235,72 @@ TEST(HfmgTest, L2ErrorMatchesNumericIntegration) {
   }
 }
 
+// The division-free error equals the per-bin definition bit for bit, on odd bin
+// counts, ranges starting anywhere (incl. past the data) and ranges narrower
+// than the destination bin count; non-power-of-two destinations use the reference.
+TEST(HfmgTest, FastL2ErrorIsBitIdenticalToReference) {
+  std::vector<float> x = Gaussian(30000, 21, 1.0f, 2.0f);
+  x.push_back(40.0f);
+  for (int bins : {1, 7, 255, 1023, 4096}) {
+    Histogram h = Build(bins, Histogram::Mode::kSigned, x);
+    std::mt19937 rng(static_cast<unsigned>(bins));
+    std::vector<BinRange> ranges = {{0, bins - 1}, {bins - 1, bins - 1}, {0, 0}};
+    for (int k = 0; k < 40; ++k) {
+      std::uniform_int_distribution<int> pick(0, bins - 1);
+      int a = pick(rng), b = pick(rng);
+      ranges.push_back({std::min(a, b), std::max(a, b)});
+    }
+    for (BinRange r : ranges) {
+      for (int dst : {1, 4, 256, 1024, 3, 255}) {
+        const double want = HistogramL2ErrorReference(h, r, dst);
+        EXPECT_EQ(HistogramL2Error(h, r, dst), want) << bins << " bins, [" << r.left << ", " << r.right
+                                                      << "], " << dst << " destination bins";
+        // The moment-based bounds bracket it and are tight (the same integral computed per destination bin).
+        const L2ErrorBounds b = HistogramL2ErrorBounds(h, r, dst);
+        EXPECT_LE(b.lower, want) << bins << " bins, [" << r.left << ", " << r.right << "], " << dst;
+        EXPECT_GE(b.upper, want) << bins << " bins, [" << r.left << ", " << r.right << "], " << dst;
+        EXPECT_LE(b.upper - b.lower, 1e-6 * want + 1e-9) << bins << " bins, [" << r.left << ", " << r.right
+                                                         << "], " << dst;
+      }
+    }
+  }
+}
+
+// HfmgCalibrate prunes candidates; its pick must equal the exhaustive search
+// with the reference error (first minimum wins), on shapes where the optimum
+// clips a long right tail, a left tail, or nothing.
+TEST(HfmgTest, PrunedSearchMatchesExhaustiveReference) {
+  std::vector<std::vector<float>> cases;
+  std::vector<float> relu = Gaussian(60000, 31, 0.0f, 1.0f);
+  for (float& v : relu) v = std::max(v, 0.0f);
+  relu.push_back(25.0f);
+  cases.push_back(relu);
+  std::vector<float> left = Gaussian(40000, 32, 3.0f, 0.5f);
+  left.push_back(-30.0f);
+  cases.push_back(left);
+  cases.push_back(Gaussian(5000, 33, 0.0f, 1.0f));
+  std::vector<float> uniform;
+  for (int i = 0; i < 7001; ++i) uniform.push_back(static_cast<float>(i % 97) / 10.0f);
+  cases.push_back(uniform);
+  for (const auto& x : cases) {
+    for (int bins : {1024, 4096}) {
+      Histogram h = Build(bins, Histogram::Mode::kSigned, x);
+      BinRange best;
+      double best_e = std::numeric_limits<double>::infinity();
+      for (BinRange r : HfmgCandidates(h)) {
+        const double e = HistogramL2ErrorReference(h, r);
+        if (e < best_e) {
+          best_e = e;
+          best = r;
+        }
+      }
+      auto p = HfmgCalibrate(h, true);
+      ASSERT_TRUE(p.ok()) << p.status().ToString();
+      EXPECT_EQ(*p, *ParamsFromRange(h.BinLeft(best.left), h.BinLeft(best.right + 1), true)) << bins;
+    }
+  }
+}
+
 TEST(HfmgTest, CalibratePicksTheBestCandidate) {
   std::vector<float> x = Gaussian(20000, 9, 0.5f, 1.0f);
   x.push_back(60.0f);

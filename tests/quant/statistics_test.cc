@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -153,6 +154,82 @@ TEST(HistogramTest, RejectsNonFiniteAndBadBinCount) {
   EXPECT_NE(s.message().find("-inf at element 1"), std::string::npos);
   EXPECT_TRUE(h.empty());
   EXPECT_FALSE(Histogram::Create(0, Histogram::Mode::kSigned).ok());
+}
+
+// Scalar reference of one Histogram::Add on an already-initialized grid (the
+// textbook loop: floor((v - lo) / w) clamped to the bins) and of the extremes a
+// sequential std::min / std::max scan keeps.
+std::vector<uint64_t> ReferenceCounts(const Histogram& h, const std::vector<float>& x) {
+  std::vector<uint64_t> c(h.num_bins(), 0);
+  for (float f : x) {
+    const double v = h.mode() == Histogram::Mode::kAbsolute ? std::fabs(f) : f;
+    double idx = h.bin_width() > 0 ? std::floor((v - h.lo()) / h.bin_width()) : 0.0;
+    idx = std::clamp(idx, 0.0, h.num_bins() - 1.0);
+    ++c[static_cast<size_t>(idx)];
+  }
+  return c;
+}
+
+// Odd sizes (vector tails), signed zeros, values on bin edges and beyond the
+// grid: the vectorized Add gives the reference's counts, extremes (including
+// the sign of a zero extreme) and zero count.
+TEST(HistogramTest, VectorizedAddMatchesScalarReference) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> d(0.0f, 3.0f);
+  for (auto mode : {Histogram::Mode::kSigned, Histogram::Mode::kAbsolute}) {
+    for (size_t n : {1, 2, 15, 17, 33, 1023, 4097, 40001}) {
+      Histogram h = Make(257, mode);
+      std::vector<uint64_t> want(257, 0);
+      ASSERT_TRUE(h.Add(std::vector<float>{-4.0f, 4.0f}).ok());  // grid [-4, 4] (|x|: [0, 4])
+      want = h.counts();
+      std::vector<float> x(n);
+      for (size_t i = 0; i < n; ++i) {
+        const float v = d(rng);
+        x[i] = i % 5 == 0 ? std::copysign(0.0f, v) : std::clamp(i % 7 == 0 ? std::round(v) : v, -4.0f, 4.0f);
+      }
+      const std::vector<uint64_t> add = ReferenceCounts(h, x);
+      for (size_t b = 0; b < want.size(); ++b) want[b] += add[b];
+      Histogram fresh = Make(257, mode);
+      ASSERT_TRUE(h.Add(x).ok());
+      EXPECT_EQ(h.counts(), want) << n;
+      ASSERT_TRUE(fresh.Add(x).ok());
+      float lo = mode == Histogram::Mode::kAbsolute ? std::fabs(x[0]) : x[0], hi = lo;
+      uint64_t zeros = 0;
+      for (float f : x) {
+        const float v = mode == Histogram::Mode::kAbsolute ? std::fabs(f) : f;
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+        zeros += f == 0.0f;
+      }
+      EXPECT_EQ(fresh.min_value(), lo) << n;
+      EXPECT_EQ(std::signbit(fresh.min_value()), std::signbit(lo)) << n;
+      EXPECT_EQ(fresh.max_value(), hi) << n;
+      EXPECT_EQ(std::signbit(fresh.max_value()), std::signbit(hi)) << n;
+      EXPECT_EQ(fresh.zero_count(), zeros) << n;
+      EXPECT_EQ(fresh.counts(), ReferenceCounts(fresh, x)) << n;
+    }
+  }
+}
+
+// Extremes of all-zero data keep the sign std::minmax_element would report
+// (first smallest, last largest); NaN/Inf anywhere (also past the first
+// vector block and in the tail) is found at its index.
+TEST(MinMaxStatsTest, SignedZerosAndNonFiniteAnywhere) {
+  MinMaxStats s;
+  std::vector<float> zeros = {0.0f, -0.0f, 0.0f, -0.0f};
+  ASSERT_TRUE(s.Update(zeros).ok());
+  auto [lo, hi] = std::minmax_element(zeros.begin(), zeros.end());
+  EXPECT_EQ(std::signbit(s.min()), std::signbit(*lo));
+  EXPECT_EQ(std::signbit(s.max()), std::signbit(*hi));
+  for (size_t at : {size_t{0}, size_t{1000}, size_t{1025}, size_t{3000}, size_t{3002}}) {
+    std::vector<float> x(3003, 1.0f);
+    x[at] = at % 2 ? std::numeric_limits<float>::infinity() : std::nanf("");
+    MinMaxStats m;
+    Status st = m.Update(x);
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.message().find("element " + std::to_string(at) + " "), std::string::npos) << st.message();
+    EXPECT_TRUE(m.empty());
+  }
 }
 
 TEST(RawValueStoreTest, RequiredBytesAndRefusal) {

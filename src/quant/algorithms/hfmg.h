@@ -32,6 +32,16 @@ Status ValidateHfmgBins(int num_bins);
 std::vector<BinRange> HfmgCandidates(const Histogram& h);
 // L2 error in units of (bin width)^2 (the argmin does not depend on the unit).
 double HistogramL2Error(const Histogram& h, BinRange r, int dst_bins = 256);
+// The same error by its plain per-bin definition (a floating division and floor
+// per bin edge); HistogramL2Error is bit-identical to it, only faster (tests).
+double HistogramL2ErrorReference(const Histogram& h, BinRange r, int dst_bins = 256);
+// Cheap bounds lower <= HistogramL2Error(h, r, dst_bins) <= upper from exact
+// integer moments of the counts (HfmgCalibrate uses them to skip candidates
+// that cannot win; exposed for tests).
+struct L2ErrorBounds {
+  double lower = 0, upper = 0;
+};
+L2ErrorBounds HistogramL2ErrorBounds(const Histogram& h, BinRange r, int dst_bins = 256);
 // Errors: empty or |x| histogram, scale out of range.
 Result<QuantParams> HfmgCalibrate(const Histogram& h, bool with_offset);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 namespace qcal::quant {
 
@@ -61,7 +62,22 @@ Result<QuantParams> ParamsFromRange(double min, double max, bool with_offset) {
   return p;
 }
 
+bool AllFinite(std::span<const float> data) {
+  // |x| <= FLT_MAX is false exactly for Inf and NaN. Branch-free blocks vectorize;
+  // the check between blocks stops early on bad data.
+  constexpr size_t kBlock = 1024;
+  const float* p = data.data();
+  for (size_t start = 0; start < data.size(); start += kBlock) {
+    const size_t end = std::min(data.size(), start + kBlock);
+    int bad = 0;
+    for (size_t i = start; i < end; ++i) bad |= !(std::fabs(p[i]) <= std::numeric_limits<float>::max());
+    if (bad) return false;
+  }
+  return true;
+}
+
 std::optional<size_t> FindNonFinite(std::span<const float> data) {
+  if (AllFinite(data)) return std::nullopt;
   for (size_t i = 0; i < data.size(); ++i) {
     if (!std::isfinite(data[i])) return i;
   }

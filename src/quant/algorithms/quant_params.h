@@ -56,6 +56,8 @@ Result<QuantParams> ProcessScale(double scale, int32_t offset, bool with_offset)
 // include 0. Errors: non-finite bounds, scale > 1/FLT_EPSILON.
 Result<QuantParams> ParamsFromRange(double min, double max, bool with_offset);
 
+// True when `data` has no NaN/Inf (a vectorized scan).
+bool AllFinite(std::span<const float> data);
 // Index of the first NaN/Inf in `data`, if any.
 std::optional<size_t> FindNonFinite(std::span<const float> data);
 // OK, or InvalidArgument "<what> contains inf at element 12 of 100 ...".

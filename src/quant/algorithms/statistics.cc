@@ -11,16 +11,85 @@ namespace qcal::quant {
 
 // ---------------------------------------------------------------- MinMaxStats
 
+namespace {
+
+// Extremes of v(x) = x (or |x|) over data, exactly as a sequential scan keeps
+// them: the first minimal element, and the first (or, like
+// std::minmax_element, the last) maximal one. Only ±0 can tell equal values
+// apart, so lane-wise extremes are exact except for the sign of a zero result,
+// which is looked up afterwards. Also counts exact zeros.
+struct Extremes {
+  float min = 0, max = 0;
+  uint64_t zeros = 0;
+};
+
+Extremes ScanExtremes(std::span<const float> data, bool abs, bool last_max) {
+  constexpr int kLanes = 16;
+  const float* p = data.data();
+  const size_t n = data.size();
+  auto value = [abs](float x) { return abs ? std::fabs(x) : x; };
+  float lo[kLanes], hi[kLanes];
+  uint32_t zeros[kLanes] = {};
+  for (int l = 0; l < kLanes; ++l) lo[l] = hi[l] = value(p[0]);
+  Extremes e;
+  size_t i = 0;
+  // Zero counts per lane stay below 2^32 within a block.
+  for (size_t block_end; i + kLanes <= n; i = block_end) {
+    block_end = std::min(n - n % kLanes, i + (size_t{1} << 30));
+    for (; i < block_end; i += kLanes) {
+      for (int l = 0; l < kLanes; ++l) {
+        const float v = value(p[i + l]);
+        lo[l] = v < lo[l] ? v : lo[l];
+        hi[l] = v > hi[l] ? v : hi[l];
+        zeros[l] += p[i + l] == 0.0f;
+      }
+    }
+    for (int l = 0; l < kLanes; ++l) {
+      e.zeros += zeros[l];
+      zeros[l] = 0;
+    }
+  }
+  for (; i < n; ++i) {
+    const float v = value(p[i]);
+    lo[0] = v < lo[0] ? v : lo[0];
+    hi[0] = v > hi[0] ? v : hi[0];
+    e.zeros += p[i] == 0.0f;
+  }
+  e.min = lo[0];
+  e.max = hi[0];
+  for (int l = 1; l < kLanes; ++l) {
+    e.min = lo[l] < e.min ? lo[l] : e.min;
+    e.max = hi[l] > e.max ? hi[l] : e.max;
+  }
+  auto first_zero = [&] {
+    for (size_t j = 0; j < n; ++j) {
+      if (value(p[j]) == 0.0f) return value(p[j]);
+    }
+    return 0.0f;
+  };
+  auto last_zero = [&] {
+    for (size_t j = n; j-- > 0;) {
+      if (value(p[j]) == 0.0f) return value(p[j]);
+    }
+    return 0.0f;
+  };
+  if (e.min == 0.0f) e.min = first_zero();
+  if (e.max == 0.0f) e.max = last_max ? last_zero() : first_zero();
+  return e;
+}
+
+}  // namespace
+
 Status MinMaxStats::Update(std::span<const float> data) {
   QCAL_RETURN_IF_ERROR(CheckFinite(data, "calibration data"));
   if (data.empty()) return Status::Ok();
-  auto [lo, hi] = std::minmax_element(data.begin(), data.end());
+  const Extremes e = ScanExtremes(data, /*abs=*/false, /*last_max=*/true);
   if (count_ == 0) {
-    min_ = *lo;
-    max_ = *hi;
+    min_ = e.min;
+    max_ = e.max;
   } else {
-    min_ = std::min(min_, *lo);
-    max_ = std::max(max_, *hi);
+    min_ = std::min(min_, e.min);
+    max_ = std::max(max_, e.max);
   }
   count_ += data.size();
   return Status::Ok();
@@ -88,28 +157,67 @@ void Histogram::GrowToCover(double need_lo, double need_hi) {
   width_ = new_width;
 }
 
+// Bin indices: the same double arithmetic as BinOf ((v - lo) / width, floor,
+// clamped), with the floor of a value already clamped to [0, num_bins] done by
+// truncation, so the loop has no branch or call and vectorizes. Indices are
+// produced per chunk, then counted into kWays interleaved count arrays, so runs
+// of one bin (the zeros after a ReLU) do not serialize on a single counter.
+void Histogram::CountBins(std::span<const float> data) {
+  if (width_ <= 0) {  // BinOf's rule: everything in bin 0
+    counts_[0] += data.size();
+    return;
+  }
+  const bool abs = mode_ == Mode::kAbsolute;
+  const double lo = lo_, width = width_, top = num_bins();
+  const int32_t last = num_bins() - 1;
+  const size_t n = counts_.size();
+  constexpr size_t kWays = 4, kChunk = 512;
+  // Small batches count straight into counts_ (the merge would cost more).
+  const size_t ways = data.size() >= 8 * kWays * n ? kWays : 1;
+  std::vector<uint64_t> lanes(ways > 1 ? ways * n : 0, 0);
+  uint64_t* counts = ways > 1 ? lanes.data() : counts_.data();
+  int32_t idx[kChunk];
+  for (size_t start = 0; start < data.size(); start += kChunk) {
+    const size_t len = std::min(kChunk, data.size() - start);
+    const float* p = data.data() + start;
+    for (size_t j = 0; j < len; ++j) {
+      double x = (static_cast<double>(abs ? std::fabs(p[j]) : p[j]) - lo) / width;
+      x = x > 0.0 ? x : 0.0;
+      x = x < top ? x : top;
+      const auto k = static_cast<int32_t>(x);
+      idx[j] = k < last ? k : last;
+    }
+    size_t j = 0;
+    if (ways == kWays) {
+      for (; j + kWays <= len; j += kWays) {
+        for (size_t w = 0; w < kWays; ++w) ++counts[w * n + static_cast<size_t>(idx[j + w])];
+      }
+    }
+    for (; j < len; ++j) ++counts[idx[j]];
+  }
+  if (ways > 1) {
+    for (size_t w = 0; w < ways; ++w) {
+      for (size_t b = 0; b < n; ++b) counts_[b] += lanes[w * n + b];
+    }
+  }
+}
+
 Status Histogram::Add(std::span<const float> data) {
   QCAL_RETURN_IF_ERROR(CheckFinite(data, "calibration data"));
   if (data.empty()) return Status::Ok();
   const bool abs = mode_ == Mode::kAbsolute;
-  float bmin = abs ? std::fabs(data[0]) : data[0], bmax = bmin;
-  uint64_t zeros = 0;
-  for (float x : data) {
-    float v = abs ? std::fabs(x) : x;
-    bmin = std::min(bmin, v);
-    bmax = std::max(bmax, v);
-    zeros += (x == 0.0f);
-  }
+  const Extremes e = ScanExtremes(data, abs, /*last_max=*/false);
+  const float bmin = e.min, bmax = e.max;
   if (!initialized_) {
     Init(abs ? 0.0 : std::min<double>(bmin, 0.0), std::max<double>(bmax, 0.0));
   } else if (bmin < lo_ || bmax > hi() || (width_ <= 0 && (bmin != 0 || bmax != 0))) {
     GrowToCover(bmin, bmax);
   }
-  for (float x : data) ++counts_[BinOf(abs ? std::fabs(x) : x)];
+  CountBins(data);
   min_ = total_ == 0 ? bmin : std::min(min_, bmin);
   max_ = total_ == 0 ? bmax : std::max(max_, bmax);
   total_ += data.size();
-  zeros_ += zeros;
+  zeros_ += e.zeros;
   return Status::Ok();
 }
 
