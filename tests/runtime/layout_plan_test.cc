@@ -70,6 +70,7 @@ Node Conv(const std::string& name, std::vector<std::string> in, const std::strin
 
 // x(3) -> c1(13) -> relu -> a1 -> c2(13) + a1 -> sigmoid -> u -> c3(17, stride 2) -> maxpool -> p
 //   -> c4(13, 1x1) -> t4 -> depthwise c5(13) -> t5 -> { averagepool -> y1, t5 * 0.5 -> y2 }
+//   p -> ReduceMean over H, W (keepdims 0) -> y3 (a global pool reading the blocked p)
 // After fusion a1, u, t3, p, t4 can stay blocked; t5 feeds a reference Mul and stays NCHW.
 Graph ChainGraph() {
   Graph g;
@@ -87,6 +88,9 @@ Graph ChainGraph() {
   pool.attrs.Set("kernel_shape", std::vector<int64_t>{3, 3});
   pool.attrs.Set("strides", std::vector<int64_t>{2, 2});
   pool.attrs.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  Node mean{"mean", "ReduceMean", "", {"p"}, {"y3"}, {}};
+  mean.attrs.Set("axes", std::vector<int64_t>{-1, 2});
+  mean.attrs.Set("keepdims", int64_t{0});
   Node avg{"ap", "AveragePool", "", {"t5"}, {"y1"}, {}};
   avg.attrs.Set("kernel_shape", std::vector<int64_t>{2, 2});
   g.nodes = {Conv("c1", {"x", "w1", "b1"}, "t1", 1),
@@ -99,9 +103,11 @@ Graph ChainGraph() {
              Conv("c4", {"p", "w4"}, "t4", 0),
              Conv("c5", {"t4", "w5"}, "t5", 1, 1, 13),
              avg,
-             Node{"mul", "Mul", "", {"t5", "half"}, {"y2"}, {}}};
+             Node{"mul", "Mul", "", {"t5", "half"}, {"y2"}, {}},
+             mean};
   g.outputs.push_back({"y1", DataType::kFloat32, std::nullopt});
   g.outputs.push_back({"y2", DataType::kFloat32, std::nullopt});
+  g.outputs.push_back({"y3", DataType::kFloat32, std::nullopt});
   return g;
 }
 
@@ -117,7 +123,7 @@ TensorMap RunReference(const Graph& g, const Tensor& x) {
 }
 
 void ExpectOutputsAgree(const TensorMap& got, const TensorMap& want) {
-  for (const char* y : {"y1", "y2"}) {
+  for (const char* y : {"y1", "y2", "y3"}) {
     ASSERT_TRUE(got.count(y)) << y;
     EXPECT_TRUE(Agree(got.at(y), want.at(y))) << y;
   }

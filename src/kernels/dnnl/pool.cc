@@ -11,8 +11,12 @@
 //   the end padding is grown until that gives the ceil-mode output size. The extra
 //   taps are padding: ignored by max and exclude_padding, counted by
 //   include_padding, as in the reference kernel (ONNX reference semantics).
+//   GlobalAveragePool, ReduceMean over axes {2, 3} of a 4-D X
+//                                    -> pooling_avg with the whole H x W as the window
+//                                       (ReduceMean keepdims=0: Y is [N, C], same memory)
 //
 // X and Y are NCHW unless the executor planned them as kNChw8c (Kernel::SetLayouts).
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -46,10 +50,17 @@ bool IsGenericImpl(const std::string& impl) { return impl.rfind("simple", 0) == 
 class DnnlPool final : public Kernel {
  public:
   DnnlPool(dnnl::algorithm alg, ref::WindowParams params) : alg_(alg), params_(std::move(params)) {}
+  // A global pool: the window is the input's whole H x W; `squeeze` drops the 1 x 1 dims of Y.
+  static std::unique_ptr<DnnlPool> Global(bool squeeze) {
+    auto k = std::make_unique<DnnlPool>(dnnl::algorithm::pooling_avg_exclude_padding, ref::WindowParams{});
+    k->global_ = true;
+    k->squeeze_ = squeeze;
+    return k;
+  }
 
   bool WritesAllOutputs() const override { return true; }
   bool AcceptsBlocked(size_t input) const override { return input == 0 && blocked_; }
-  bool ProducesBlocked(size_t output) const override { return output == 0 && blocked_; }
+  bool ProducesBlocked(size_t output) const override { return output == 0 && blocked_ && !global_; }
 
   Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override {
     const Layout x = in.empty() ? Layout::kPlain : in[0], y = out.empty() ? Layout::kPlain : out[0];
@@ -86,8 +97,8 @@ class DnnlPool final : public Kernel {
       const Shape x_shape = blocked_x ? Shape{x.dim(0), prepare_x_->at(1), x.dim(2), x.dim(3)} : x.shape();
       QCAL_ASSIGN_OR_RETURN(PoolPlan * plan, PlanFor(x_shape));
       const bool blocked_y = y_layout_ == Layout::kNChw8c;
-      Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32,
-                                     blocked_y ? BlockedShape(plan->y_shape) : plan->y_shape);
+      const Shape y_shape = squeeze_ ? Shape{plan->y_shape[0], plan->y_shape[1]} : plan->y_shape;
+      Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, blocked_y ? BlockedShape(y_shape) : y_shape);
       memory x_mem = Wrap(plan->x_md, x);
       memory y_mem = Wrap(plan->y_md, y.data<float>());
       if (plan->src) ExecuteReorder(*plan->to_src, x_mem, *plan->src);
@@ -104,7 +115,9 @@ class DnnlPool final : public Kernel {
  private:
   // The primitive for X in layout `src` (Y: `dst`, or `any`).
   Result<dnnl::pooling_v2_forward::primitive_desc> PrimitiveDesc(const Shape& x, Tag src, Tag dst) {
-    QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry(ref::SpatialDims(x), params_));
+    ref::WindowParams params = params_;
+    if (global_) params = {{x[2], x[3]}, {1, 1}, {1, 1}, {0, 0, 0, 0}};
+    QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry(ref::SpatialDims(x), params));
     Dims pad_r = ToDims(g.pad_end), dilates = ToDims(g.dilations);
     for (size_t i = 0; i < 2; ++i) {
       dilates[i] -= 1;  // oneDNN counts the gaps
@@ -151,6 +164,7 @@ class DnnlPool final : public Kernel {
   dnnl::algorithm alg_;
   ref::WindowParams params_;
   bool blocked_ = false;
+  bool global_ = false, squeeze_ = false;
   std::optional<Shape> prepare_x_;
   Layout x_layout_ = Layout::kPlain, y_layout_ = Layout::kPlain;
   std::map<std::vector<int64_t>, PoolPlan> plans_;  // by PlanKey(X shape)
@@ -170,11 +184,38 @@ bool SupportsPool(const OpContext& ctx) {
   return (include_pad == 0 || include_pad == 1) && PoolParams(ctx.node).ok();
 }
 
-Result<std::unique_ptr<Kernel>> CreatePool(const OpContext& ctx, dnnl::algorithm alg) {
-  QCAL_ASSIGN_OR_RETURN(ref::WindowParams p, PoolParams(ctx.node));
-  auto k = std::make_unique<DnnlPool>(alg, std::move(p));
+Result<std::unique_ptr<Kernel>> Probed(const OpContext& ctx, std::unique_ptr<DnnlPool> k) {
   if (ShapeIsStatic(ctx.inputs[0].shape)) QCAL_RETURN_IF_ERROR(k->Probe(ctx.inputs[0].shape));
   return std::unique_ptr<Kernel>(std::move(k));
+}
+
+Result<std::unique_ptr<Kernel>> CreatePool(const OpContext& ctx, dnnl::algorithm alg) {
+  QCAL_ASSIGN_OR_RETURN(ref::WindowParams p, PoolParams(ctx.node));
+  return Probed(ctx, std::make_unique<DnnlPool>(alg, std::move(p)));
+}
+
+bool SupportsGlobalAveragePool(const OpContext& ctx) { return AllInputsFloat32(ctx) && HasRank(ctx, 0, 4); }
+
+Result<std::unique_ptr<Kernel>> CreateGlobalAveragePool(const OpContext& ctx) {
+  return Probed(ctx, DnnlPool::Global(/*squeeze=*/false));
+}
+
+// ReduceMean of a float32 4-D X over exactly H and W (axes from the attribute or a constant input).
+bool SupportsReduceMean(const OpContext& ctx) {
+  if (!HasRank(ctx, 0, 4) || ctx.inputs[0].dtype != DataType::kFloat32) return false;
+  std::vector<int64_t> axes = ctx.node.attrs.GetInts("axes");
+  if (ctx.has_input(1)) {
+    auto given = ref::ConstInts(ctx, 1);
+    if (!given) return false;
+    axes = *given;
+  }
+  for (auto& a : axes) a = a < 0 ? a + 4 : a;
+  std::sort(axes.begin(), axes.end());
+  return axes == std::vector<int64_t>{2, 3};
+}
+
+Result<std::unique_ptr<Kernel>> CreateReduceMean(const OpContext& ctx) {
+  return Probed(ctx, DnnlPool::Global(/*squeeze=*/ctx.node.attrs.GetInt("keepdims", 1) == 0));
 }
 
 Result<std::unique_ptr<Kernel>> CreateMaxPool(const OpContext& ctx) {
@@ -191,5 +232,8 @@ Result<std::unique_ptr<Kernel>> CreateAveragePool(const OpContext& ctx) {
 
 QCAL_REGISTER_KERNEL("MaxPool", kProvider, kPriority, SupportsPool, CreateMaxPool);
 QCAL_REGISTER_KERNEL("AveragePool", kProvider, kPriority, SupportsPool, CreateAveragePool);
+QCAL_REGISTER_KERNEL("GlobalAveragePool", kProvider, kPriority, SupportsGlobalAveragePool,
+                     CreateGlobalAveragePool);
+QCAL_REGISTER_KERNEL("ReduceMean", kProvider, kPriority, SupportsReduceMean, CreateReduceMean);
 
 }  // namespace qcal::dnnl_kernels
