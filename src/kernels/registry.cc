@@ -4,6 +4,19 @@
 
 namespace qcal {
 
+Shape BlockedShape(const Shape& nchw) {
+  return {nchw[0], (nchw[1] + kLayoutBlock - 1) / kLayoutBlock, nchw[2], nchw[3], kLayoutBlock};
+}
+
+Status Kernel::SetLayouts(const std::vector<Layout>& inputs, const std::vector<Layout>& outputs) {
+  for (const auto* layouts : {&inputs, &outputs}) {
+    for (Layout l : *layouts) {
+      if (l != Layout::kPlain) return Internal("this kernel only handles plain (NCHW) tensors");
+    }
+  }
+  return Status::Ok();
+}
+
 KernelRegistry& KernelRegistry::Global() {
   static KernelRegistry* r = new KernelRegistry();
   return *r;

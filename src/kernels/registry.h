@@ -50,6 +50,19 @@ struct OpContext {
 // are constant unless const_inputs says so; leave dims -1 when not derivable.
 using InferFn = Status (*)(const OpContext& ctx, std::vector<TensorType>& outputs);
 
+// Memory layout of a float32 4-D activation passed between kernels. The
+// executor plans it per value (runtime/layout_plan.h): a value stays kNChw8c
+// only when its producer can write it and every consumer can read it, so
+// reference kernels, graph outputs and observers always see kPlain.
+//   kPlain:   row-major NCHW, the tensor's shape is the logical [N, C, H, W].
+//   kNChw8c:  oneDNN's nChw8c: channels in blocks of 8, the tensor's shape is
+//             the physical BlockedShape() = [N, ceil(C/8), H, W, 8]; channels
+//             >= C are zero padding.
+enum class Layout : uint8_t { kPlain, kNChw8c };
+inline constexpr int64_t kLayoutBlock = 8;
+// Physical shape of a logical NCHW shape stored as kNChw8c.
+Shape BlockedShape(const Shape& nchw);
+
 class Kernel {
  public:
   virtual ~Kernel() = default;
@@ -61,6 +74,15 @@ class Kernel {
   // then passes recycled, uncleared buffers as outputs; otherwise it clears them
   // first (reference kernels may rely on zero-filled new tensors).
   virtual bool WritesAllOutputs() const { return false; }
+
+  // Layout negotiation (see Layout). AcceptsBlocked(i): input i may arrive as
+  // kNChw8c; ProducesBlocked(o): output o may be written as kNChw8c. The
+  // executor calls SetLayouts once after creating the kernel (also when all are
+  // kPlain, so kernels may create their primitives then); a kernel that never
+  // gets the call (EvaluateNode, tests) works on kPlain tensors.
+  virtual bool AcceptsBlocked(size_t /*input*/) const { return false; }
+  virtual bool ProducesBlocked(size_t /*output*/) const { return false; }
+  virtual Status SetLayouts(const std::vector<Layout>& inputs, const std::vector<Layout>& outputs);
 };
 
 using KernelFactory = Result<std::unique_ptr<Kernel>> (*)(const OpContext& ctx);

@@ -13,13 +13,19 @@
 #include "passes/fuse_conv.h"
 #include "kernels/threads.h"
 #include "passes/shape_inference.h"
+#include "runtime/layout_plan.h"
 
 namespace qcal {
 namespace {
 
-bool ProfileFromEnv() {
-  const char* v = std::getenv("QCAL_PROFILE");
+bool EnvIsSet(const char* name) {
+  const char* v = std::getenv(name);
   return v && *v && std::strcmp(v, "0") != 0;
+}
+
+bool EnvIsZero(const char* name) {
+  const char* v = std::getenv(name);
+  return v && std::strcmp(v, "0") == 0;
 }
 
 // The inference copy: BatchNorm folded into convs (not when values are
@@ -69,7 +75,8 @@ size_t PooledBytes(const TensorType& t) {
 }  // namespace
 
 Executor::Executor(Graph graph, ExecutorOptions options) : source_(std::move(graph)), options_(std::move(options)) {
-  options_.profile = options_.profile || ProfileFromEnv();
+  options_.profile = options_.profile || EnvIsSet("QCAL_PROFILE");
+  options_.blocked_layout = options_.blocked_layout && !EnvIsZero("QCAL_BLOCKED_LAYOUT");
 }
 
 Executor::~Executor() {
@@ -124,15 +131,18 @@ Status Executor::Prepare(const std::map<std::string, Shape>& input_shapes) {
   }
   const bool fused = WantFused();
   exec_ = fused ? fused_.get() : &source_;
+  std::map<std::string, TensorType> exec_types;
   if (fused) {
-    QCAL_ASSIGN_OR_RETURN(auto exec_types, ValueTypes(*exec_, input_shapes));
-    QCAL_RETURN_IF_ERROR(PrepareKernels(exec_types));
+    QCAL_ASSIGN_OR_RETURN(exec_types, ValueTypes(*exec_, input_shapes));
   } else {
-    QCAL_RETURN_IF_ERROR(PrepareKernels(types_));
+    exec_types = types_;
   }
+  QCAL_RETURN_IF_ERROR(PrepareKernels(exec_types));
+  QCAL_RETURN_IF_ERROR(ApplyLayouts(exec_types));
   PlanSlots();
   prepared_shapes_ = input_shapes;
   prepared_fused_ = fused;
+  prepared_blocked_ = WantBlocked();
   return Status::Ok();
 }
 
@@ -166,6 +176,28 @@ Status Executor::PrepareKernels(const std::map<std::string, TensorType>& exec_ty
   node_profile_.clear();
   for (size_t i = 0; i < exec_->nodes.size(); ++i) {
     node_profile_.push_back(&profile_[exec_->nodes[i].op_type + " (" + providers_[i] + ")"]);
+  }
+  return Status::Ok();
+}
+
+Status Executor::ApplyLayouts(const std::map<std::string, TensorType>& exec_types) {
+  std::vector<NodeLayouts> plan(exec_->nodes.size());
+  if (WantBlocked()) {
+    std::set<std::string> keep_plain(options_.extra_outputs.begin(), options_.extra_outputs.end());
+    for (const auto& o : exec_->outputs) keep_plain.insert(o.name);
+    plan = PlanLayouts(*exec_, kernels_, exec_types, keep_plain);
+  }
+  blocked_values_ = CountBlocked(plan);
+  for (size_t i = 0; i < exec_->nodes.size(); ++i) {
+    const Node& node = exec_->nodes[i];
+    NodeLayouts& l = plan[i];
+    l.inputs.resize(node.inputs.size(), Layout::kPlain);
+    l.outputs.resize(node.outputs.size(), Layout::kPlain);
+    QCAL_RETURN_IF_ERROR(kernels_[i]->SetLayouts(l.inputs, l.outputs).WithContext("preparing " + node.Describe()));
+    for (size_t o = 0; o < l.outputs.size(); ++o) {
+      TensorType& t = steps_[i].out_types[o];
+      if (l.outputs[o] == Layout::kNChw8c) t.shape = BlockedShape(t.shape);
+    }
   }
   return Status::Ok();
 }
@@ -220,7 +252,9 @@ Status Executor::Reshape(const std::map<std::string, Shape>& input_shapes) {
     if (!shapes.count(name)) return InvalidArgument("'" + name + "' is not an input of the model");
     shapes[name] = shape;
   }
-  if (shapes == prepared_shapes_ && prepared_fused_ == WantFused()) return Status::Ok();
+  if (shapes == prepared_shapes_ && prepared_fused_ == WantFused() && prepared_blocked_ == WantBlocked()) {
+    return Status::Ok();
+  }
   std::map<std::string, Shape> old = prepared_shapes_;
   Status st = Prepare(shapes);
   if (!st.ok()) QCAL_RETURN_IF_ERROR(Prepare(old));  // stay usable at the old shapes
@@ -291,7 +325,7 @@ Status Executor::Run(const TensorMap& inputs, TensorMap* outputs) {
   ScopedNumThreads threads(options_.threads);
   bool changed = false;
   QCAL_RETURN_IF_ERROR(CheckInputs(inputs, &changed));
-  if (changed || prepared_fused_ != WantFused()) {
+  if (changed || prepared_fused_ != WantFused() || prepared_blocked_ != WantBlocked()) {
     std::map<std::string, Shape> shapes;
     for (const auto& [name, t] : inputs) shapes[name] = t.shape();
     QCAL_RETURN_IF_ERROR(Prepare(shapes).WithContext("re-preparing for new input shapes"));

@@ -16,6 +16,11 @@
 // keeps running the fused graph, in which those values stay real node outputs
 // (calibration uses this: it reads only the inputs of quantizable layers).
 //
+// Activations passed between optimized kernels may stay in a blocked layout
+// (runtime/layout_plan.h) unless options.blocked_layout is off,
+// QCAL_BLOCKED_LAYOUT=0 is set, or an observer is attached; graph outputs and
+// extra outputs are always plain NCHW.
+//
 // QCAL_PROFILE=1 in the environment makes every executor time each node and
 // print per-op-type totals to stderr when it is destroyed (ProfileReport()).
 #pragma once
@@ -53,6 +58,10 @@ struct ExecutorOptions {
   std::vector<std::string> observed_values;
   // Time every node (also switched on by QCAL_PROFILE=1).
   bool profile = false;
+  // Keep activations between kernels that support it in oneDNN's blocked
+  // layout (QCAL_BLOCKED_LAYOUT=0 switches it off). Not applied while an
+  // observer is attached.
+  bool blocked_layout = true;
 };
 
 class Executor {
@@ -83,6 +92,8 @@ class Executor {
   const std::map<std::string, TensorType>& value_types() const { return types_; }
   // Provider name ("ref", "dnnl", ...) of the kernel chosen for each node of executed_graph().
   const std::vector<std::string>& providers() const { return providers_; }
+  // Number of values of executed_graph() kept in a blocked layout at the current preparation.
+  int blocked_values() const { return blocked_values_; }
   // Per-op-type time totals (empty unless profiling).
   std::string ProfileReport() const;
 
@@ -99,9 +110,12 @@ class Executor {
   explicit Executor(Graph graph, ExecutorOptions options);
   Status Prepare(const std::map<std::string, Shape>& input_shapes);
   Status PrepareKernels(const std::map<std::string, TensorType>& exec_types);
+  // Plans every value's layout (layout_plan.h), tells the kernels and sizes blocked outputs.
+  Status ApplyLayouts(const std::map<std::string, TensorType>& exec_types);
   void PlanSlots();
   Status CheckInputs(const TensorMap& inputs, bool* shapes_changed) const;
   bool WantFused() const { return fused_ && (!observer_ || !options_.observed_values.empty()); }
+  bool WantBlocked() const { return options_.blocked_layout && !observer_; }
   // Output tensors for a step: pooled buffers for planned static shapes.
   void AcquireOutputs(const Step& step, bool writes_all, std::vector<Tensor>& outs,
                       std::vector<std::shared_ptr<uint8_t[]>>& given);
@@ -114,6 +128,8 @@ class Executor {
   NodeObserver observer_;
   std::map<std::string, Shape> prepared_shapes_;
   bool prepared_fused_ = false;
+  bool prepared_blocked_ = false;
+  int blocked_values_ = 0;
   std::map<std::string, TensorType> types_;
   std::vector<std::unique_ptr<Kernel>> kernels_;
   std::vector<std::string> providers_;

@@ -78,6 +78,23 @@ TEST(DnnlPoolTest, BatchSizeChangesBetweenRuns) {
   }
 }
 
+TEST(DnnlPoolTest, GlobalAveragePoolAndReduceMeanOverSpatialDims) {
+  for (const Shape& shape : {Shape{1, 13, 7, 7}, Shape{2, 5, 3, 8}}) {
+    Tensor x = RandomFloat(shape, 5);
+    ExpectDnnlAgreesWithRef(MakeNode("GlobalAveragePool", 1), {&x}, {false});
+    for (int64_t keepdims : {0, 1}) {
+      Attributes a;
+      a.Set("axes", std::vector<int64_t>{3, -2});
+      a.Set("keepdims", keepdims);
+      ExpectDnnlAgreesWithRef(MakeNode("ReduceMean", 1, a), {&x}, {false});
+    }
+  }
+  Attributes a;
+  a.Set("axes", std::vector<int64_t>{1, 2});  // not H x W: reference
+  Tensor x = RandomFloat({1, 4, 5, 5}, 6);
+  EXPECT_EQ(SelectedProvider(MakeNode("ReduceMean", 1, a), {&x}, {false}), "ref");
+}
+
 TEST(DnnlPoolTest, UnsupportedCasesFallBackToRef) {
   Attributes a;
   a.Set("kernel_shape", std::vector<int64_t>{2});

@@ -10,9 +10,9 @@
 // Prepare-once: constant weights are reordered into the primitive's preferred
 // layout once per distinct layout (PackedWeights); primitives are created per
 // input shape on first use and cached, so batch-size changes only cost one
-// primitive creation. Activations are NCHW at the kernel boundary; when the
-// primitive prefers a blocked layout (nChw8c on AVX2), X and Y are reordered
-// around it (see ChooseActivationLayout).
+// primitive creation. X, Z and Y are NCHW unless the executor planned them as
+// kNChw8c (Kernel::SetLayouts, runtime/layout_plan.h); a plain X or Y is
+// reordered to / from the layout the primitive prefers (nChw8c on AVX2).
 #include <map>
 #include <mutex>
 #include <optional>
@@ -72,11 +72,12 @@ dnnl::primitive_attr MakeAttr(const PostOps& post) {
 struct ConvPlan {
   dnnl::convolution_forward prim;
   memory::desc weights_md;    // the primitive's weight layout
-  std::optional<memory> src;  // blocked staging buffer; nullopt: the primitive reads NCHW directly
+  memory::desc x_md, z_md, y_md;  // X, Z, Y as the caller holds them (NCHW or nChw8c)
+  std::optional<memory> src;  // staging buffer in the primitive's layout; nullopt: reads x_md directly
   std::optional<memory> dst;  // likewise for the output
-  // Cached reorder primitives NCHW -> src, NCHW -> dst (Z of the sum), dst -> NCHW.
+  // Cached reorder primitives x_md -> src, z_md -> dst (Z of the sum), dst -> y_md.
   std::optional<dnnl::reorder> to_src, to_dst, from_dst;
-  Shape y_shape;
+  Shape y_shape;  // logical NCHW
 };
 
 
@@ -90,25 +91,52 @@ Tag WeightTag(int64_t group) { return group == 1 ? Tag::oihw : Tag::goihw; }
 
 class DnnlConv final : public Kernel {
  public:
-  DnnlConv(ref::WindowParams params, int64_t group, PostOps post, const Tensor* w, const Tensor* b)
-      : params_(std::move(params)), group_(group), post_(std::move(post)) {
+  DnnlConv(ref::WindowParams params, int64_t group, PostOps post, const Tensor* w, const Tensor* b,
+           bool has_bias)
+      : params_(std::move(params)), group_(group), post_(std::move(post)), has_bias_(has_bias) {
     if (w) const_w_ = *w;  // shares the buffer
     if (b) const_b_ = *b;
   }
 
   bool WritesAllOutputs() const override { return true; }
+  // Z (input 3) is reordered into the destination in any case.
+  bool AcceptsBlocked(size_t input) const override { return input == 0 ? blocked_in_ : input == 3; }
+  bool ProducesBlocked(size_t output) const override { return output == 0 && blocked_out_; }
 
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
     return Guarded("convolution", [&]() -> Status { return RunImpl(in, out); });
   }
 
-  // Creates the primitive for input shape x and packs constant weights for it
-  // (done at kernel creation when the shape is known, so Run only executes).
-  Status Prepare(const Shape& x, bool has_bias) {
+  // Fixes the layouts of X, Z and Y; with constant weights and a known input
+  // shape (`prepare_x`) also creates the primitive and packs the weights, so Run
+  // only executes.
+  Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override {
+    const Layout x = in.empty() ? Layout::kPlain : in[0], z = in.size() > 3 ? in[3] : Layout::kPlain;
+    const Layout y = out.empty() ? Layout::kPlain : out[0];
+    if ((x != Layout::kPlain && !blocked_in_) || (y != Layout::kPlain && !blocked_out_)) {
+      return Internal("this convolution has no blocked-layout primitive");
+    }
     return Guarded("convolution setup", [&]() -> Status {
       std::lock_guard<std::mutex> lock(mu_);
-      QCAL_ASSIGN_OR_RETURN(ConvPlan * plan, PlanFor(x, const_w_->shape(), has_bias));
+      x_layout_ = x, z_layout_ = z, y_layout_ = y;
+      plans_.clear();
+      if (!const_w_ || !prepare_x_) return Status::Ok();
+      QCAL_ASSIGN_OR_RETURN(ConvPlan * plan, PlanFor(*prepare_x_, const_w_->shape(), has_bias_));
       WeightsFor(*const_w_, *plan);
+      return Status::Ok();
+    });
+  }
+
+  // Whether oneDNN has a JIT primitive reading (writing) nChw8c for input shape
+  // x (decides AcceptsBlocked / ProducesBlocked), and the shape SetLayouts prepares for.
+  Status Probe(const Shape& x) {
+    return Guarded("convolution setup", [&]() -> Status {
+      prepare_x_ = x;
+      const Shape& w = const_w_->shape();
+      QCAL_ASSIGN_OR_RETURN(auto in, PrimitiveDesc(x, w, has_bias_, Layout::kNChw8c, Layout::kPlain));
+      QCAL_ASSIGN_OR_RETURN(auto out, PrimitiveDesc(x, w, has_bias_, Layout::kPlain, Layout::kNChw8c));
+      blocked_in_ = IsJit(in.impl_info_str());
+      blocked_out_ = IsJit(out.impl_info_str());
       return Status::Ok();
     });
   }
@@ -117,10 +145,22 @@ class DnnlConv final : public Kernel {
   Status RunImpl(const std::vector<const Tensor*>& in, std::vector<Tensor>& out);
   memory WeightsFor(const Tensor& w, const ConvPlan& plan);
   Result<ConvPlan*> PlanFor(const Shape& x, const Shape& w, bool has_bias);
+  // A plain layout lets the primitive choose (`any`); kNChw8c fixes it.
+  Result<dnnl::convolution_forward::primitive_desc> PrimitiveDesc(const Shape& x, const Shape& w, bool has_bias,
+                                                                  Layout x_layout, Layout y_layout);
+  // X's logical NCHW shape (a kNChw8c tensor's shape is the blocked one).
+  Shape LogicalX(const Tensor& x, const Shape& w) const {
+    if (x_layout_ == Layout::kPlain) return x.shape();
+    return {x.dim(0), w[1] * group_, x.dim(2), x.dim(3)};
+  }
 
   ref::WindowParams params_;
   int64_t group_;
   PostOps post_;
+  bool has_bias_ = false;
+  bool blocked_in_ = false, blocked_out_ = false;
+  std::optional<Shape> prepare_x_;
+  Layout x_layout_ = Layout::kPlain, z_layout_ = Layout::kPlain, y_layout_ = Layout::kPlain;
   std::optional<Tensor> const_w_, const_b_;
   std::optional<memory> user_w_;  // constant weights wrapped in their ONNX layout
   PackedWeights packed_;
@@ -128,11 +168,9 @@ class DnnlConv final : public Kernel {
   std::mutex mu_;
 };
 
-Result<ConvPlan*> DnnlConv::PlanFor(const Shape& x, const Shape& w, bool has_bias) {
-  const std::vector<int64_t> key = PlanKey(x);
-  auto it = plans_.find(key);
-  if (it != plans_.end()) return &it->second;
-
+Result<dnnl::convolution_forward::primitive_desc> DnnlConv::PrimitiveDesc(const Shape& x, const Shape& w,
+                                                                         bool has_bias, Layout x_layout,
+                                                                         Layout y_layout) {
   QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry(ref::SpatialDims(x), params_));
   const Dims src_dims = ToDims(x);
   const Dims dst_dims = {x[0], w[0], g.out[0], g.out[1]};
@@ -142,7 +180,8 @@ Result<ConvPlan*> DnnlConv::PlanFor(const Shape& x, const Shape& w, bool has_bia
   const Dims pad_l = ToDims(g.pad_begin), pad_r = ToDims(g.pad_end);
 
   const auto f32 = memory::data_type::f32;
-  const memory::desc src_any(src_dims, f32, Tag::any), dst_any(dst_dims, f32, Tag::any);
+  const memory::desc src_any(src_dims, f32, x_layout == Layout::kNChw8c ? Tag::nChw8c : Tag::any);
+  const memory::desc dst_any(dst_dims, f32, y_layout == Layout::kNChw8c ? Tag::nChw8c : Tag::any);
   const memory::desc w_any(WeightDims(w, group_), f32, Tag::any);
   const memory::desc b_md({w[0]}, f32, Tag::a);
   const auto prop = dnnl::prop_kind::forward_inference;
@@ -151,35 +190,44 @@ Result<ConvPlan*> DnnlConv::PlanFor(const Shape& x, const Shape& w, bool has_bia
                                                          dilates, pad_l, pad_r)
                        : dnnl::convolution_forward::desc(prop, alg, src_any, w_any, dst_any, strides, dilates,
                                                          pad_l, pad_r);
-  dnnl::convolution_forward::primitive_desc pd(desc, MakeAttr(post_), Engine());
+  return dnnl::convolution_forward::primitive_desc(desc, MakeAttr(post_), Engine());
+}
 
+Result<ConvPlan*> DnnlConv::PlanFor(const Shape& x, const Shape& w, bool has_bias) {
+  const std::vector<int64_t> key = PlanKey(x);
+  auto it = plans_.find(key);
+  if (it != plans_.end()) return &it->second;
+  QCAL_ASSIGN_OR_RETURN(auto pd, PrimitiveDesc(x, w, has_bias, x_layout_, y_layout_));
   ConvPlan plan;
   plan.prim = dnnl::convolution_forward(pd);
   plan.weights_md = pd.weights_desc();
-  const memory::desc src_nchw = PlainDesc(src_dims, Tag::nchw), dst_nchw = PlainDesc(dst_dims, Tag::nchw);
-  if (pd.src_desc() != src_nchw) {
+  const Dims y_dims = pd.dst_desc().dims();
+  plan.y_shape = Shape(y_dims.begin(), y_dims.end());
+  plan.x_md = ActivationDesc(ToDims(x), x_layout_);
+  plan.y_md = ActivationDesc(y_dims, y_layout_);
+  plan.z_md = ActivationDesc(y_dims, z_layout_);
+  if (pd.src_desc() != plan.x_md) {
     plan.src.emplace(pd.src_desc(), Engine());
-    plan.to_src = MakeReorder(src_nchw, pd.src_desc());
+    plan.to_src = MakeReorder(plan.x_md, pd.src_desc());
   }
-  if (pd.dst_desc() != dst_nchw) {
+  if (pd.dst_desc() != plan.y_md) {
     plan.dst.emplace(pd.dst_desc(), Engine());
-    plan.from_dst = MakeReorder(pd.dst_desc(), dst_nchw);
-    if (post_.sum) plan.to_dst = MakeReorder(dst_nchw, pd.dst_desc());
+    plan.from_dst = MakeReorder(pd.dst_desc(), plan.y_md);
   }
-  plan.y_shape = {x[0], w[0], g.out[0], g.out[1]};
+  if (post_.sum && pd.dst_desc() != plan.z_md) plan.to_dst = MakeReorder(plan.z_md, pd.dst_desc());
   return &plans_.emplace(key, std::move(plan)).first->second;
 }
 
-// Puts Z where the sum post-op reads it: the destination (or its blocked staging buffer).
-Status CopySumInput(const Tensor& z, ConvPlan& plan, const memory& y_mem) {
-  if (z.shape() != plan.y_shape) {
+// Puts Z where the sum post-op reads it: the primitive's destination `dst`.
+Status CopySumInput(const Tensor& z, ConvPlan& plan, const memory& dst) {
+  if (z.nbytes() != plan.z_md.get_size()) {
     return InvalidArgument("sum input Z has shape " + ShapeToString(z.shape()) + ", expected the output shape " +
                            ShapeToString(plan.y_shape));
   }
-  if (plan.dst) {
-    ExecuteReorder(*plan.to_dst, Wrap(y_mem.get_desc(), z), *plan.dst);
-  } else if (z.raw() != y_mem.get_data_handle()) {
-    std::memcpy(y_mem.get_data_handle(), z.raw(), z.nbytes());
+  if (plan.to_dst) {
+    ExecuteReorder(*plan.to_dst, Wrap(plan.z_md, z), dst);
+  } else if (z.raw() != dst.get_data_handle()) {
+    std::memcpy(dst.get_data_handle(), z.raw(), z.nbytes());
   }
   return Status::Ok();
 }
@@ -201,20 +249,22 @@ Status DnnlConv::RunImpl(const std::vector<const Tensor*>& in, std::vector<Tenso
   const Tensor& x = *in[0];
   const Tensor& w = const_w_ ? *const_w_ : *in[1];
   const Tensor* b = const_b_ ? &*const_b_ : (in.size() > 2 ? in[2] : nullptr);
-  if (x.rank() != 4 || w.rank() != 4) return InvalidArgument("X and W must be 4-D");
-  QCAL_ASSIGN_OR_RETURN(ConvPlan * plan, PlanFor(x.shape(), w.shape(), b != nullptr));
+  const size_t x_rank = x_layout_ == Layout::kPlain ? 4 : 5;
+  if (x.rank() != x_rank || w.rank() != 4) return InvalidArgument("X and W must be 4-D");
+  QCAL_ASSIGN_OR_RETURN(ConvPlan * plan, PlanFor(LogicalX(x, w.shape()), w.shape(), b != nullptr));
 
   memory weights = WeightsFor(w, *plan);
 
-  Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, plan->y_shape);
-  memory x_mem = Wrap(PlainDesc(ToDims(x.shape()), Tag::nchw), x);
-  memory y_mem = Wrap(PlainDesc(ToDims(plan->y_shape), Tag::nchw), y.data<float>());
+  const Shape y_shape = y_layout_ == Layout::kPlain ? plan->y_shape : BlockedShape(plan->y_shape);
+  Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, y_shape);
+  memory x_mem = Wrap(plan->x_md, x);
+  memory y_mem = Wrap(plan->y_md, y.data<float>());
+  const memory& dst = plan->dst ? *plan->dst : y_mem;
   if (plan->src) ExecuteReorder(*plan->to_src, x_mem, *plan->src);
-  if (post_.sum) QCAL_RETURN_IF_ERROR(CopySumInput(*in[3], *plan, y_mem));
+  if (post_.sum) QCAL_RETURN_IF_ERROR(CopySumInput(*in[3], *plan, dst));
 
-  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, plan->src ? *plan->src : x_mem},
-                                          {DNNL_ARG_WEIGHTS, weights},
-                                          {DNNL_ARG_DST, plan->dst ? *plan->dst : y_mem}};
+  std::unordered_map<int, memory> args = {
+      {DNNL_ARG_SRC, plan->src ? *plan->src : x_mem}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
   if (b) args[DNNL_ARG_BIAS] = Wrap(memory::desc({w.dim(0)}, memory::data_type::f32, Tag::a), *b);
   plan->prim.execute(Stream(), args);
   if (plan->dst) ExecuteReorder(*plan->from_dst, *plan->dst, y_mem);
@@ -251,9 +301,9 @@ Result<std::unique_ptr<Kernel>> CreateConvWith(const OpContext& ctx, PostOps pos
   const int64_t group = ctx.node.attrs.GetInt("group", 1);
   const bool has_bias = ctx.has_input(2);
   auto k = std::make_unique<DnnlConv>(std::move(p), group, std::move(post), ctx.constant(1),
-                                      has_bias ? ctx.constant(2) : nullptr);
+                                      has_bias ? ctx.constant(2) : nullptr, has_bias);
   const Shape& x = ctx.inputs[0].shape;
-  if (ctx.constant(1) && ShapeIsStatic(x)) QCAL_RETURN_IF_ERROR(k->Prepare(x, has_bias));
+  if (ctx.constant(1) && ShapeIsStatic(x)) QCAL_RETURN_IF_ERROR(k->Probe(x));
   return std::unique_ptr<Kernel>(std::move(k));
 }
 

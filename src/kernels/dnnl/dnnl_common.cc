@@ -55,6 +55,10 @@ dnnl::memory::desc PlainDesc(const Dims& dims, dnnl::memory::format_tag tag) {
   return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, tag);
 }
 
+dnnl::memory::desc ActivationDesc(const Dims& d, Layout l) {
+  return PlainDesc(d, l == Layout::kNChw8c ? dnnl::memory::format_tag::nChw8c : dnnl::memory::format_tag::nchw);
+}
+
 dnnl::memory Wrap(const dnnl::memory::desc& md, const Tensor& t) {
   return dnnl::memory(md, Engine(), const_cast<void*>(t.raw()));
 }
@@ -81,6 +85,8 @@ dnnl::reorder MakeReorder(const dnnl::memory::desc& from, const dnnl::memory::de
 void ExecuteReorder(dnnl::reorder& r, const dnnl::memory& from, const dnnl::memory& to) {
   r.execute(Stream(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
 }
+
+bool IsJit(const std::string& impl_info) { return impl_info.rfind("jit", 0) == 0; }
 
 std::string VersionString() {
   const dnnl_version_t* v = dnnl::version();

@@ -40,6 +40,8 @@ Dims ToDims(const Shape& s);
 // A plain (row-major) float32 descriptor.
 dnnl::memory::desc PlainDesc(const Dims& dims);
 dnnl::memory::desc PlainDesc(const Dims& dims, dnnl::memory::format_tag tag);
+// The descriptor of a float32 4-D activation of logical dims `d` held in layout `l` (nchw / nChw8c).
+dnnl::memory::desc ActivationDesc(const Dims& d, Layout l);
 // Wraps tensor storage without copying (oneDNN takes non-const pointers; inputs are only read).
 dnnl::memory Wrap(const dnnl::memory::desc& md, const Tensor& t);
 dnnl::memory Wrap(const dnnl::memory::desc& md, const float* p);
@@ -67,6 +69,10 @@ Status Guarded(const char* what, F&& f) {
     return Internal(std::string("oneDNN ") + what + " failed: " + e.what());
   }
 }
+
+// True for oneDNN's JIT implementations ("jit:avx2", "jit_1x1:avx2", ...), as
+// opposed to its generic loops ("ref:any", "simple_nchw:any", "gemm:jit").
+bool IsJit(const std::string& impl_info);
 
 // "<provider> (oneDNN v.m.p, <runtime>)" for logs.
 std::string VersionString();

@@ -11,6 +11,12 @@
 //   the end padding is grown until that gives the ceil-mode output size. The extra
 //   taps are padding: ignored by max and exclude_padding, counted by
 //   include_padding, as in the reference kernel (ONNX reference semantics).
+//   GlobalAveragePool, ReduceMean over axes {2, 3} of a 4-D X
+//                                    -> pooling_avg with the whole H x W as the window
+//                                       (ReduceMean keepdims=0: Y is [N, C], same memory)
+//
+// X and Y are NCHW unless the executor planned them as kNChw8c (Kernel::SetLayouts).
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -27,7 +33,8 @@ using Tag = memory::format_tag;
 
 struct PoolPlan {
   dnnl::pooling_v2_forward prim;
-  std::optional<memory> src, dst;  // blocked staging buffers (nullopt: NCHW in place)
+  memory::desc x_md, y_md;         // X and Y as the caller holds them
+  std::optional<memory> src, dst;  // staging buffers in the primitive's layout (nullopt: x_md / y_md in place)
   std::optional<dnnl::reorder> to_src, from_dst;
   std::optional<memory> workspace;
   Shape y_shape;
@@ -43,19 +50,57 @@ bool IsGenericImpl(const std::string& impl) { return impl.rfind("simple", 0) == 
 class DnnlPool final : public Kernel {
  public:
   DnnlPool(dnnl::algorithm alg, ref::WindowParams params) : alg_(alg), params_(std::move(params)) {}
+  // A global pool: the window is the input's whole H x W; `squeeze` drops the 1 x 1 dims of Y.
+  static std::unique_ptr<DnnlPool> Global(bool squeeze) {
+    auto k = std::make_unique<DnnlPool>(dnnl::algorithm::pooling_avg_exclude_padding, ref::WindowParams{});
+    k->global_ = true;
+    k->squeeze_ = squeeze;
+    return k;
+  }
 
   bool WritesAllOutputs() const override { return true; }
+  bool AcceptsBlocked(size_t input) const override { return input == 0 && blocked_; }
+  bool ProducesBlocked(size_t output) const override { return output == 0 && blocked_ && !global_; }
+
+  Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override {
+    const Layout x = in.empty() ? Layout::kPlain : in[0], y = out.empty() ? Layout::kPlain : out[0];
+    if (!blocked_ && (x != Layout::kPlain || y != Layout::kPlain)) {
+      return Internal("this pooling has no blocked-layout primitive");
+    }
+    return Guarded("pooling setup", [&]() -> Status {
+      std::lock_guard<std::mutex> lock(mu_);
+      x_layout_ = x, y_layout_ = y;
+      plans_.clear();
+      return prepare_x_ ? PlanFor(*prepare_x_).status() : Status::Ok();
+    });
+  }
+
+  // Whether oneDNN pools nChw8c with a JIT kernel for input shape x, and the
+  // shape SetLayouts prepares for.
+  Status Probe(const Shape& x) {
+    return Guarded("pooling setup", [&]() -> Status {
+      prepare_x_ = x;
+      QCAL_ASSIGN_OR_RETURN(auto pd, PrimitiveDesc(x, Tag::nChw8c, Tag::nChw8c));
+      blocked_ = IsJit(pd.impl_info_str());
+      return Status::Ok();
+    });
+  }
 
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
     return Guarded("pooling", [&]() -> Status {
       std::lock_guard<std::mutex> lock(mu_);
       ApplyThreads();
       const Tensor& x = *in[0];
-      if (x.rank() != 4) return InvalidArgument("X must be 4-D");
-      QCAL_ASSIGN_OR_RETURN(PoolPlan * plan, PlanFor(x.shape()));
-      Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, plan->y_shape);
-      memory x_mem = Wrap(PlainDesc(ToDims(x.shape()), Tag::nchw), x);
-      memory y_mem = Wrap(PlainDesc(ToDims(plan->y_shape), Tag::nchw), y.data<float>());
+      const bool blocked_x = x_layout_ == Layout::kNChw8c;
+      if (x.rank() != (blocked_x ? 5 : 4)) return InvalidArgument("X must be 4-D");
+      // A kNChw8c X has the blocked shape; the channel count is the planned one.
+      const Shape x_shape = blocked_x ? Shape{x.dim(0), prepare_x_->at(1), x.dim(2), x.dim(3)} : x.shape();
+      QCAL_ASSIGN_OR_RETURN(PoolPlan * plan, PlanFor(x_shape));
+      const bool blocked_y = y_layout_ == Layout::kNChw8c;
+      const Shape y_shape = squeeze_ ? Shape{plan->y_shape[0], plan->y_shape[1]} : plan->y_shape;
+      Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, blocked_y ? BlockedShape(y_shape) : y_shape);
+      memory x_mem = Wrap(plan->x_md, x);
+      memory y_mem = Wrap(plan->y_md, y.data<float>());
       if (plan->src) ExecuteReorder(*plan->to_src, x_mem, *plan->src);
       std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, plan->src ? *plan->src : x_mem},
                                               {DNNL_ARG_DST, plan->dst ? *plan->dst : y_mem}};
@@ -67,19 +112,12 @@ class DnnlPool final : public Kernel {
     });
   }
 
-  Status Prepare(const Shape& x) {
-    return Guarded("pooling setup", [&]() -> Status {
-      std::lock_guard<std::mutex> lock(mu_);
-      return PlanFor(x).status();
-    });
-  }
-
  private:
-  Result<PoolPlan*> PlanFor(const Shape& x) {
-    const std::vector<int64_t> key = PlanKey(x);
-    auto it = plans_.find(key);
-    if (it != plans_.end()) return &it->second;
-    QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry(ref::SpatialDims(x), params_));
+  // The primitive for X in layout `src` (Y: `dst`, or `any`).
+  Result<dnnl::pooling_v2_forward::primitive_desc> PrimitiveDesc(const Shape& x, Tag src, Tag dst) {
+    ref::WindowParams params = params_;
+    if (global_) params = {{x[2], x[3]}, {1, 1}, {1, 1}, {0, 0, 0, 0}};
+    QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry(ref::SpatialDims(x), params));
     Dims pad_r = ToDims(g.pad_end), dilates = ToDims(g.dilations);
     for (size_t i = 0; i < 2; ++i) {
       dilates[i] -= 1;  // oneDNN counts the gaps
@@ -88,24 +126,36 @@ class DnnlPool final : public Kernel {
     }
     const Dims src_dims = ToDims(x), dst_dims = {x[0], x[1], g.out[0], g.out[1]};
     const auto f32 = memory::data_type::f32;
-    // The first layout with a JIT kernel (NCHW, the last, is always taken).
+    dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg_, memory::desc(src_dims, f32, src),
+                                        memory::desc(dst_dims, f32, dst), ToDims(g.strides), ToDims(g.kernel),
+                                        dilates, ToDims(g.pad_begin), pad_r);
+    return dnnl::pooling_v2_forward::primitive_desc(desc, Engine());
+  }
+
+  Result<PoolPlan*> PlanFor(const Shape& x) {
+    const std::vector<int64_t> key = PlanKey(x);
+    auto it = plans_.find(key);
+    if (it != plans_.end()) return &it->second;
+    const Tag y_tag = y_layout_ == Layout::kNChw8c ? Tag::nChw8c : Tag::any;
     std::optional<dnnl::pooling_v2_forward::primitive_desc> pd;
-    for (Tag tag : kPoolLayouts) {
-      dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg_, memory::desc(src_dims, f32, tag),
-                                          memory::desc(dst_dims, f32, Tag::any), ToDims(g.strides),
-                                          ToDims(g.kernel), dilates, ToDims(g.pad_begin), pad_r);
-      pd.emplace(desc, Engine());
-      if (tag == Tag::nchw || !IsGenericImpl(pd->impl_info_str())) break;
+    if (x_layout_ == Layout::kNChw8c) {
+      QCAL_ASSIGN_OR_RETURN(pd, PrimitiveDesc(x, Tag::nChw8c, y_tag));
+    } else {  // the first layout with a JIT kernel (NCHW, the last, is always taken)
+      for (Tag tag : kPoolLayouts) {
+        QCAL_ASSIGN_OR_RETURN(pd, PrimitiveDesc(x, tag, y_tag));
+        if (tag == Tag::nchw || !IsGenericImpl(pd->impl_info_str())) break;
+      }
     }
-    PoolPlan plan{dnnl::pooling_v2_forward(*pd), {}, {}, {}, {}, {}, {x[0], x[1], g.out[0], g.out[1]}};
-    const memory::desc src_nchw = PlainDesc(src_dims, Tag::nchw), dst_nchw = PlainDesc(dst_dims, Tag::nchw);
-    if (pd->src_desc() != src_nchw) {
+    const Dims y_dims = pd->dst_desc().dims();
+    PoolPlan plan{dnnl::pooling_v2_forward(*pd), ActivationDesc(ToDims(x), x_layout_),
+                  ActivationDesc(y_dims, y_layout_), {}, {}, {}, {}, {}, Shape(y_dims.begin(), y_dims.end())};
+    if (pd->src_desc() != plan.x_md) {
       plan.src.emplace(pd->src_desc(), Engine());
-      plan.to_src = MakeReorder(src_nchw, pd->src_desc());
+      plan.to_src = MakeReorder(plan.x_md, pd->src_desc());
     }
-    if (pd->dst_desc() != dst_nchw) {
+    if (pd->dst_desc() != plan.y_md) {
       plan.dst.emplace(pd->dst_desc(), Engine());
-      plan.from_dst = MakeReorder(pd->dst_desc(), dst_nchw);
+      plan.from_dst = MakeReorder(pd->dst_desc(), plan.y_md);
     }
     if (pd->workspace_desc().get_size() > 0) plan.workspace.emplace(pd->workspace_desc(), Engine());
     return &plans_.emplace(key, std::move(plan)).first->second;
@@ -113,6 +163,10 @@ class DnnlPool final : public Kernel {
 
   dnnl::algorithm alg_;
   ref::WindowParams params_;
+  bool blocked_ = false;
+  bool global_ = false, squeeze_ = false;
+  std::optional<Shape> prepare_x_;
+  Layout x_layout_ = Layout::kPlain, y_layout_ = Layout::kPlain;
   std::map<std::vector<int64_t>, PoolPlan> plans_;  // by PlanKey(X shape)
   std::mutex mu_;
 };
@@ -130,11 +184,38 @@ bool SupportsPool(const OpContext& ctx) {
   return (include_pad == 0 || include_pad == 1) && PoolParams(ctx.node).ok();
 }
 
+Result<std::unique_ptr<Kernel>> Probed(const OpContext& ctx, std::unique_ptr<DnnlPool> k) {
+  if (ShapeIsStatic(ctx.inputs[0].shape)) QCAL_RETURN_IF_ERROR(k->Probe(ctx.inputs[0].shape));
+  return std::unique_ptr<Kernel>(std::move(k));
+}
+
 Result<std::unique_ptr<Kernel>> CreatePool(const OpContext& ctx, dnnl::algorithm alg) {
   QCAL_ASSIGN_OR_RETURN(ref::WindowParams p, PoolParams(ctx.node));
-  auto k = std::make_unique<DnnlPool>(alg, std::move(p));
-  if (ShapeIsStatic(ctx.inputs[0].shape)) QCAL_RETURN_IF_ERROR(k->Prepare(ctx.inputs[0].shape));
-  return std::unique_ptr<Kernel>(std::move(k));
+  return Probed(ctx, std::make_unique<DnnlPool>(alg, std::move(p)));
+}
+
+bool SupportsGlobalAveragePool(const OpContext& ctx) { return AllInputsFloat32(ctx) && HasRank(ctx, 0, 4); }
+
+Result<std::unique_ptr<Kernel>> CreateGlobalAveragePool(const OpContext& ctx) {
+  return Probed(ctx, DnnlPool::Global(/*squeeze=*/false));
+}
+
+// ReduceMean of a float32 4-D X over exactly H and W (axes from the attribute or a constant input).
+bool SupportsReduceMean(const OpContext& ctx) {
+  if (!HasRank(ctx, 0, 4) || ctx.inputs[0].dtype != DataType::kFloat32) return false;
+  std::vector<int64_t> axes = ctx.node.attrs.GetInts("axes");
+  if (ctx.has_input(1)) {
+    auto given = ref::ConstInts(ctx, 1);
+    if (!given) return false;
+    axes = *given;
+  }
+  for (auto& a : axes) a = a < 0 ? a + 4 : a;
+  std::sort(axes.begin(), axes.end());
+  return axes == std::vector<int64_t>{2, 3};
+}
+
+Result<std::unique_ptr<Kernel>> CreateReduceMean(const OpContext& ctx) {
+  return Probed(ctx, DnnlPool::Global(/*squeeze=*/ctx.node.attrs.GetInt("keepdims", 1) == 0));
 }
 
 Result<std::unique_ptr<Kernel>> CreateMaxPool(const OpContext& ctx) {
@@ -151,5 +232,8 @@ Result<std::unique_ptr<Kernel>> CreateAveragePool(const OpContext& ctx) {
 
 QCAL_REGISTER_KERNEL("MaxPool", kProvider, kPriority, SupportsPool, CreateMaxPool);
 QCAL_REGISTER_KERNEL("AveragePool", kProvider, kPriority, SupportsPool, CreateAveragePool);
+QCAL_REGISTER_KERNEL("GlobalAveragePool", kProvider, kPriority, SupportsGlobalAveragePool,
+                     CreateGlobalAveragePool);
+QCAL_REGISTER_KERNEL("ReduceMean", kProvider, kPriority, SupportsReduceMean, CreateReduceMean);
 
 }  // namespace qcal::dnnl_kernels

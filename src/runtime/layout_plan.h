@@ -1,0 +1,39 @@
+// Activation layout planning (Layout in kernels/registry.h).
+//
+// Optimized kernels may pass float32 4-D activations to each other in a
+// blocked layout (kNChw8c) instead of reordering to NCHW after every node. A
+// value is planned blocked only when
+//   - its producer's kernel ProducesBlocked(that output),
+//   - every consumer's kernel AcceptsBlocked(that input) (and there is one),
+//   - its planned type is float32 with a static 4-D shape, and
+//   - it is not in `keep_plain` (graph outputs, values the caller asked for).
+// Everything else stays kPlain, so reference kernels, graph outputs and
+// observers only ever see NCHW tensors and no reorder nodes are needed.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "kernels/registry.h"
+
+namespace qcal {
+
+// The layouts one node's kernel reads and writes (one per node input / output).
+struct NodeLayouts {
+  std::vector<Layout> inputs, outputs;
+};
+
+// One NodeLayouts per node of `graph` (kernels[i] runs graph.nodes[i]; types has
+// every non-constant value's planned type).
+std::vector<NodeLayouts> PlanLayouts(const Graph& graph, const std::vector<std::unique_ptr<Kernel>>& kernels,
+                                     const std::map<std::string, TensorType>& types,
+                                     const std::set<std::string>& keep_plain);
+
+// Number of values planned kNChw8c (logs, tests).
+int CountBlocked(const std::vector<NodeLayouts>& plan);
+
+}  // namespace qcal

@@ -1,0 +1,186 @@
+// Blocked activation layouts between oneDNN kernels (runtime/layout_plan.h):
+// the planner's rules on fake kernels, and a conv -> conv -> pool -> conv chain
+// with odd channel counts whose blocked execution must equal the reference
+// kernels (the spec) within the dnnl agreement tolerance.
+#include "runtime/layout_plan.h"
+
+#include <gtest/gtest.h>
+
+#include "kernels/dnnl_test_util.h"
+#include "runtime/executor.h"
+
+namespace qcal {
+namespace {
+
+using testing::Agree;
+using testing::RandomFloat;
+
+// A kernel that only declares layout capabilities.
+class FakeKernel final : public Kernel {
+ public:
+  FakeKernel(bool accepts, bool produces) : accepts_(accepts), produces_(produces) {}
+  Status Run(const std::vector<const Tensor*>&, std::vector<Tensor>&) override { return Status::Ok(); }
+  bool AcceptsBlocked(size_t) const override { return accepts_; }
+  bool ProducesBlocked(size_t) const override { return produces_; }
+
+ private:
+  bool accepts_, produces_;
+};
+
+TEST(LayoutPlanTest, BlocksOnlyValuesEveryConsumerAccepts) {
+  Graph g;
+  g.nodes = {Node{"a", "A", "", {"x"}, {"v1"}, {}},       Node{"b", "B", "", {"v1"}, {"v2"}, {}},
+             Node{"c", "C", "", {"v2", "v1"}, {"v3"}, {}}, Node{"d", "D", "", {"v3"}, {"v4"}, {}},
+             Node{"e", "E", "", {"v3"}, {"v5"}, {}},       Node{"f", "F", "", {"v5"}, {"v6"}, {}}};
+  std::vector<std::unique_ptr<Kernel>> k;
+  k.push_back(std::make_unique<FakeKernel>(true, true));   // a
+  k.push_back(std::make_unique<FakeKernel>(true, true));   // b
+  k.push_back(std::make_unique<FakeKernel>(true, true));   // c
+  k.push_back(std::make_unique<FakeKernel>(false, true));  // d: reads only NCHW
+  k.push_back(std::make_unique<FakeKernel>(true, true));   // e
+  k.push_back(std::make_unique<FakeKernel>(true, true));   // f
+  std::map<std::string, TensorType> types;
+  for (const char* v : {"x", "v1", "v2", "v3", "v4", "v5", "v6"}) types[v] = {DataType::kFloat32, {1, 3, 4, 4}};
+  types["v2"].shape = {1, 3, -1, 4};  // not static: stays plain
+
+  // v1: both consumers accept. v2: dynamic shape. v3: d does not accept. v4: no consumer.
+  // v5: fine. v6: graph output (keep_plain). x: graph input (no producer).
+  const auto plan = PlanLayouts(g, k, types, {"v6"});
+  const Layout P = Layout::kPlain, B = Layout::kNChw8c;
+  EXPECT_EQ(plan[0].inputs, (std::vector<Layout>{P}));
+  EXPECT_EQ(plan[0].outputs, (std::vector<Layout>{B}));
+  EXPECT_EQ(plan[1].outputs, (std::vector<Layout>{P}));
+  EXPECT_EQ(plan[2].inputs, (std::vector<Layout>{P, B}));
+  EXPECT_EQ(plan[2].outputs, (std::vector<Layout>{P}));
+  EXPECT_EQ(plan[3].outputs, (std::vector<Layout>{P}));
+  EXPECT_EQ(plan[4].outputs, (std::vector<Layout>{B}));
+  EXPECT_EQ(plan[5].inputs, (std::vector<Layout>{B}));
+  EXPECT_EQ(plan[5].outputs, (std::vector<Layout>{P}));
+  EXPECT_EQ(CountBlocked(plan), 2);
+}
+
+Node Conv(const std::string& name, std::vector<std::string> in, const std::string& out, int64_t pad,
+          int64_t stride = 1, int64_t group = 1) {
+  Node n{name, "Conv", "", std::move(in), {out}, {}};
+  n.attrs.Set("pads", std::vector<int64_t>{pad, pad, pad, pad});
+  n.attrs.Set("strides", std::vector<int64_t>{stride, stride});
+  n.attrs.Set("group", group);
+  return n;
+}
+
+// x(3) -> c1(13) -> relu -> a1 -> c2(13) + a1 -> sigmoid -> u -> c3(17, stride 2) -> maxpool -> p
+//   -> c4(13, 1x1) -> t4 -> depthwise c5(13) -> t5 -> { averagepool -> y1, t5 * 0.5 -> y2 }
+//   p -> ReduceMean over H, W (keepdims 0) -> y3 (a global pool reading the blocked p)
+// After fusion a1, u, t3, p, t4 can stay blocked; t5 feeds a reference Mul and stays NCHW.
+Graph ChainGraph() {
+  Graph g;
+  g.name = "chain";
+  g.inputs.push_back({"x", DataType::kFloat32, Shape{-1, 3, 11, 10}});
+  g.initializers["w1"] = RandomFloat({13, 3, 3, 3}, 1);
+  g.initializers["b1"] = RandomFloat({13}, 2);
+  g.initializers["w2"] = RandomFloat({13, 13, 3, 3}, 3);
+  g.initializers["w3"] = RandomFloat({17, 13, 3, 3}, 4);
+  g.initializers["b3"] = RandomFloat({17}, 5);
+  g.initializers["w4"] = RandomFloat({13, 17, 1, 1}, 6);
+  g.initializers["w5"] = RandomFloat({13, 1, 3, 3}, 7);
+  g.initializers["half"] = Tensor::Scalar(0.5f);
+  Node pool{"mp", "MaxPool", "", {"t3"}, {"p"}, {}};
+  pool.attrs.Set("kernel_shape", std::vector<int64_t>{3, 3});
+  pool.attrs.Set("strides", std::vector<int64_t>{2, 2});
+  pool.attrs.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  Node mean{"mean", "ReduceMean", "", {"p"}, {"y3"}, {}};
+  mean.attrs.Set("axes", std::vector<int64_t>{-1, 2});
+  mean.attrs.Set("keepdims", int64_t{0});
+  Node avg{"ap", "AveragePool", "", {"t5"}, {"y1"}, {}};
+  avg.attrs.Set("kernel_shape", std::vector<int64_t>{2, 2});
+  g.nodes = {Conv("c1", {"x", "w1", "b1"}, "t1", 1),
+             Node{"r1", "Relu", "", {"t1"}, {"a1"}, {}},
+             Conv("c2", {"a1", "w2"}, "t2", 1),
+             Node{"add", "Add", "", {"t2", "a1"}, {"s"}, {}},
+             Node{"sig", "Sigmoid", "", {"s"}, {"u"}, {}},
+             Conv("c3", {"u", "w3", "b3"}, "t3", 1, 2),
+             pool,
+             Conv("c4", {"p", "w4"}, "t4", 0),
+             Conv("c5", {"t4", "w5"}, "t5", 1, 1, 13),
+             avg,
+             Node{"mul", "Mul", "", {"t5", "half"}, {"y2"}, {}},
+             mean};
+  g.outputs.push_back({"y1", DataType::kFloat32, std::nullopt});
+  g.outputs.push_back({"y2", DataType::kFloat32, std::nullopt});
+  g.outputs.push_back({"y3", DataType::kFloat32, std::nullopt});
+  return g;
+}
+
+// Runs the graph on the reference kernels only.
+TensorMap RunReference(const Graph& g, const Tensor& x) {
+  KernelRegistry::Global().SetProviderEnabled("dnnl", false);
+  auto ex = Executor::Create(g, {{"x", x.shape()}});
+  KernelRegistry::Global().SetProviderEnabled("dnnl", true);
+  EXPECT_TRUE(ex.ok()) << ex.status().ToString();
+  TensorMap out;
+  EXPECT_TRUE((*ex)->Run({{"x", x}}, &out).ok());
+  return out;
+}
+
+void ExpectOutputsAgree(const TensorMap& got, const TensorMap& want) {
+  for (const char* y : {"y1", "y2", "y3"}) {
+    ASSERT_TRUE(got.count(y)) << y;
+    EXPECT_TRUE(Agree(got.at(y), want.at(y))) << y;
+  }
+}
+
+TEST(BlockedLayoutTest, ChainWithOddChannelsEqualsReference) {
+  const Graph g = ChainGraph();
+  const Tensor x1 = RandomFloat({1, 3, 11, 10}, 11), x2 = RandomFloat({1, 3, 11, 10}, 12);
+  auto ex = Executor::Create(g, {{"x", x1.shape()}});
+  ASSERT_TRUE(ex.ok()) << ex.status().ToString();
+  // a1, u, t3 (plain 3x3 convs with a JIT nChw8c kernel on any x86 oneDNN picks) at least.
+  EXPECT_GE((*ex)->blocked_values(), 3);
+  TensorMap got;
+  ASSERT_TRUE((*ex)->Run({{"x", x1}}, &got).ok());
+  ExpectOutputsAgree(got, RunReference(g, x1));
+  // Second run: recycled, uncleared buffers (padding channels included).
+  ASSERT_TRUE((*ex)->Run({{"x", x2}}, &got).ok());
+  ExpectOutputsAgree(got, RunReference(g, x2));
+  // A batch change re-prepares with new primitives and buffer sizes.
+  const Tensor x3 = RandomFloat({2, 3, 11, 10}, 13);
+  ASSERT_TRUE((*ex)->Run({{"x", x3}}, &got).ok());
+  EXPECT_GE((*ex)->blocked_values(), 3);
+  ExpectOutputsAgree(got, RunReference(g, x3));
+}
+
+TEST(BlockedLayoutTest, ObserverAndOptionOutSeePlainValues) {
+  const Graph g = ChainGraph();
+  const Tensor x = RandomFloat({1, 3, 11, 10}, 21);
+  const TensorMap want = RunReference(g, x);
+
+  ExecutorOptions off;
+  off.blocked_layout = false;
+  auto plain = Executor::Create(g, {{"x", x.shape()}}, off);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)->blocked_values(), 0);
+  TensorMap got;
+  ASSERT_TRUE((*plain)->Run({{"x", x}}, &got).ok());
+  ExpectOutputsAgree(got, want);
+
+  auto ex = Executor::Create(g, {{"x", x.shape()}});
+  ASSERT_TRUE(ex.ok());
+  std::map<std::string, Shape> seen;
+  (*ex)->SetObserver([&](const Node& node, const std::vector<const Tensor*>& outs) -> Status {
+    seen[node.outputs[0]] = outs[0]->shape();
+    return Status::Ok();
+  });
+  ASSERT_TRUE((*ex)->Run({{"x", x}}, &got).ok());
+  EXPECT_EQ((*ex)->blocked_values(), 0);
+  EXPECT_EQ(seen.at("a1"), (Shape{1, 13, 11, 10}));
+  EXPECT_EQ(seen.at("p"), (Shape{1, 17, 3, 3}));
+  ExpectOutputsAgree(got, want);
+
+  (*ex)->SetObserver(nullptr);  // blocked again
+  ASSERT_TRUE((*ex)->Run({{"x", x}}, &got).ok());
+  EXPECT_GE((*ex)->blocked_values(), 3);
+  ExpectOutputsAgree(got, want);
+}
+
+}  // namespace
+}  // namespace qcal
