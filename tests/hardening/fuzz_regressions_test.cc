@@ -39,13 +39,6 @@ Status ImportAndPrepare(Result<Graph> graph, const std::string& where) {
 
 std::string Fixture(const std::string& rel) { return *ReadFile(testing::TestData(rel)); }
 
-Status FirstError(std::initializer_list<Status> steps) {
-  for (const auto& s : steps) {
-    if (!s.ok()) return s;
-  }
-  return Status::Ok();
-}
-
 using Loader = std::function<Status(const std::string& bytes)>;
 
 // Folder name -> what its fuzz target does with the bytes (without the
