@@ -23,7 +23,9 @@ namespace {
 
 enum Input { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias };
 
-Status InferQcalQConv(const OpContext& ctx, std::vector<TensorType>& outputs) {
+}  // namespace
+
+Result<IntConvProblem> CheckQConvOperands(const OpContext& ctx) {
   const std::initializer_list<DataType> q = {DataType::kInt8, DataType::kUint8};
   QCAL_RETURN_IF_ERROR(ExpectDtype(ctx, kX, q));
   QCAL_RETURN_IF_ERROR(ExpectDtype(ctx, kW, q));
@@ -35,6 +37,14 @@ Status InferQcalQConv(const OpContext& ctx, std::vector<TensorType>& outputs) {
   QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kWScale, "w_scale", m, "output channels", {DataType::kFloat32}));
   QCAL_RETURN_IF_ERROR(
       CheckVectorParam(ctx, kWZp, "w_zero_point", m, "output channels", {ctx.inputs[kW].dtype}));
+  return p;
+}
+
+namespace {
+
+Status InferQcalQConv(const OpContext& ctx, std::vector<TensorType>& outputs) {
+  QCAL_ASSIGN_OR_RETURN(IntConvProblem p, CheckQConvOperands(ctx));
+  const int64_t m = p.out_channels;
   QCAL_ASSIGN_OR_RETURN(DataType out, InferOutputStageType(ctx, kYScale, kYZp));
   if (ctx.has_input(kBias)) {
     QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kBias, "B", m, "output channels", {DataType::kInt32}));

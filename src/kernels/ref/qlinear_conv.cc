@@ -20,17 +20,9 @@ namespace {
 enum Input { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias };
 
 Status InferQLinearConv(const OpContext& ctx, std::vector<TensorType>& outputs) {
-  const std::initializer_list<DataType> q = {DataType::kInt8, DataType::kUint8};
-  QCAL_RETURN_IF_ERROR(ExpectDtype(ctx, kX, q));
-  QCAL_RETURN_IF_ERROR(ExpectDtype(ctx, kW, q));
-  QCAL_ASSIGN_OR_RETURN(IntConvProblem p,
-                        MakeIntConvProblem(ctx.node, ctx.inputs[kX].shape, ctx.inputs[kW].shape));
+  QCAL_ASSIGN_OR_RETURN(IntConvProblem p, CheckQConvOperands(ctx));
   const int64_t m = p.out_channels;
-  QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, kXScale, "x_scale", {DataType::kFloat32}));
-  QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, kXZp, "x_zero_point", {ctx.inputs[kX].dtype}));
-  QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kWScale, "w_scale", m, "output channels", {DataType::kFloat32}));
-  QCAL_RETURN_IF_ERROR(
-      CheckVectorParam(ctx, kWZp, "w_zero_point", m, "output channels", {ctx.inputs[kW].dtype}));
+  const std::initializer_list<DataType> q = {DataType::kInt8, DataType::kUint8};
   QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, kYScale, "y_scale", {DataType::kFloat32}));
   QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, kYZp, "y_zero_point", q));
   if (ctx.has_input(kBias)) {
