@@ -8,6 +8,31 @@ Shape BlockedShape(const Shape& nchw) {
   return {nchw[0], (nchw[1] + kLayoutBlock - 1) / kLayoutBlock, nchw[2], nchw[3], kLayoutBlock};
 }
 
+Shape NhwcShape(const Shape& nchw) { return {nchw[0], nchw[2], nchw[3], nchw[1]}; }
+
+Shape PhysicalShape(const Shape& nchw, Layout l) {
+  switch (l) {
+    case Layout::kNChw8c:
+      return BlockedShape(nchw);
+    case Layout::kNhwc:
+      return NhwcShape(nchw);
+    default:
+      return nchw;
+  }
+}
+
+Layout NonPlainLayout(DataType dtype) {
+  switch (dtype) {
+    case DataType::kFloat32:
+      return Layout::kNChw8c;
+    case DataType::kInt8:
+    case DataType::kUint8:
+      return Layout::kNhwc;
+    default:
+      return Layout::kPlain;
+  }
+}
+
 Status Kernel::SetLayouts(const std::vector<Layout>& inputs, const std::vector<Layout>& outputs) {
   for (const auto* layouts : {&inputs, &outputs}) {
     for (Layout l : *layouts) {

@@ -50,18 +50,25 @@ struct OpContext {
 // are constant unless const_inputs says so; leave dims -1 when not derivable.
 using InferFn = Status (*)(const OpContext& ctx, std::vector<TensorType>& outputs);
 
-// Memory layout of a float32 4-D activation passed between kernels. The
-// executor plans it per value (runtime/layout_plan.h): a value stays kNChw8c
-// only when its producer can write it and every consumer can read it, so
-// reference kernels, graph outputs and observers always see kPlain.
+// Memory layout of a 4-D activation passed between kernels. The executor plans
+// it per value (runtime/layout_plan.h): a value leaves kPlain only when its
+// producer can write the value's non-plain layout and every consumer can read
+// it, so reference kernels, graph outputs and observers always see kPlain.
+// The non-plain layout of a value follows from its type (NonPlainLayout):
 //   kPlain:   row-major NCHW, the tensor's shape is the logical [N, C, H, W].
-//   kNChw8c:  oneDNN's nChw8c: channels in blocks of 8, the tensor's shape is
-//             the physical BlockedShape() = [N, ceil(C/8), H, W, 8]; channels
-//             >= C are zero padding.
-enum class Layout : uint8_t { kPlain, kNChw8c };
+//   kNChw8c:  float32: oneDNN's nChw8c: channels in blocks of 8, the tensor's
+//             shape is the physical BlockedShape() = [N, ceil(C/8), H, W, 8];
+//             channels >= C are zero padding.
+//   kNhwc:    int8 / uint8 (oneDNN's int8 kernels): channels innermost, the
+//             tensor's shape is the physical NhwcShape() = [N, H, W, C].
+enum class Layout : uint8_t { kPlain, kNChw8c, kNhwc };
 inline constexpr int64_t kLayoutBlock = 8;
-// Physical shape of a logical NCHW shape stored as kNChw8c.
+// Physical shape of a logical NCHW shape stored as kNChw8c / kNhwc / in layout l.
 Shape BlockedShape(const Shape& nchw);
+Shape NhwcShape(const Shape& nchw);
+Shape PhysicalShape(const Shape& nchw, Layout l);
+// The layout a 4-D value of this dtype may take besides kPlain (kPlain: none).
+Layout NonPlainLayout(DataType dtype);
 
 class Kernel {
  public:
@@ -75,8 +82,9 @@ class Kernel {
   // first (reference kernels may rely on zero-filled new tensors).
   virtual bool WritesAllOutputs() const { return false; }
 
-  // Layout negotiation (see Layout). AcceptsBlocked(i): input i may arrive as
-  // kNChw8c; ProducesBlocked(o): output o may be written as kNChw8c. The
+  // Layout negotiation (see Layout). AcceptsBlocked(i): input i may arrive in
+  // its non-plain layout (kNChw8c for float32, kNhwc for int8 / uint8);
+  // ProducesBlocked(o): output o may be written in it. The
   // executor calls SetLayouts once after creating the kernel (also when all are
   // kPlain, so kernels may create their primitives then); a kernel that never
   // gets the call (EvaluateNode, tests) works on kPlain tensors.

@@ -196,7 +196,7 @@ Status Executor::ApplyLayouts(const std::map<std::string, TensorType>& exec_type
     QCAL_RETURN_IF_ERROR(kernels_[i]->SetLayouts(l.inputs, l.outputs).WithContext("preparing " + node.Describe()));
     for (size_t o = 0; o < l.outputs.size(); ++o) {
       TensorType& t = steps_[i].out_types[o];
-      if (l.outputs[o] == Layout::kNChw8c) t.shape = BlockedShape(t.shape);
+      t.shape = PhysicalShape(t.shape, l.outputs[o]);
     }
   }
   return Status::Ok();

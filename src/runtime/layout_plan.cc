@@ -5,11 +5,12 @@
 namespace qcal {
 namespace {
 
-bool BlockableType(const std::map<std::string, TensorType>& types, const std::string& value) {
+// The non-plain layout the value could take (kPlain: none).
+Layout Candidate(const std::map<std::string, TensorType>& types, const std::string& value) {
   auto it = types.find(value);
-  if (it == types.end()) return false;
+  if (it == types.end()) return Layout::kPlain;
   const TensorType& t = it->second;
-  return t.dtype == DataType::kFloat32 && t.shape.size() == 4 && ShapeIsStatic(t.shape);
+  return t.shape.size() == 4 && ShapeIsStatic(t.shape) ? NonPlainLayout(t.dtype) : Layout::kPlain;
 }
 
 }  // namespace
@@ -17,15 +18,18 @@ bool BlockableType(const std::map<std::string, TensorType>& types, const std::st
 std::vector<NodeLayouts> PlanLayouts(const Graph& graph, const std::vector<std::unique_ptr<Kernel>>& kernels,
                                      const std::map<std::string, TensorType>& types,
                                      const std::set<std::string>& keep_plain) {
-  // Candidate values (blockable producer output) -> true while every consumer accepts them.
+  // Candidate values (producer output with a non-plain layout) -> true while every consumer accepts them.
   std::unordered_map<std::string, bool> blocked;
+  std::unordered_map<std::string, Layout> candidate;
   std::unordered_map<std::string, int> consumers;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& node = graph.nodes[i];
     for (size_t o = 0; o < node.outputs.size(); ++o) {
       const std::string& v = node.outputs[o];
-      if (v.empty() || keep_plain.count(v) || !BlockableType(types, v)) continue;
-      if (kernels[i]->ProducesBlocked(o)) blocked[v] = true;
+      const Layout l = v.empty() || keep_plain.count(v) ? Layout::kPlain : Candidate(types, v);
+      if (l == Layout::kPlain || !kernels[i]->ProducesBlocked(o)) continue;
+      blocked[v] = true;
+      candidate[v] = l;
     }
   }
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
@@ -39,7 +43,7 @@ std::vector<NodeLayouts> PlanLayouts(const Graph& graph, const std::vector<std::
   }
   auto layout_of = [&](const std::string& v) {
     auto it = blocked.find(v);
-    return it != blocked.end() && it->second && consumers[v] > 0 ? Layout::kNChw8c : Layout::kPlain;
+    return it != blocked.end() && it->second && consumers[v] > 0 ? candidate[v] : Layout::kPlain;
   };
   std::vector<NodeLayouts> plan(graph.nodes.size());
   for (size_t i = 0; i < graph.nodes.size(); ++i) {

@@ -1,11 +1,11 @@
 // Activation layout planning (Layout in kernels/registry.h).
 //
-// Optimized kernels may pass float32 4-D activations to each other in a
-// blocked layout (kNChw8c) instead of reordering to NCHW after every node. A
-// value is planned blocked only when
+// Optimized kernels may pass 4-D activations to each other in a non-plain
+// layout (float32: kNChw8c, int8 / uint8: kNhwc) instead of reordering to NCHW
+// after every node. A value is planned in it only when
 //   - its producer's kernel ProducesBlocked(that output),
 //   - every consumer's kernel AcceptsBlocked(that input) (and there is one),
-//   - its planned type is float32 with a static 4-D shape, and
+//   - its planned type has a non-plain layout (NonPlainLayout) and a static 4-D shape, and
 //   - it is not in `keep_plain` (graph outputs, values the caller asked for).
 // Everything else stays kPlain, so reference kernels, graph outputs and
 // observers only ever see NCHW tensors and no reorder nodes are needed.
@@ -33,7 +33,7 @@ std::vector<NodeLayouts> PlanLayouts(const Graph& graph, const std::vector<std::
                                      const std::map<std::string, TensorType>& types,
                                      const std::set<std::string>& keep_plain);
 
-// Number of values planned kNChw8c (logs, tests).
+// Number of values planned in a non-plain layout (logs, tests).
 int CountBlocked(const std::vector<NodeLayouts>& plan);
 
 }  // namespace qcal

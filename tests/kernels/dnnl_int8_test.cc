@@ -27,6 +27,7 @@ struct QCase {
   Out out = Out::kUint8;
   bool trans_b = false;
   std::optional<float> act_min = std::nullopt, act_max = std::nullopt;
+  int w_max = 127;  // weights are drawn from [-w_max, w_max]
 };
 
 ::testing::AssertionResult BitExact(const Tensor& a, const Tensor& b) {
@@ -65,7 +66,7 @@ QInputs MakeInputs(const QCase& c, int64_t channels, int64_t reduce, uint32_t se
   in.x_zp = u8 ? Tensor::Scalar<uint8_t>(static_cast<uint8_t>(c.x_zp))
                : Tensor::Scalar<int8_t>(static_cast<int8_t>(c.x_zp));
   in.x_scale = Tensor::Scalar<float>(0.02f);
-  in.w = RandomInt<int8_t>(c.w, seed + 1, -127, 127);
+  in.w = RandomInt<int8_t>(c.w, seed + 1, -c.w_max, c.w_max);
   std::vector<float> ws;
   for (int64_t m = 0; m < (c.per_channel ? channels : 1); ++m)
     ws.push_back(0.001f * (1 + m % 5) + 0.0003f * m);
@@ -262,17 +263,105 @@ TEST(DnnlInt8ConvTest, LargerResNetLikeLayer) {
              .act_min = 0.0f});
 }
 
-// Without VNNI the float path is exact only while max|x| * sum|w[m]| < 2^24; beyond it the node stays on
-// "ref".
-TEST(DnnlInt8ConvTest, DeclinedWhereNeitherPathIsExact) {
+// Forces an Int8Compute mode for the kernels created in its scope.
+class ForcedMode {
+ public:
+  explicit ForcedMode(std::optional<dnnl_kernels::Int8Compute> m) { dnnl_kernels::SetForcedInt8Compute(m); }
+  ~ForcedMode() { dnnl_kernels::SetForcedInt8Compute(std::nullopt); }
+};
+
+// Every element of t set to v.
+template <typename T>
+void Fill(Tensor& t, T v) {
+  std::fill(t.data<T>(), t.data<T>() + t.numel(), v);
+}
+
+// The largest products oneDNN's non-VNNI kernels can meet: all x at the top of
+// the range, weights at the mode's limit (kInt8Split: any s8, kInt8Narrow: 64),
+// a reduction of 64 * 9 terms. A saturating int16 pair sum would show here.
+void CheckWorstCase(dnnl_kernels::Int8Compute mode, DataType x_type, int8_t w_value) {
+  SCOPED_TRACE(std::string(dnnl_kernels::Int8ComputeName(mode)) + " w " + std::to_string(w_value));
+  const ForcedMode forced(mode);
+  QCase c{.x = {1, 64, 5, 5}, .w = {3, 64, 3, 3}, .pads = {1, 1, 1, 1}, .x_type = x_type, .out = Out::kInt8};
+  c.x_zp = x_type == DataType::kUint8 ? 0 : -128;
+  QInputs in = MakeInputs(c, 3, 64 * 9, 5);
+  if (x_type == DataType::kUint8) {
+    Fill<uint8_t>(in.x, 255);
+  } else {
+    Fill<int8_t>(in.x, 127);
+  }
+  Fill<int8_t>(in.w, w_value);
+  in.w.data<int8_t>()[1] = static_cast<int8_t>(-w_value);  // one channel of mixed signs
+  in.y_scale = Tensor::Scalar<float>(0.02f * 0.002f * 255.0f * 128.0f * 576.0f / 100.0f);
+  ExpectBitExact(ConvNode("QcalQConv", c, 9), in.list(c, true));
+}
+
+TEST(DnnlInt8ConvTest, WorstCaseOperandsStayExactInEveryInt8Mode) {
+  using dnnl_kernels::Int8Compute;
+  for (DataType t : {DataType::kUint8, DataType::kInt8}) {
+    CheckWorstCase(Int8Compute::kInt8Split, t, -128);
+    CheckWorstCase(Int8Compute::kInt8Split, t, 127);
+    CheckWorstCase(Int8Compute::kInt8Narrow, t, 64);
+    CheckWorstCase(Int8Compute::kInt8Narrow, t, -64);
+  }
+}
+
+// Without VNNI the automatic choice is kInt8Narrow for weights within [-64, 64]
+// and kInt8Split otherwise; a forced mode that would not be exact leaves the
+// node on "ref" (kExactFloat beyond max|x| * sum|w[m]| < 2^24, kInt8Narrow
+// with a weight of 65).
+TEST(DnnlInt8ConvTest, ModeChoiceFollowsTheWeights) {
+  using dnnl_kernels::ChooseInt8Compute;
+  using dnnl_kernels::Int8Compute;
+  const bool vnni = dnnl_kernels::HasInt8DotProduct();
+  EXPECT_EQ(ChooseInt8Compute(DataType::kUint8, {.max_abs = 64, .max_abs_sum = 9000}),
+            vnni ? Int8Compute::kInt8 : Int8Compute::kInt8Narrow);
+  EXPECT_EQ(ChooseInt8Compute(DataType::kInt8, {.max_abs = 65, .max_abs_sum = 9000}),
+            vnni ? Int8Compute::kInt8 : Int8Compute::kInt8Split);
+  {
+    const ForcedMode forced(Int8Compute::kInt8Narrow);
+    EXPECT_EQ(ChooseInt8Compute(DataType::kUint8, {.max_abs = 65, .max_abs_sum = 65}), Int8Compute::kNone);
+  }
   QCase c{.x = {1, 160, 3, 3}, .w = {2, 160, 3, 3}, .pads = {1, 1, 1, 1}};
   QInputs in = MakeInputs(c, 2, 160 * 9, 3);
-  for (int64_t i = 0; i < in.w.numel(); ++i) in.w.data<int8_t>()[i] = 127;  // 255 * 1440 * 127 > 2^24
+  Fill<int8_t>(in.w, 127);  // 255 * 1440 * 127 > 2^24
   const Node node = ConvNode("QcalQConv", c, 9);
   const auto list = in.list(c, true);
-  const bool vnni = dnnl_kernels::HasInt8DotProduct();
-  EXPECT_EQ(SelectedProvider(node, list, ConstFlags(list.size())), vnni ? "dnnl" : "ref");
-  if (vnni) ExpectBitExact(node, list);
+  ExpectBitExact(node, list);  // automatic: kInt8Split (or kInt8 with VNNI)
+  const ForcedMode forced(Int8Compute::kExactFloat);
+  EXPECT_EQ(SelectedProvider(node, list, ConstFlags(list.size())), "ref");
+}
+
+// The shapes above once more in each forced mode (kInt8Narrow with weights in [-64, 64]).
+TEST(DnnlInt8ConvTest, ForcedModesAreBitExact) {
+  using dnnl_kernels::Int8Compute;
+  for (Int8Compute m : {Int8Compute::kInt8Split, Int8Compute::kInt8Narrow, Int8Compute::kExactFloat}) {
+    SCOPED_TRACE(dnnl_kernels::Int8ComputeName(m));
+    const ForcedMode forced(m);
+    const int w_max = m == Int8Compute::kInt8Narrow ? 64 : 127;
+    CheckConv({.x = {2, 5, 7, 9}, .w = {6, 5, 3, 3}, .pads = {1, 1, 1, 1}, .x_zp = 131, .w_max = w_max});
+    CheckConv({.x = {1, 5, 7, 9},
+               .w = {10, 1, 3, 3},
+               .group = 5,
+               .strides = {2, 2},
+               .pads = {1, 0, 1, 2},
+               .x_type = DataType::kInt8,
+               .x_zp = 9,
+               .out = Out::kInt8,
+               .w_max = w_max});
+    CheckConv({.x = {2, 19, 5, 6}, .w = {23, 19, 1, 1}, .strides = {2, 2}, .x_zp = 3, .bias = false, .w_max = w_max});
+    CheckConv({.x = {3, 4, 6, 5},
+               .w = {33, 4, 3, 3},
+               .strides = {2, 2},
+               .pads = {0, 1, 1, 0},
+               .x_type = DataType::kInt8,
+               .x_zp = -3,
+               .per_channel = false,
+               .out = Out::kFloat,
+               .act_min = 0.0f,
+               .act_max = 0.3f,
+               .w_max = w_max});
+  }
 }
 
 // ---- matmul ----
@@ -314,6 +403,23 @@ TEST(DnnlInt8MatMulTest, GemmTransposedWithBiasAndRelu) {
                .x_zp = 5,
                .out = Out::kInt8,
                .trans_b = true});
+}
+
+TEST(DnnlInt8MatMulTest, ForcedModesAreBitExact) {
+  using dnnl_kernels::Int8Compute;
+  for (Int8Compute m : {Int8Compute::kInt8Split, Int8Compute::kInt8Narrow, Int8Compute::kExactFloat}) {
+    SCOPED_TRACE(dnnl_kernels::Int8ComputeName(m));
+    const ForcedMode forced(m);
+    const int w_max = m == Int8Compute::kInt8Narrow ? 64 : 127;
+    CheckMatMul({.x = {5, 37}, .w = {37, 19}, .x_zp = 140, .bias = false, .w_max = w_max});
+    CheckMatMul({.x = {1, 64},
+                 .w = {21, 64},
+                 .x_type = DataType::kInt8,
+                 .x_zp = 5,
+                 .out = Out::kInt8,
+                 .trans_b = true,
+                 .w_max = w_max});
+  }
 }
 
 TEST(DnnlInt8MatMulTest, FloatOutput) {

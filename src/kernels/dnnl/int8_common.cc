@@ -15,11 +15,17 @@ using dt = dnnl::memory::data_type;
 
 // One row, scalar: the reference formulas (also the tail of the vector loop).
 // A float accumulator holds an exact integer below 2^24 (kExactFloat).
+// With lo (kInt8Split) the accumulator is 16 * acc + lo, modulo 2^32.
+inline int32_t Combined(int32_t hi, const int32_t* lo, int64_t c) {
+  return lo ? ref::WrapAdd(static_cast<int32_t>(static_cast<uint32_t>(hi) << 4), lo[c]) : hi;
+}
+inline int32_t Combined(float acc, const int32_t*, int64_t) { return static_cast<int32_t>(acc); }
+
 template <typename A, typename T>
-void RowScalar(const ref::OutputStage& s, const float* mult, const A* acc, const int32_t* corr, int64_t begin,
-               int64_t end, T* y) {
+void RowScalar(const ref::OutputStage& s, const float* mult, const A* acc, const int32_t* lo,
+               const int32_t* corr, int64_t begin, int64_t end, T* y) {
   for (int64_t c = begin; c < end; ++c) {
-    const int32_t a = ref::WrapAdd(static_cast<int32_t>(acc[c]), corr[c]);
+    const int32_t a = ref::WrapAdd(Combined(acc[c], lo, c), corr[c]);
     y[c] = static_cast<T>(s.quantized() ? ref::QuantizedOutputValue(a, mult[c], s.zero_point, s.lo, s.hi)
                                         : ref::FloatOutputValue(a, mult[c], s.lo, s.hi));
   }
@@ -27,17 +33,20 @@ void RowScalar(const ref::OutputStage& s, const float* mult, const A* acc, const
 
 // Eight channels: the same IEEE operations as the scalar formulas (int -> float
 // conversion, one multiply, round half to even, + zero point, clamp).
-__attribute__((target("avx2"))) inline __m256i Load8(const int32_t* acc) {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc));
+__attribute__((target("avx2"))) inline __m256i LoadI8(const int32_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
-__attribute__((target("avx2"))) inline __m256i Load8(const float* acc) {
+__attribute__((target("avx2"))) inline __m256i Load8(const int32_t* acc, const int32_t* lo) {
+  return lo ? _mm256_add_epi32(_mm256_slli_epi32(LoadI8(acc), 4), LoadI8(lo)) : LoadI8(acc);
+}
+__attribute__((target("avx2"))) inline __m256i Load8(const float* acc, const int32_t*) {
   return _mm256_cvtps_epi32(_mm256_loadu_ps(acc));  // exact: integral values
 }
 
 template <typename A>
 __attribute__((target("avx2"))) inline __m256 Stage8(const ref::OutputStage& s, const float* mult,
-                                                     const A* acc, const int32_t* corr) {
-  const __m256i a = _mm256_add_epi32(Load8(acc), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(corr)));
+                                                     const A* acc, const int32_t* lo, const int32_t* corr) {
+  const __m256i a = _mm256_add_epi32(Load8(acc, lo), LoadI8(corr));
   __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(mult));
   if (s.quantized()) {
     v = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -60,25 +69,28 @@ __attribute__((target("avx2"))) inline void Store8(__m256 v, T* y) {
 
 template <typename A, typename T>
 __attribute__((target("avx2"))) void RowAvx2(const ref::OutputStage& s, const float* mult, const A* acc,
-                                             const int32_t* corr, int64_t channels, T* y) {
+                                             const int32_t* lo, const int32_t* corr, int64_t channels, T* y) {
   int64_t c = 0;
-  for (; c + 8 <= channels; c += 8) Store8(Stage8(s, mult + c, acc + c, corr + c), y + c);
-  RowScalar(s, mult, acc, corr, c, channels, y);
+  for (; c + 8 <= channels; c += 8) {
+    Store8(Stage8(s, mult + c, acc + c, lo ? lo + c : nullptr, corr + c), y + c);
+  }
+  RowScalar(s, mult, acc, lo, corr, c, channels, y);
 }
 
 template <typename A, typename T>
-void Rows(const ref::OutputStage& s, const std::vector<float>& mult, const A* acc, const int32_t* corr,
-          int64_t corr_rows, int64_t rows, int64_t channels, T* y) {
+void Rows(const ref::OutputStage& s, const std::vector<float>& mult, const A* acc, const int32_t* lo,
+          const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, T* y) {
   static const bool avx2 = __builtin_cpu_supports("avx2");
   const bool parallel = rows * channels >= (1 << 14);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t off = r * channels;
     const int32_t* cr = corr + (r % corr_rows) * channels;
+    const int32_t* lr = lo ? lo + off : nullptr;
     if (avx2) {
-      RowAvx2(s, mult.data(), acc + off, cr, channels, y + off);
+      RowAvx2(s, mult.data(), acc + off, lr, cr, channels, y + off);
     } else {
-      RowScalar(s, mult.data(), acc + off, cr, 0, channels, y + off);
+      RowScalar(s, mult.data(), acc + off, lr, cr, 0, channels, y + off);
     }
   }
 }
@@ -104,28 +116,101 @@ dnnl::memory::data_type DnnlType(DataType t) {
   }
 }
 
-Int8Compute ChooseInt8Compute(DataType x_type, int64_t max_abs_weight_sum) {
-  static const bool force_float = [] {
-    const char* e = std::getenv("QCAL_DNNL_INT8");
-    return e && std::string(e) == "float";
-  }();
-  if (!force_float && HasInt8DotProduct()) return Int8Compute::kInt8;
-  const int64_t max_abs_x = x_type == DataType::kUint8 ? 255 : 128;
-  return max_abs_x * max_abs_weight_sum < (int64_t{1} << 24) ? Int8Compute::kExactFloat : Int8Compute::kNone;
+namespace {
+
+std::optional<Int8Compute> ModeFromEnv() {
+  const char* e = std::getenv("QCAL_DNNL_INT8");
+  if (!e) return std::nullopt;
+  static const std::pair<const char*, Int8Compute> kNames[] = {
+      {"float", Int8Compute::kExactFloat}, {"split", Int8Compute::kInt8Split}, {"narrow", Int8Compute::kInt8Narrow}};
+  for (const auto& [name, mode] : kNames) {
+    if (std::string(e) == name) return mode;
+  }
+  return std::nullopt;
 }
 
-int64_t MaxAbsWeightSum(const Tensor& w, int64_t channels, bool channel_major) {
+std::optional<Int8Compute>& ForcedMode() {
+  static std::optional<Int8Compute> forced = ModeFromEnv();
+  return forced;
+}
+
+// Where a forced mode is exact for these operands.
+bool ExactFor(Int8Compute mode, DataType x_type, const WeightBounds& w) {
+  switch (mode) {
+    case Int8Compute::kExactFloat:
+      return (x_type == DataType::kUint8 ? 255 : 128) * w.max_abs_sum < (int64_t{1} << 24);
+    case Int8Compute::kInt8Narrow:
+      return w.max_abs <= 64;
+    case Int8Compute::kInt8:
+      return HasInt8DotProduct();
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+const char* Int8ComputeName(Int8Compute mode) {
+  switch (mode) {
+    case Int8Compute::kInt8:
+      return "int8";
+    case Int8Compute::kInt8Narrow:
+      return "int8-narrow";
+    case Int8Compute::kInt8Split:
+      return "int8-split";
+    case Int8Compute::kExactFloat:
+      return "exact-float";
+    default:
+      return "none";
+  }
+}
+
+void SetForcedInt8Compute(std::optional<Int8Compute> mode) { ForcedMode() = mode; }
+
+Int8Compute ChooseInt8Compute(DataType x_type, const WeightBounds& w) {
+  if (const auto forced = ForcedMode()) return ExactFor(*forced, x_type, w) ? *forced : Int8Compute::kNone;
+  if (HasInt8DotProduct()) return Int8Compute::kInt8;
+  return w.max_abs <= 64 ? Int8Compute::kInt8Narrow : Int8Compute::kInt8Split;
+}
+
+WeightBounds ComputeWeightBounds(const Tensor& w, int64_t channels, bool channel_major) {
   std::vector<int64_t> sums(static_cast<size_t>(channels), 0);
   const int8_t* p = w.data<int8_t>();
   const int64_t per = w.numel() / channels;
+  WeightBounds b;
   for (int64_t i = 0; i < w.numel(); ++i) {
-    sums[static_cast<size_t>(channel_major ? i / per : i % channels)] += std::abs(int64_t{p[i]});
+    const int64_t a = std::abs(int64_t{p[i]});
+    sums[static_cast<size_t>(channel_major ? i / per : i % channels)] += a;
+    b.max_abs = std::max(b.max_abs, a);
   }
-  return sums.empty() ? 0 : *std::max_element(sums.begin(), sums.end());
+  b.max_abs_sum = sums.empty() ? 0 : *std::max_element(sums.begin(), sums.end());
+  return b;
 }
 
+void PrepareU8Activations(Int8Compute mode, bool flip, const uint8_t* x, uint8_t* lo, uint8_t* hi, int64_t n) {
+  const uint8_t f = flip ? 0x80 : 0;
+  if (mode != Int8Compute::kInt8Split) {
+#pragma omp parallel for schedule(static) if (n >= (1 << 16))
+    for (int64_t i = 0; i < n; ++i) lo[i] = x[i] ^ f;
+    return;
+  }
+#pragma omp parallel for schedule(static) if (n >= (1 << 16))
+  for (int64_t i = 0; i < n; ++i) {
+    const uint8_t v = x[i] ^ f;
+    hi[i] = v >> 4;
+    lo[i] = v & 15;
+  }
+}
+
+dnnl::memory::data_type ActivationType(Int8Compute mode, DataType x_type) {
+  if (mode == Int8Compute::kExactFloat) return dt::f32;
+  return UsesU8Activations(mode) ? dt::u8 : DnnlType(x_type);
+}
+
+dnnl::memory::data_type AccType(Int8Compute mode) { return mode == Int8Compute::kExactFloat ? dt::f32 : dt::s32; }
+
 dnnl::memory::data_type ComputeType(Int8Compute mode, dnnl::memory::data_type int8_type) {
-  return mode == Int8Compute::kInt8 ? int8_type : dt::f32;
+  return mode == Int8Compute::kExactFloat ? dt::f32 : int8_type;
 }
 
 bool IsConstOf(const OpContext& ctx, size_t i, std::initializer_list<DataType> dtypes) {
@@ -176,26 +261,26 @@ Result<Int8Params> ReadInt8Params(const OpContext& ctx, int64_t channels, int bi
 namespace {
 
 template <typename A>
-void RowsTo(const ref::OutputStage& stage, const std::vector<float>& mult, const A* acc, const int32_t* corr,
-            int64_t corr_rows, int64_t rows, int64_t channels, void* y) {
+void RowsTo(const ref::OutputStage& stage, const std::vector<float>& mult, const A* acc, const int32_t* lo,
+            const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, void* y) {
   switch (stage.dtype) {
     case DataType::kInt8:
-      return Rows(stage, mult, acc, corr, corr_rows, rows, channels, static_cast<int8_t*>(y));
+      return Rows(stage, mult, acc, lo, corr, corr_rows, rows, channels, static_cast<int8_t*>(y));
     case DataType::kUint8:
-      return Rows(stage, mult, acc, corr, corr_rows, rows, channels, static_cast<uint8_t*>(y));
+      return Rows(stage, mult, acc, lo, corr, corr_rows, rows, channels, static_cast<uint8_t*>(y));
     default:
-      return Rows(stage, mult, acc, corr, corr_rows, rows, channels, static_cast<float*>(y));
+      return Rows(stage, mult, acc, lo, corr, corr_rows, rows, channels, static_cast<float*>(y));
   }
 }
 
 }  // namespace
 
-void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult, const void* acc,
-                          bool float_acc, const int32_t* corr, int64_t corr_rows, int64_t rows,
-                          int64_t channels, void* y) {
-  if (float_acc)
-    return RowsTo(stage, mult, static_cast<const float*>(acc), corr, corr_rows, rows, channels, y);
-  RowsTo(stage, mult, static_cast<const int32_t*>(acc), corr, corr_rows, rows, channels, y);
+void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult, const Accumulators& acc,
+                          const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, void* y) {
+  if (acc.float_acc) {
+    return RowsTo(stage, mult, static_cast<const float*>(acc.acc), nullptr, corr, corr_rows, rows, channels, y);
+  }
+  RowsTo(stage, mult, static_cast<const int32_t*>(acc.acc), acc.acc_lo, corr, corr_rows, rows, channels, y);
 }
 
 }  // namespace qcal::dnnl_kernels

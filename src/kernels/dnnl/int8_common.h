@@ -7,19 +7,27 @@
 // very same float operations, so results are bit-exact against the reference.
 //
 // How the products are computed (Int8Compute, chosen per node):
-// - kInt8: oneDNN int8 primitives (u8/s8 x s8 -> s32). Only on CPUs with VNNI
-//   (avx512_core_vnni, avx2_vnni), whose dot products do not saturate. Without
-//   VNNI oneDNN's u8 x s8 kernels (vpmaddubsw) saturate int16 pair sums and its
-//   s8 x s8 kernels halve the weights: measured not bit-exact on AVX2.
+// - kInt8: oneDNN int8 primitives on the activations as they are (u8/s8 x s8 ->
+//   s32). Only on CPUs with VNNI (avx512_core_vnni, avx2_vnni), whose dot
+//   products do not saturate.
+// - Without VNNI oneDNN's u8 x s8 kernels multiply with vpmaddubsw, which adds
+//   two u8*s8 products in saturating int16 (and its s8 x s8 kernels halve the
+//   weights). Both modes below feed oneDNN u8 activations (s8 ones flipped to
+//   u8 = x + 128, the zero point moved by 128) so that no pair sum can saturate:
+//   - kInt8Narrow: every |w| <= 64 (7-bit weights): 2 * 255 * 64 < 2^15.
+//   - kInt8Split: any s8 weights. x = 16 * hi + lo with hi, lo in [0, 15]
+//     (2 * 15 * 128 < 2^15); two int8 primitives, combined in int32 as
+//     16 * acc_hi + acc_lo. Still faster than one f32 primitive here.
 // - kExactFloat: oneDNN float32 primitives on the integer values (converted by
 //   oneDNN reorders). Every product and partial sum is an integer of magnitude
 //   <= max|x| * sum|w[m]|; when that bound is below 2^24 float arithmetic is
-//   exact in any summation order, so the s32 result is the same. Used where
-//   kInt8 is not available (or forced with QCAL_DNNL_INT8=float).
-// - kNone: neither applies; the node stays on the reference kernel.
+//   exact in any summation order, so the s32 result is the same. Only when
+//   forced (QCAL_DNNL_INT8=float, or the test hook below).
+// - kNone: the forced mode does not apply; the node stays on the reference kernel.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "kernels/dnnl/dnnl_common.h"
@@ -30,15 +38,43 @@ namespace qcal::dnnl_kernels {
 // True when the CPU (as oneDNN sees it) has VNNI int8 dot products.
 bool HasInt8DotProduct();
 
-enum class Int8Compute { kNone, kInt8, kExactFloat };
-// The compute mode for activations of x_type and weights whose largest
-// per-output-channel sum of |w| is max_abs_weight_sum.
-Int8Compute ChooseInt8Compute(DataType x_type, int64_t max_abs_weight_sum);
-// Largest per-channel sum of |w| for an int8 weight; channel of element i is
-// i / (numel / channels) when channel_major, else i % channels.
-int64_t MaxAbsWeightSum(const Tensor& w, int64_t channels, bool channel_major);
-// oneDNN data type the primitive uses for activations / weights / accumulators.
+enum class Int8Compute { kNone, kInt8, kInt8Narrow, kInt8Split, kExactFloat };
+const char* Int8ComputeName(Int8Compute mode);
+
+// What the mode choice needs to know about an int8 weight.
+struct WeightBounds {
+  int64_t max_abs = 0;      // largest |w|
+  int64_t max_abs_sum = 0;  // largest per-output-channel sum of |w|
+};
+// Channel of element i is i / (numel / channels) when channel_major, else i % channels.
+WeightBounds ComputeWeightBounds(const Tensor& w, int64_t channels, bool channel_major);
+
+// The compute mode for activations of x_type and these weights: the forced
+// mode if any (only where it is exact, else kNone), kInt8 with VNNI,
+// kInt8Narrow for weights within [-64, 64], else kInt8Split.
+Int8Compute ChooseInt8Compute(DataType x_type, const WeightBounds& w);
+
+// Test hook: force a mode for kernels created from now on (nullopt: automatic;
+// the QCAL_DNNL_INT8 environment variable: "float", "split", "narrow").
+void SetForcedInt8Compute(std::optional<Int8Compute> mode);
+
+// The mode feeds oneDNN u8 activations (s8 ones flipped by +128).
+inline bool UsesU8Activations(Int8Compute m) {
+  return m == Int8Compute::kInt8Narrow || m == Int8Compute::kInt8Split;
+}
+// Number of int8 primitive executions per run (kInt8Split: 2).
+inline int PartsOf(Int8Compute m) { return m == Int8Compute::kInt8Split ? 2 : 1; }
+// oneDNN data type the primitive uses for weights (int8_type: s8) in this mode.
 dnnl::memory::data_type ComputeType(Int8Compute mode, dnnl::memory::data_type int8_type);
+// oneDNN data type the primitive uses for activations of x_type.
+dnnl::memory::data_type ActivationType(Int8Compute mode, DataType x_type);
+// Accumulator type: s32, or f32 for kExactFloat.
+dnnl::memory::data_type AccType(Int8Compute mode);
+
+// Prepares n activations x (u8, or s8 when flip: v = x ^ 0x80 = x + 128) for a
+// u8 mode: kInt8Narrow: lo = v; kInt8Split: lo = v & 15, hi = v >> 4. lo may be
+// x (in place). Multi-threaded when large.
+void PrepareU8Activations(Int8Compute mode, bool flip, const uint8_t* x, uint8_t* lo, uint8_t* hi, int64_t n);
 
 // oneDNN data type of an int8 / uint8 / int32 / float32 tensor.
 dnnl::memory::data_type DnnlType(DataType t);
@@ -62,12 +98,18 @@ struct Int8Params {
 // Reads them; `bias_input` is -1 when the op has none. Errors without op prefix.
 Result<Int8Params> ReadInt8Params(const OpContext& ctx, int64_t channels, int bias_input);
 
-// y[r, c] = stage(acc[r, c] + corr[r % corr_rows, c]) for `rows` rows of
+// The accumulators of one run: int32 (acc_lo set: kInt8Split's two parts, the
+// sum is 16 * acc + acc_lo), or float32 holding exact integers (kExactFloat).
+struct Accumulators {
+  const void* acc = nullptr;
+  const int32_t* acc_lo = nullptr;
+  bool float_acc = false;
+};
+// y[r, c] = stage(sum[r, c] + corr[r % corr_rows, c]) for `rows` rows of
 // `channels` (the channel is the innermost dim of acc and y). y has stage.dtype.
-// acc is int32, or float32 holding exact integers (kExactFloat; float_acc).
+// All int32 arithmetic wraps like the reference accumulation.
 // Multi-threaded with the OpenMP runtime (call ApplyThreads first).
-void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult, const void* acc,
-                          bool float_acc, const int32_t* corr, int64_t corr_rows, int64_t rows,
-                          int64_t channels, void* y);
+void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult, const Accumulators& acc,
+                          const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, void* y);
 
 }  // namespace qcal::dnnl_kernels

@@ -29,14 +29,23 @@ enum Input { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias };
 struct Int8ConvPlan {
   dnnl::convolution_forward prim;
   memory::desc weights_md;
-  std::optional<memory> src;  // staging in the primitive's layout; nullopt: reads NCHW X directly
-  memory acc;                 // the primitive's output (s32 / f32)
-  std::optional<memory>
-      acc_nhwc;               // acc reordered to NHWC when the primitive's layout is another (f32 blocked)
-  memory out_nhwc;            // output stage result (stage dtype), NHWC
+  memory::desc x_md;  // X as it arrives (NCHW, or NHWC when planned kNhwc)
+  // X in the primitive's layout when it must be staged (reorder, or the u8
+  // modes' preparation); nullopt: the primitive reads X directly. kInt8Split:
+  // the low nibbles, src_hi the high ones.
+  std::optional<memory> src, src_hi;
+  std::optional<dnnl::reorder> to_src;  // x_md -> src (u8 modes: -> staged)
+  std::optional<memory> staged;         // u8 modes: src's buffer as NHWC in X's own type
+  memory acc;                           // the primitive's output (s32 / f32); kInt8Split: of the high nibbles
+  std::optional<memory> acc_lo;         // kInt8Split: output of the low nibbles
+  // acc reordered to NHWC when the primitive's layout is another (kExactFloat: f32 blocked)
+  std::optional<memory> acc_nhwc;
+  std::optional<dnnl::reorder> to_acc_nhwc;
+  std::optional<memory> out_nhwc;       // output stage result when Y is NCHW, then reordered by to_y
+  std::optional<dnnl::reorder> to_y;
   std::vector<int32_t> corr;  // [corr_rows, M]: bias - x_zp * (sum of the weights inside X)
   int64_t corr_rows = 1;
-  Shape y_shape;
+  Shape y_shape;              // logical NCHW
 };
 
 Dims WeightDims(const Shape& w, int64_t group) {
@@ -47,10 +56,12 @@ Dims WeightDims(const Shape& w, int64_t group) {
 // bias - x_zp * S[p, m], S[p, m] = sum of w[m] over the taps of output position p
 // that fall inside X (padding taps read x_zp in the reference: (x_zp - x_zp) * w = 0,
 // while oneDNN pads with 0). All in int32 modulo 2^32, like the accumulation.
-std::vector<int32_t> Correction(const Int8Params& p, const ref::WindowGeometry& g, int64_t* rows) {
+// x_zp is the zero point of the values oneDNN reads (s8 ones flipped to u8: + 128).
+std::vector<int32_t> Correction(const Int8Params& p, int32_t x_zp, const ref::WindowGeometry& g,
+                                int64_t* rows) {
   const Shape& ws = p.w.shape();
   const int64_t m_count = ws[0], cpg = ws[1], kh = ws[2], kw = ws[3];
-  if (p.x_zp == 0) {
+  if (x_zp == 0) {
     *rows = 1;
     return p.bias;
   }
@@ -75,7 +86,7 @@ std::vector<int32_t> Correction(const Int8Params& p, const ref::WindowGeometry& 
             if (iw >= 0 && iw < g.in[1]) s += tap[static_cast<size_t>(i * kw + j)];
           }
         }
-        const auto zs = static_cast<uint32_t>(static_cast<int64_t>(p.x_zp) * s);
+        const auto zs = static_cast<uint32_t>(static_cast<int64_t>(x_zp) * s);
         corr[static_cast<size_t>((y * ow + x) * m_count + m)] =
             ref::WrapAdd(p.bias[static_cast<size_t>(m)], static_cast<int32_t>(0u - zs));
       }
@@ -92,31 +103,70 @@ class DnnlInt8Conv final : public Kernel {
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
     return Guarded("int8 convolution", [&]() -> Status { return RunImpl(*in[kX], out); });
   }
+  bool WritesAllOutputs() const override { return true; }
+
+  // int8 / uint8 X and Y may be NHWC (kNhwc) between int8 kernels; a float Y stays NCHW.
+  bool AcceptsBlocked(size_t input) const override { return input == kX; }
+  bool ProducesBlocked(size_t output) const override {
+    return output == 0 && NonPlainLayout(p_.stage.dtype) == Layout::kNhwc;
+  }
+  Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override {
+    const Layout x = in.empty() ? Layout::kPlain : in[kX], y = out.empty() ? Layout::kPlain : out[0];
+    for (size_t i = 1; i < in.size(); ++i) {
+      if (in[i] != Layout::kPlain) return Internal("int8 convolution: only X may be non-plain");
+    }
+    if ((x != Layout::kPlain && x != Layout::kNhwc) || (y != Layout::kPlain && !ProducesBlocked(0))) {
+      return Internal("int8 convolution: unsupported layout");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (x == x_layout_ && y == y_layout_) return Status::Ok();
+    x_layout_ = x;
+    y_layout_ = y;
+    plans_.clear();
+    return Guarded("int8 convolution setup", [&]() -> Status {
+      return prepared_ ? PlanFor(*prepared_).status() : Status::Ok();
+    });
+  }
 
   Status Prepare(const Shape& x) {
     return Guarded("int8 convolution setup", [&]() -> Status {
       std::lock_guard<std::mutex> lock(mu_);
+      prepared_ = x;
       return PlanFor(x).status();
     });
   }
 
  private:
   Result<Int8ConvPlan*> PlanFor(const Shape& x);
+  void PlanSource(const dnnl::convolution_forward::primitive_desc& pd, Int8ConvPlan& plan) const;
   Status RunImpl(const Tensor& x, std::vector<Tensor>& out);
+  void Compute(const memory& x_mem, Int8ConvPlan& plan);
+  // s8 activations fed to oneDNN as u8 (x + 128).
+  bool Flips() const { return UsesU8Activations(mode_) && x_type_ == DataType::kInt8; }
+  // X's logical NCHW shape (a kNhwc tensor's shape is [N, H, W, C]).
+  Shape LogicalX(const Shape& x) const {
+    if (x_layout_ != Layout::kNhwc || x.size() != 4) return x;
+    return {x[0], x[3], x[1], x[2]};
+  }
 
   ref::WindowParams params_;
   int64_t group_;
   DataType x_type_;
   Int8Compute mode_;
   Int8Params p_;
+  Layout x_layout_ = Layout::kPlain, y_layout_ = Layout::kPlain;
+  std::optional<Shape> prepared_;  // the static X shape known at creation
   std::optional<memory> user_w_;
   PackedWeights packed_;
-  std::map<Shape, Int8ConvPlan> plans_;
+  std::map<std::vector<int64_t>, Int8ConvPlan> plans_;  // by PlanKey(logical X shape)
   std::mutex mu_;
 };
 
+Tag TagOf(Layout l) { return l == Layout::kNhwc ? Tag::nhwc : Tag::nchw; }
+
 Result<Int8ConvPlan*> DnnlInt8Conv::PlanFor(const Shape& x) {
-  auto it = plans_.find(x);
+  const std::vector<int64_t> key = PlanKey(x);
+  auto it = plans_.find(key);
   if (it != plans_.end()) return &it->second;
   if (x.size() != 4) return InvalidArgument("X must be 4-D, got " + ShapeToString(x));
   QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry(ref::SpatialDims(x), params_));
@@ -124,68 +174,119 @@ Result<Int8ConvPlan*> DnnlInt8Conv::PlanFor(const Shape& x) {
   const Dims src_dims = ToDims(x), dst_dims = {x[0], w[0], g.out[0], g.out[1]};
   Dims dilates = ToDims(g.dilations);
   for (auto& d : dilates) d -= 1;  // oneDNN counts the gaps
-  const auto acc_type = mode_ == Int8Compute::kInt8 ? memory::data_type::s32 : memory::data_type::f32;
-  const memory::desc src_any(src_dims, ComputeType(mode_, DnnlType(x_type_)), Tag::any);
+  // The u8 modes prepare X themselves in NHWC (the layout of oneDNN's int8 kernels).
+  const bool u8 = UsesU8Activations(mode_);
+  const memory::desc src_md(src_dims, ActivationType(mode_, x_type_), u8 ? Tag::nhwc : Tag::any);
   const memory::desc w_any(WeightDims(w, group_), ComputeType(mode_, memory::data_type::s8), Tag::any);
   // int8 primitives write NHWC natively; the f32 ones are fast only in their blocked layout
   // (NHWC falls back to oneDNN's reference kernel), so there the result is reordered.
-  const memory::desc acc_nhwc(dst_dims, acc_type, Tag::nhwc);
+  const memory::desc acc_nhwc(dst_dims, AccType(mode_), Tag::nhwc);
   const memory::desc acc_md =
-      mode_ == Int8Compute::kInt8 ? acc_nhwc : memory::desc(dst_dims, acc_type, Tag::any);
+      mode_ == Int8Compute::kExactFloat ? memory::desc(dst_dims, AccType(mode_), Tag::any) : acc_nhwc;
   dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference,
-                                       dnnl::algorithm::convolution_direct, src_any, w_any, acc_md,
+                                       dnnl::algorithm::convolution_direct, src_md, w_any, acc_md,
                                        ToDims(g.strides), dilates, ToDims(g.pad_begin), ToDims(g.pad_end));
   dnnl::convolution_forward::primitive_desc pd(desc, Engine());
 
-  Int8ConvPlan plan{dnnl::convolution_forward(pd),
-                    pd.weights_desc(),
-                    std::nullopt,
-                    memory(pd.dst_desc(), Engine()),
-                    std::nullopt,
-                    memory(memory::desc(dst_dims, DnnlType(p_.stage.dtype), Tag::nhwc), Engine()),
-                    {},
-                    1,
-                    Shape{x[0], w[0], g.out[0], g.out[1]}};
-  if (pd.dst_desc() != acc_nhwc) plan.acc_nhwc.emplace(acc_nhwc, Engine());
-  if (pd.src_desc() != memory::desc(src_dims, DnnlType(x_type_), Tag::nchw))
-    plan.src.emplace(pd.src_desc(), Engine());
-  plan.corr = Correction(p_, g, &plan.corr_rows);
+  Int8ConvPlan plan{dnnl::convolution_forward(pd), pd.weights_desc(),
+                    memory::desc(src_dims, DnnlType(x_type_), TagOf(x_layout_))};
+  plan.acc = memory(pd.dst_desc(), Engine());
+  plan.y_shape = Shape{x[0], w[0], g.out[0], g.out[1]};
+  if (pd.dst_desc() != acc_nhwc) {
+    plan.acc_nhwc.emplace(acc_nhwc, Engine());
+    plan.to_acc_nhwc = MakeReorder(pd.dst_desc(), acc_nhwc);
+  }
+  if (y_layout_ != Layout::kNhwc) {
+    plan.out_nhwc.emplace(memory::desc(dst_dims, DnnlType(p_.stage.dtype), Tag::nhwc), Engine());
+    plan.to_y = MakeReorder(plan.out_nhwc->get_desc(), memory::desc(dst_dims, DnnlType(p_.stage.dtype), Tag::nchw));
+  }
+  PlanSource(pd, plan);
+  if (mode_ == Int8Compute::kInt8Split) plan.acc_lo.emplace(pd.dst_desc(), Engine());
+  plan.corr = Correction(p_, p_.x_zp + (Flips() ? 128 : 0), g, &plan.corr_rows);
   if (!user_w_) {
     user_w_ = memory(
         memory::desc(WeightDims(w, group_), memory::data_type::s8, group_ == 1 ? Tag::oihw : Tag::goihw),
         Engine(), const_cast<void*>(p_.w.raw()));
   }
   packed_.Get(*user_w_, plan.weights_md);
-  return &plans_.emplace(x, std::move(plan)).first->second;
+  return &plans_.emplace(key, std::move(plan)).first->second;
+}
+
+// How X reaches the primitive. u8 modes: NHWC u8 (prepared by
+// PrepareU8Activations unless unsigned X goes to kInt8Narrow as it is); other
+// modes: X itself or a reorder into the primitive's layout.
+void DnnlInt8Conv::PlanSource(const dnnl::convolution_forward::primitive_desc& pd, Int8ConvPlan& plan) const {
+  if (!UsesU8Activations(mode_)) {
+    if (pd.src_desc() != plan.x_md) {
+      plan.src.emplace(pd.src_desc(), Engine());
+      plan.to_src = MakeReorder(plan.x_md, pd.src_desc());
+    }
+    return;
+  }
+  const bool nhwc = x_layout_ == Layout::kNhwc;
+  if (nhwc && mode_ == Int8Compute::kInt8Narrow && !Flips()) return;  // reads X directly
+  plan.src.emplace(pd.src_desc(), Engine());
+  if (mode_ == Int8Compute::kInt8Split) plan.src_hi.emplace(pd.src_desc(), Engine());
+  if (!nhwc) {  // X reordered to NHWC (in its own type) into src's buffer, then prepared in place
+    plan.staged.emplace(memory::desc(plan.x_md.dims(), DnnlType(x_type_), Tag::nhwc), Engine(),
+                        plan.src->get_data_handle());
+    plan.to_src = MakeReorder(plan.x_md, plan.staged->get_desc());
+  }
 }
 
 Status DnnlInt8Conv::RunImpl(const Tensor& x, std::vector<Tensor>& out) {
   std::lock_guard<std::mutex> lock(mu_);
   ApplyThreads();
-  QCAL_ASSIGN_OR_RETURN(Int8ConvPlan * plan, PlanFor(x.shape()));
-  memory x_mem(memory::desc(ToDims(x.shape()), DnnlType(x_type_), Tag::nchw), Engine(),
-               const_cast<void*>(x.raw()));
-  if (plan->src) Reorder(x_mem, *plan->src);
-  plan->prim.execute(Stream(), {{DNNL_ARG_SRC, plan->src ? *plan->src : x_mem},
-                                {DNNL_ARG_WEIGHTS, packed_.Get(*user_w_, plan->weights_md)},
-                                {DNNL_ARG_DST, plan->acc}});
+  QCAL_ASSIGN_OR_RETURN(Int8ConvPlan * plan, PlanFor(LogicalX(x.shape())));
+  memory x_mem(plan->x_md, Engine(), const_cast<void*>(x.raw()));
+  Compute(x_mem, *plan);
+  if (plan->acc_nhwc) ExecuteReorder(*plan->to_acc_nhwc, plan->acc, *plan->acc_nhwc);
   Stream().wait();
-  if (plan->acc_nhwc) Reorder(plan->acc, *plan->acc_nhwc);
   const memory& acc = plan->acc_nhwc ? *plan->acc_nhwc : plan->acc;
+  const Accumulators accs{acc.get_data_handle(),
+                          plan->acc_lo ? static_cast<const int32_t*>(plan->acc_lo->get_data_handle()) : nullptr,
+                          mode_ == Int8Compute::kExactFloat};
   const Shape& ys = plan->y_shape;
-  const int64_t channels = ys[1];
-  ApplyOutputStageRows(p_.stage, p_.mult, acc.get_data_handle(), mode_ == Int8Compute::kExactFloat,
-                       plan->corr.data(), plan->corr_rows, ys[0] * ys[2] * ys[3], channels,
-                       plan->out_nhwc.get_data_handle());
-  Tensor& y = ref::PrepareOutput(out, 0, p_.stage.dtype, ys);
-  Reorder(plan->out_nhwc,
-          memory(memory::desc(ToDims(ys), DnnlType(p_.stage.dtype), Tag::nchw), Engine(), y.raw()));
+  Tensor& y = ref::PrepareOutput(out, 0, p_.stage.dtype, PhysicalShape(ys, y_layout_));
+  void* stage_out = plan->out_nhwc ? plan->out_nhwc->get_data_handle() : y.raw();
+  ApplyOutputStageRows(p_.stage, p_.mult, accs, plan->corr.data(), plan->corr_rows, ys[0] * ys[2] * ys[3], ys[1],
+                       stage_out);
+  if (plan->out_nhwc) {
+    ExecuteReorder(*plan->to_y, *plan->out_nhwc,
+                   memory(memory::desc(ToDims(ys), DnnlType(p_.stage.dtype), Tag::nchw), Engine(), y.raw()));
+    Stream().wait();
+  }
   return Status::Ok();
+}
+
+// The raw products into plan.acc (and acc_lo): X is staged / prepared as
+// PlanSource decided and run through the primitive once or (kInt8Split) twice.
+void DnnlInt8Conv::Compute(const memory& x_mem, Int8ConvPlan& plan) {
+  const void* x = x_mem.get_data_handle();
+  if (plan.to_src) {
+    ExecuteReorder(*plan.to_src, x_mem, plan.staged ? *plan.staged : *plan.src);
+    Stream().wait();
+    x = plan.src->get_data_handle();
+  }
+  if (UsesU8Activations(mode_) && plan.src) {
+    const auto n = static_cast<int64_t>(plan.src->get_desc().get_size());
+    PrepareU8Activations(mode_, Flips(), static_cast<const uint8_t*>(x),
+                         static_cast<uint8_t*>(plan.src->get_data_handle()),
+                         plan.src_hi ? static_cast<uint8_t*>(plan.src_hi->get_data_handle()) : nullptr, n);
+  }
+  const memory& src = plan.src ? *plan.src : x_mem;
+  const memory& w = packed_.Get(*user_w_, plan.weights_md);
+  if (plan.src_hi) {
+    plan.prim.execute(Stream(), {{DNNL_ARG_SRC, *plan.src_hi}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, plan.acc}});
+    plan.prim.execute(Stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, *plan.acc_lo}});
+  } else {
+    plan.prim.execute(Stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, plan.acc}});
+  }
 }
 
 Int8Compute ModeFor(const OpContext& ctx) {
   const Tensor& w = *ctx.constant(kW);
-  return ChooseInt8Compute(ctx.inputs[kX].dtype, MaxAbsWeightSum(w, w.dim(0), /*channel_major=*/true));
+  return ChooseInt8Compute(ctx.inputs[kX].dtype, ComputeWeightBounds(w, w.dim(0), /*channel_major=*/true));
 }
 
 bool SupportsInt8Conv(const OpContext& ctx) {

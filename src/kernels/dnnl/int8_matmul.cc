@@ -22,9 +22,12 @@ enum Input { kA = 0, kAScale, kAZp, kB, kBScale, kBZp, kYScale, kYZp, kBias };
 
 struct Int8MatMulPlan {
   dnnl::matmul prim;
-  memory::desc b_md;        // the primitive's B layout
-  memory acc;               // s32 (or f32 with kExactFloat) [rows, N]
-  std::optional<memory> a;  // kExactFloat: A converted to float
+  memory::desc b_md;             // the primitive's B layout
+  memory acc;                    // s32 (or f32 with kExactFloat) [rows, N]; kInt8Split: high nibbles
+  std::optional<memory> a;       // kExactFloat: A converted to float; u8 modes: A prepared (low nibbles)
+  std::optional<memory> a_hi;    // kInt8Split: high nibbles of A
+  std::optional<memory> acc_lo;  // kInt8Split: products of the low nibbles
+  std::optional<dnnl::reorder> to_float;  // kExactFloat: A's integers to float
 };
 
 class DnnlInt8MatMul final : public Kernel {
@@ -37,13 +40,15 @@ class DnnlInt8MatMul final : public Kernel {
     // B [K, N] as stored: row-major, or [N, K] read through swapped strides.
     user_b_ = memory(memory::desc({k_, n_}, memory::data_type::s8, trans_b ? Dims{1, k_} : Dims{n_, 1}),
                      Engine(), const_cast<void*>(p_.w.raw()));
+    // s8 activations fed as u8 (x + 128) move the zero point by 128.
+    const int64_t x_zp = p_.x_zp + (UsesU8Activations(mode_) && a_type_ == DataType::kInt8 ? 128 : 0);
     corr_ = p_.bias;
     const int8_t* w = p_.w.data<int8_t>();
     for (int64_t kk = 0; kk < k_; ++kk) {
       for (int64_t n = 0; n < n_; ++n) {
         const int64_t v = w[trans_b ? n * k_ + kk : kk * n_ + n];
         corr_[static_cast<size_t>(n)] = ref::WrapAdd(
-            corr_[static_cast<size_t>(n)], static_cast<int32_t>(0u - static_cast<uint32_t>(p_.x_zp * v)));
+            corr_[static_cast<size_t>(n)], static_cast<int32_t>(0u - static_cast<uint32_t>(x_zp * v)));
       }
     }
   }
@@ -61,16 +66,15 @@ class DnnlInt8MatMul final : public Kernel {
       QCAL_ASSIGN_OR_RETURN(Int8MatMulPlan * plan, PlanFor(rows));
       memory a_mem(memory::desc({rows, k_}, DnnlType(a_type_), Dims{k_, 1}), Engine(),
                    const_cast<void*>(a.raw()));
-      if (plan->a) Reorder(a_mem, *plan->a);  // kExactFloat: integers to float
-      plan->prim.execute(Stream(), {{DNNL_ARG_SRC, plan->a ? *plan->a : a_mem},
-                                    {DNNL_ARG_WEIGHTS, packed_.Get(user_b_, plan->b_md)},
-                                    {DNNL_ARG_DST, plan->acc}});
-      Stream().wait();
+      Compute(a_mem, *plan);
       Shape ys = a.shape();
       ys.back() = n_;
       Tensor& y = ref::PrepareOutput(out, 0, p_.stage.dtype, ys);
-      ApplyOutputStageRows(p_.stage, p_.mult, plan->acc.get_data_handle(), mode_ == Int8Compute::kExactFloat,
-                           corr_.data(), 1, rows, n_, y.raw());
+      const Accumulators accs{
+          plan->acc.get_data_handle(),
+          plan->acc_lo ? static_cast<const int32_t*>(plan->acc_lo->get_data_handle()) : nullptr,
+          mode_ == Int8Compute::kExactFloat};
+      ApplyOutputStageRows(p_.stage, p_.mult, accs, corr_.data(), 1, rows, n_, y.raw());
       return Status::Ok();
     });
   }
@@ -84,18 +88,48 @@ class DnnlInt8MatMul final : public Kernel {
 
  private:
   Result<Int8MatMulPlan*> PlanFor(int64_t rows) {
-    auto it = plans_.find(rows);
+    const std::vector<int64_t> key = PlanKey({rows});
+    auto it = plans_.find(key);
     if (it != plans_.end()) return &it->second;
-    const bool int8 = mode_ == Int8Compute::kInt8;
-    const memory::desc a_md({rows, k_}, ComputeType(mode_, DnnlType(a_type_)), Dims{k_, 1});
+    const memory::desc a_md({rows, k_}, ActivationType(mode_, a_type_), Dims{k_, 1});
     const memory::desc b_any({k_, n_}, ComputeType(mode_, memory::data_type::s8), memory::format_tag::any);
-    const memory::desc acc_md({rows, n_}, int8 ? memory::data_type::s32 : memory::data_type::f32,
-                              Dims{n_, 1});
+    const memory::desc acc_md({rows, n_}, AccType(mode_), Dims{n_, 1});
     dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_any, acc_md), Engine());
-    Int8MatMulPlan plan{dnnl::matmul(pd), pd.weights_desc(), memory(acc_md, Engine()), std::nullopt};
-    if (!int8) plan.a.emplace(a_md, Engine());
+    Int8MatMulPlan plan{dnnl::matmul(pd), pd.weights_desc(), memory(acc_md, Engine()), std::nullopt, std::nullopt,
+                        std::nullopt};
+    // Unsigned activations go to the kInt8Narrow primitive as they are.
+    const bool as_is = mode_ == Int8Compute::kInt8 || (mode_ == Int8Compute::kInt8Narrow && a_type_ == DataType::kUint8);
+    if (!as_is) plan.a.emplace(a_md, Engine());
+    if (mode_ == Int8Compute::kExactFloat) {
+      plan.to_float = MakeReorder(memory::desc({rows, k_}, DnnlType(a_type_), Dims{k_, 1}), a_md);
+    }
+    if (mode_ == Int8Compute::kInt8Split) {
+      plan.a_hi.emplace(a_md, Engine());
+      plan.acc_lo.emplace(acc_md, Engine());
+    }
     packed_.Get(user_b_, plan.b_md);
-    return &plans_.emplace(rows, std::move(plan)).first->second;
+    return &plans_.emplace(key, std::move(plan)).first->second;
+  }
+
+  // The raw products into plan.acc (and acc_lo).
+  void Compute(const memory& a_mem, Int8MatMulPlan& plan) {
+    if (plan.a && mode_ == Int8Compute::kExactFloat) {
+      ExecuteReorder(*plan.to_float, a_mem, *plan.a);
+    } else if (plan.a) {  // u8 modes: a prepared copy
+      const auto n = static_cast<int64_t>(a_mem.get_desc().get_size());
+      PrepareU8Activations(mode_, a_type_ == DataType::kInt8, static_cast<const uint8_t*>(a_mem.get_data_handle()),
+                           static_cast<uint8_t*>(plan.a->get_data_handle()),
+                           plan.a_hi ? static_cast<uint8_t*>(plan.a_hi->get_data_handle()) : nullptr, n);
+    }
+    const memory& w = packed_.Get(user_b_, plan.b_md);
+    const memory& a = plan.a ? *plan.a : a_mem;
+    if (plan.a_hi) {
+      plan.prim.execute(Stream(), {{DNNL_ARG_SRC, *plan.a_hi}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, plan.acc}});
+      plan.prim.execute(Stream(), {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, *plan.acc_lo}});
+    } else {
+      plan.prim.execute(Stream(), {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, plan.acc}});
+    }
+    Stream().wait();
   }
 
   DataType a_type_;
@@ -105,7 +139,7 @@ class DnnlInt8MatMul final : public Kernel {
   memory user_b_;
   std::vector<int32_t> corr_;  // [N]
   PackedWeights packed_;
-  std::map<int64_t, Int8MatMulPlan> plans_;
+  std::map<std::vector<int64_t>, Int8MatMulPlan> plans_;  // by PlanKey({rows})
   std::mutex mu_;
 };
 
@@ -116,7 +150,8 @@ bool TransB(const OpContext& ctx) {
 Int8Compute ModeFor(const OpContext& ctx) {
   const Tensor& b = *ctx.constant(kB);
   const bool trans_b = TransB(ctx);
-  return ChooseInt8Compute(ctx.inputs[kA].dtype, MaxAbsWeightSum(b, trans_b ? b.dim(0) : b.dim(1), trans_b));
+  return ChooseInt8Compute(ctx.inputs[kA].dtype,
+                           ComputeWeightBounds(b, trans_b ? b.dim(0) : b.dim(1), trans_b));
 }
 
 // QcalQMatMul: B is 2-D by definition. QLinearMatMul: only a 2-D B, per-tensor

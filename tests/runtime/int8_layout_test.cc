@@ -1,0 +1,126 @@
+// int8 / uint8 activations stay NHWC (Layout::kNhwc) between oneDNN int8
+// convolutions (runtime/layout_plan.h). A chain of QcalQConv nodes with odd
+// channel counts, u8 and s8 activations, strides, a depthwise conv and a value
+// that a reference kernel also reads must give bit-identical outputs to the
+// reference kernels, in every int8 compute mode.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "kernels/dnnl/int8_common.h"
+#include "kernels/dnnl_test_util.h"
+#include "runtime/executor.h"
+
+namespace qcal {
+namespace {
+
+using dnnl_kernels::Int8Compute;
+using testing::RandomInt;
+
+struct QConvSpec {
+  std::string name, x, y;
+  int64_t in_channels, out_channels, group = 1, stride = 1;
+  DataType x_type, y_type;  // y_type kFloat32: float output (no y_scale / y_zp)
+  int x_zp, y_zp;
+};
+
+// Adds a 3x3 (pad 1) QcalQConv with random weights in [-w_max, w_max] and its constants to g.
+void AddQConv(Graph& g, const QConvSpec& s, int w_max, uint32_t seed) {
+  const std::string p = s.name + "_";
+  g.initializers[p + "xs"] = Tensor::Scalar<float>(0.02f);
+  g.initializers[p + "xz"] = s.x_type == DataType::kUint8 ? Tensor::Scalar<uint8_t>(static_cast<uint8_t>(s.x_zp))
+                                                          : Tensor::Scalar<int8_t>(static_cast<int8_t>(s.x_zp));
+  g.initializers[p + "w"] =
+      RandomInt<int8_t>({s.out_channels, s.in_channels / s.group, 3, 3}, seed, -w_max, w_max);
+  g.initializers[p + "ws"] = Tensor::Scalar<float>(0.004f);
+  g.initializers[p + "wz"] = Tensor::Scalar<int8_t>(0);
+  g.initializers[p + "b"] = RandomInt<int32_t>({s.out_channels}, seed + 1, -3000, 3000);
+  std::vector<std::string> in = {s.x, p + "xs", p + "xz", p + "w", p + "ws", p + "wz"};
+  if (s.y_type == DataType::kFloat32) {
+    in.insert(in.end(), {"", ""});
+  } else {
+    g.initializers[p + "ys"] = Tensor::Scalar<float>(0.25f);
+    g.initializers[p + "yz"] = s.y_type == DataType::kUint8 ? Tensor::Scalar<uint8_t>(static_cast<uint8_t>(s.y_zp))
+                                                            : Tensor::Scalar<int8_t>(static_cast<int8_t>(s.y_zp));
+    in.insert(in.end(), {p + "ys", p + "yz"});
+  }
+  in.push_back(p + "b");
+  Node n{s.name, "QcalQConv", "", in, {s.y}, {}};
+  n.attrs.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  n.attrs.Set("strides", std::vector<int64_t>{s.stride, s.stride});
+  n.attrs.Set("group", s.group);
+  g.nodes.push_back(std::move(n));
+}
+
+// x u8(5) -> q1 u8(13) -> q2 s8(11, stride 2) -> q3 depthwise u8(11) -> q4 float(6) -> y1
+//                                             \-> Identity (reference kernel) -> y2
+Graph Int8Chain(int w_max) {
+  Graph g;
+  g.name = "int8_chain";
+  g.inputs.push_back({"x", DataType::kUint8, Shape{-1, 5, 9, 7}});
+  AddQConv(g, {"q1", "x", "t1", 5, 13, 1, 1, DataType::kUint8, DataType::kUint8, 3, 7}, w_max, 1);
+  AddQConv(g, {"q2", "t1", "t2", 13, 11, 1, 2, DataType::kUint8, DataType::kInt8, 7, -4}, w_max, 3);
+  AddQConv(g, {"q3", "t2", "t3", 11, 11, 11, 1, DataType::kInt8, DataType::kUint8, -4, 100}, w_max, 5);
+  AddQConv(g, {"q4", "t3", "y1", 11, 6, 1, 1, DataType::kUint8, DataType::kFloat32, 100, 0}, w_max, 7);
+  g.nodes.push_back(Node{"id", "Identity", "", {"t2"}, {"y2"}, {}});
+  g.outputs.push_back({"y1", DataType::kFloat32, std::nullopt});
+  g.outputs.push_back({"y2", DataType::kInt8, std::nullopt});
+  return g;
+}
+
+Result<TensorMap> RunGraph(const Graph& g, const Tensor& x, bool dnnl, int* non_plain = nullptr) {
+  KernelRegistry::Global().SetProviderEnabled("dnnl", dnnl);
+  auto ex = Executor::Create(g, {{"x", x.shape()}});
+  KernelRegistry::Global().SetProviderEnabled("dnnl", true);
+  QCAL_RETURN_IF_ERROR(ex.status());
+  if (non_plain) *non_plain = (*ex)->blocked_values();
+  TensorMap out;
+  QCAL_RETURN_IF_ERROR((*ex)->Run({{"x", x}}, &out));
+  QCAL_RETURN_IF_ERROR((*ex)->Run({{"x", x}}, &out));  // second run: recycled buffers
+  return out;
+}
+
+void ExpectBitIdentical(const TensorMap& got, const TensorMap& want) {
+  for (const char* y : {"y1", "y2"}) {
+    ASSERT_TRUE(got.count(y) && want.count(y)) << y;
+    const Tensor& a = got.at(y);
+    const Tensor& b = want.at(y);
+    ASSERT_EQ(a.shape(), b.shape()) << y;
+    ASSERT_EQ(a.dtype(), b.dtype()) << y;
+    EXPECT_EQ(std::memcmp(a.raw(), b.raw(), static_cast<size_t>(a.numel()) * DataTypeSize(a.dtype())), 0) << y;
+  }
+}
+
+class ForcedMode {
+ public:
+  explicit ForcedMode(std::optional<Int8Compute> m) { dnnl_kernels::SetForcedInt8Compute(m); }
+  ~ForcedMode() { dnnl_kernels::SetForcedInt8Compute(std::nullopt); }
+};
+
+TEST(Int8LayoutTest, NhwcChainIsBitIdenticalToReference) {
+  const struct {
+    std::optional<Int8Compute> mode;
+    int w_max;
+  } cases[] = {{std::nullopt, 127}, {std::nullopt, 64}, {Int8Compute::kInt8Split, 64},
+               {Int8Compute::kExactFloat, 127}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.mode ? dnnl_kernels::Int8ComputeName(*c.mode) : "automatic") + ", |w| <= " +
+                 std::to_string(c.w_max));
+    const ForcedMode forced(c.mode);
+    const Graph g = Int8Chain(c.w_max);
+    for (int64_t batch : {1, 2}) {
+      const Tensor x = RandomInt<uint8_t>({batch, 5, 9, 7}, 20 + static_cast<uint32_t>(batch), 0, 255);
+      int non_plain = 0;
+      auto got = RunGraph(g, x, /*dnnl=*/true, &non_plain);
+      auto want = RunGraph(g, x, /*dnnl=*/false);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      ASSERT_TRUE(want.ok()) << want.status().ToString();
+      // t1 and t3 pass NHWC between int8 convs; t2 is also read by Identity (reference) and stays NCHW.
+      EXPECT_EQ(non_plain, 2);
+      ExpectBitIdentical(*got, *want);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace qcal
