@@ -279,20 +279,32 @@ void Fill(Tensor& t, T v) {
 // The largest products oneDNN's non-VNNI kernels can meet: all x at the top of
 // the range, weights at the mode's limit (kInt8Split: any s8, kInt8Narrow: 64),
 // a reduction of 64 * 9 terms. A saturating int16 pair sum would show here.
-void CheckWorstCase(dnnl_kernels::Int8Compute mode, DataType x_type, int8_t w_value) {
-  SCOPED_TRACE(std::string(dnnl_kernels::Int8ComputeName(mode)) + " w " + std::to_string(w_value));
+// Depthwise: 64 channels of 9 terms; every weight pattern is also checked with
+// mixed signs in one channel.
+void CheckWorstCase(dnnl_kernels::Int8Compute mode, DataType x_type, int8_t w_value, bool depthwise = false) {
+  SCOPED_TRACE(std::string(dnnl_kernels::Int8ComputeName(mode)) + " w " + std::to_string(w_value) +
+               (depthwise ? " depthwise" : ""));
   const ForcedMode forced(mode);
   QCase c{.x = {1, 64, 5, 5}, .w = {3, 64, 3, 3}, .pads = {1, 1, 1, 1}, .x_type = x_type, .out = Out::kInt8};
+  if (depthwise) {
+    c.w = {64, 1, 3, 3};
+    c.group = 64;
+  }
   c.x_zp = x_type == DataType::kUint8 ? 0 : -128;
-  QInputs in = MakeInputs(c, 3, 64 * 9, 5);
+  const int64_t reduce = c.w[1] * 9;
+  QInputs in = MakeInputs(c, c.w[0], reduce, 5);
   if (x_type == DataType::kUint8) {
     Fill<uint8_t>(in.x, 255);
   } else {
     Fill<int8_t>(in.x, 127);
   }
   Fill<int8_t>(in.w, w_value);
-  in.w.data<int8_t>()[1] = static_cast<int8_t>(-w_value);  // one channel of mixed signs
-  in.y_scale = Tensor::Scalar<float>(0.02f * 0.002f * 255.0f * 128.0f * 576.0f / 100.0f);
+  const int64_t per = in.w.numel() / c.w[0];
+  for (int64_t i = 0; i < per; ++i) {  // channel 1: alternating signs
+    in.w.data<int8_t>()[per + i] = static_cast<int8_t>(i % 2 ? -w_value : w_value);
+  }
+  // Outputs of channel 0 (w_scale 0.001) stay within about 100 quanta, so a saturated pair shows.
+  in.y_scale = Tensor::Scalar<float>(0.02f * 0.001f * 255.0f * 128.0f * static_cast<float>(reduce) / 100.0f);
   ExpectBitExact(ConvNode("QcalQConv", c, 9), in.list(c, true));
 }
 
@@ -303,6 +315,8 @@ TEST(DnnlInt8ConvTest, WorstCaseOperandsStayExactInEveryInt8Mode) {
     CheckWorstCase(Int8Compute::kInt8Split, t, 127);
     CheckWorstCase(Int8Compute::kInt8Narrow, t, 64);
     CheckWorstCase(Int8Compute::kInt8Narrow, t, -64);
+    CheckWorstCase(Int8Compute::kInt8Narrow, t, 127, /*depthwise=*/true);
+    CheckWorstCase(Int8Compute::kInt8Narrow, t, -128, /*depthwise=*/true);
   }
 }
 
@@ -318,6 +332,8 @@ TEST(DnnlInt8ConvTest, ModeChoiceFollowsTheWeights) {
             vnni ? Int8Compute::kInt8 : Int8Compute::kInt8Narrow);
   EXPECT_EQ(ChooseInt8Compute(DataType::kInt8, {.max_abs = 65, .max_abs_sum = 9000}),
             vnni ? Int8Compute::kInt8 : Int8Compute::kInt8Split);
+  EXPECT_EQ(ChooseInt8Compute(DataType::kInt8, {.max_abs = 128, .max_abs_sum = 900, .depthwise = true}),
+            vnni ? Int8Compute::kInt8 : Int8Compute::kInt8Narrow);
   {
     const ForcedMode forced(Int8Compute::kInt8Narrow);
     EXPECT_EQ(ChooseInt8Compute(DataType::kUint8, {.max_abs = 65, .max_abs_sum = 65}), Int8Compute::kNone);

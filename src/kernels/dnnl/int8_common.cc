@@ -140,7 +140,7 @@ bool ExactFor(Int8Compute mode, DataType x_type, const WeightBounds& w) {
     case Int8Compute::kExactFloat:
       return (x_type == DataType::kUint8 ? 255 : 128) * w.max_abs_sum < (int64_t{1} << 24);
     case Int8Compute::kInt8Narrow:
-      return w.max_abs <= 64;
+      return w.max_abs <= 64 || w.depthwise;
     case Int8Compute::kInt8:
       return HasInt8DotProduct();
     default:
@@ -170,7 +170,7 @@ void SetForcedInt8Compute(std::optional<Int8Compute> mode) { ForcedMode() = mode
 Int8Compute ChooseInt8Compute(DataType x_type, const WeightBounds& w) {
   if (const auto forced = ForcedMode()) return ExactFor(*forced, x_type, w) ? *forced : Int8Compute::kNone;
   if (HasInt8DotProduct()) return Int8Compute::kInt8;
-  return w.max_abs <= 64 ? Int8Compute::kInt8Narrow : Int8Compute::kInt8Split;
+  return ExactFor(Int8Compute::kInt8Narrow, x_type, w) ? Int8Compute::kInt8Narrow : Int8Compute::kInt8Split;
 }
 
 WeightBounds ComputeWeightBounds(const Tensor& w, int64_t channels, bool channel_major) {

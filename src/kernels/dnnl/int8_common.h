@@ -14,7 +14,9 @@
 //   two u8*s8 products in saturating int16 (and its s8 x s8 kernels halve the
 //   weights). Both modes below feed oneDNN u8 activations (s8 ones flipped to
 //   u8 = x + 128, the zero point moved by 128) so that no pair sum can saturate:
-//   - kInt8Narrow: every |w| <= 64 (7-bit weights): 2 * 255 * 64 < 2^15.
+//   - kInt8Narrow: every |w| <= 64 (7-bit weights): 2 * 255 * 64 < 2^15; or a
+//     depthwise conv, whose oneDNN kernel multiplies u8 x s8 in int32
+//     (vpmaddwd on zero-extended values) and cannot saturate.
 //   - kInt8Split: any s8 weights. x = 16 * hi + lo with hi, lo in [0, 15]
 //     (2 * 15 * 128 < 2^15); two int8 primitives, combined in int32 as
 //     16 * acc_hi + acc_lo. Still faster than one f32 primitive here.
@@ -45,13 +47,14 @@ const char* Int8ComputeName(Int8Compute mode);
 struct WeightBounds {
   int64_t max_abs = 0;      // largest |w|
   int64_t max_abs_sum = 0;  // largest per-output-channel sum of |w|
+  bool depthwise = false;   // a depthwise conv's weights (one input and one output channel per group)
 };
 // Channel of element i is i / (numel / channels) when channel_major, else i % channels.
 WeightBounds ComputeWeightBounds(const Tensor& w, int64_t channels, bool channel_major);
 
 // The compute mode for activations of x_type and these weights: the forced
 // mode if any (only where it is exact, else kNone), kInt8 with VNNI,
-// kInt8Narrow for weights within [-64, 64], else kInt8Split.
+// kInt8Narrow for weights within [-64, 64] or depthwise, else kInt8Split.
 Int8Compute ChooseInt8Compute(DataType x_type, const WeightBounds& w);
 
 // Test hook: force a mode for kernels created from now on (nullopt: automatic;

@@ -286,7 +286,10 @@ void DnnlInt8Conv::Compute(const memory& x_mem, Int8ConvPlan& plan) {
 
 Int8Compute ModeFor(const OpContext& ctx) {
   const Tensor& w = *ctx.constant(kW);
-  return ChooseInt8Compute(ctx.inputs[kX].dtype, ComputeWeightBounds(w, w.dim(0), /*channel_major=*/true));
+  WeightBounds b = ComputeWeightBounds(w, w.dim(0), /*channel_major=*/true);
+  const int64_t group = ctx.node.attrs.GetInt("group", 1);
+  b.depthwise = group > 1 && w.dim(1) == 1 && w.dim(0) == group;
+  return ChooseInt8Compute(ctx.inputs[kX].dtype, b);
 }
 
 bool SupportsInt8Conv(const OpContext& ctx) {
