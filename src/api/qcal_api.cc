@@ -145,7 +145,7 @@ Status Config::Save(const std::string& json_path) const { return SaveQuantConfig
 
 Result<Config> CreateQuantConfig(const Model& model, const ConfigOptions& o) {
   QCAL_ASSIGN_OR_RETURN(QuantConfig c, ::qcal::CreateQuantConfig(Access::Get(model).graph,
-                                                                 {o.skip_layers, o.batch_num, o.activation_offset}));
+                                                                 {o.skip_layers, o.batch_num, o.activation_offset, o.weight_bits}));
   if (!o.act_algo.empty()) QCAL_RETURN_IF_ERROR(SetActivationAlgorithm(&c, o.act_algo));
   return Access::Make<Config>(Config::Impl{std::move(c)});
 }
