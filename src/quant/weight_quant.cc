@@ -35,10 +35,12 @@ Status CheckFloat(const Tensor& w, const QuantizableLayer& layer) {
 }
 
 // `rows`: the weight as [channels, rest] (ChannelsFirst).
-Result<WeightQuantResult> Quantize(const Tensor& w, const std::vector<float>& rows, const QuantizableLayer& layer,
+Result<WeightQuantResult> Quantize(const Tensor& w, const std::vector<float>& rows,
+                                   const QuantizableLayer& layer,
                                    const std::vector<quant::QuantParams>& params, int num_bits) {
   const int axis = layer.weight_axis;
-  QCAL_ASSIGN_OR_RETURN(std::vector<int8_t> q, quant::QuantizeWeights(rows, layer.channels, params, num_bits));
+  QCAL_ASSIGN_OR_RETURN(std::vector<int8_t> q,
+                        quant::QuantizeWeights(rows, layer.channels, params, num_bits));
   int64_t inner = w.numel() / layer.channels;
   std::vector<float> fq_rows(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {

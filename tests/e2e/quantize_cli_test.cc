@@ -140,14 +140,18 @@ TEST(QuantizeCliTest, CaffeLeNetKeepsTop1Within0_3Points) {
 TEST(QuantizeCliTest, CaffeLeNetSevenBitWeights) {
   std::string dir = testing::MakeTempDir(), out;
   std::string lenet = testing::TestData("mnist_lenet_caffe");
-  std::string model = " --model " + lenet + "/lenet.prototxt --weights " + lenet + "/lenet_iter_10000.caffemodel";
-  std::string data = " --data " + testing::TestData("mnist_t10k_first5000/t10k-first5000-images-idx3-ubyte.gz") +
+  std::string model =
+      " --model " + lenet + "/lenet.prototxt --weights " + lenet + "/lenet_iter_10000.caffemodel";
+  std::string data = " --data " +
+                     testing::TestData("mnist_t10k_first5000/t10k-first5000-images-idx3-ubyte.gz") +
                      " --scale 0.00390625";
   const std::string q = testing::QcalBinary() + " -q ";
-  EXPECT_NE(testing::RunCommand(q + "create-config" + model + " --weight-bits 6 --output " + dir + "/bad.json", &out),
+  EXPECT_NE(testing::RunCommand(
+                q + "create-config" + model + " --weight-bits 6 --output " + dir + "/bad.json", &out),
             0);
   EXPECT_NE(out.find("--weight-bits"), std::string::npos) << out;
-  ASSERT_EQ(testing::RunCommand(q + "create-config" + model + " --weight-bits 7 --output " + dir + "/cfg.json", &out),
+  ASSERT_EQ(testing::RunCommand(
+                q + "create-config" + model + " --weight-bits 7 --output " + dir + "/cfg.json", &out),
             0)
       << out;
   auto cfg = nlohmann::json::parse(*ReadFile(dir + "/cfg.json"));
@@ -174,11 +178,12 @@ TEST(QuantizeCliTest, CaffeLeNetSevenBitWeights) {
     EXPECT_EQ(max_abs, 63) << name;
   }
   EXPECT_EQ(weights, 4);
-  ASSERT_EQ(testing::RunCommand(q + "eval" + model + data + " --quantized " + dir + "/w7_fake_quant_model.onnx" +
-                                    " --quantized " + dir + "/w7_deploy_model.onnx --batch-size 100 --report-json " +
-                                    dir + "/acc.json",
-                                &out),
-            0)
+  ASSERT_EQ(
+      testing::RunCommand(q + "eval" + model + data + " --quantized " + dir + "/w7_fake_quant_model.onnx" +
+                              " --quantized " + dir +
+                              "/w7_deploy_model.onnx --batch-size 100 --report-json " + dir + "/acc.json",
+                          &out),
+      0)
       << out;
   auto j = nlohmann::json::parse(*ReadFile(dir + "/acc.json"));
   double fp32 = j["models"][0]["top1"], fq = j["models"][1]["top1"];
@@ -186,10 +191,10 @@ TEST(QuantizeCliTest, CaffeLeNetSevenBitWeights) {
   EXPECT_GT(fq, fp32 - 0.003);
   EXPECT_EQ(j["models"][1]["top1"], j["models"][2]["top1"]);
   // The record of the 7-bit run with the default (8-bit) config.
-  EXPECT_NE(testing::RunCommand(q + "convert" + model + " --record " + dir + "/w7_record.txt --save-path " + dir +
-                                    "/w8",
-                                &out),
-            0);
+  EXPECT_NE(
+      testing::RunCommand(
+          q + "convert" + model + " --record " + dir + "/w7_record.txt --save-path " + dir + "/w8", &out),
+      0);
   EXPECT_NE(out.find("7-bit calibration run"), std::string::npos) << out;
   EXPECT_NE(out.find("layer 'conv1'"), std::string::npos) << out;
 }

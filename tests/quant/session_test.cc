@@ -227,7 +227,8 @@ TEST(QuantSessionTest, RecordOfAnotherWeightBitWidthIsRejectedNamingTheLayer) {
     EXPECT_NE(st.message().find("layer 'conv1'"), std::string::npos) << st.message();
     EXPECT_NE(st.message().find(std::to_string(calibrated_bits) + "-bit calibration run"), std::string::npos)
         << st.message();
-    EXPECT_NE(st.message().find("num_bits " + std::to_string(config_bits)), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("num_bits " + std::to_string(config_bits)), std::string::npos)
+        << st.message();
     EXPECT_FALSE(Exists(r.dir + "/m_quant.json"));
     // The matching config saves.
     config = CreateQuantConfig(SmallCnn(), {{}, 1, true, calibrated_bits});

@@ -18,8 +18,8 @@ Status CheckLayout(size_t size, int64_t out_channels) {
 
 Status CheckBits(int num_bits) {
   if (IsSupportedWeightBits(num_bits)) return Status::Ok();
-  return InvalidArgument("weight bit width " + std::to_string(num_bits) + " is not supported (allowed: " +
-                         kSupportedWeightBitsText + ")");
+  return InvalidArgument("weight bit width " + std::to_string(num_bits) +
+                         " is not supported (allowed: " + kSupportedWeightBitsText + ")");
 }
 
 Status CheckParamCount(size_t n, int64_t out_channels) {
@@ -87,8 +87,8 @@ Result<std::vector<int8_t>> QuantizeWeights(std::span<const float> weights, int6
   return q;
 }
 
-Status CheckWeightScales(std::span<const float> weights, int64_t out_channels, std::span<const QuantParams> params,
-                         int num_bits) {
+Status CheckWeightScales(std::span<const float> weights, int64_t out_channels,
+                         std::span<const QuantParams> params, int num_bits) {
   QCAL_RETURN_IF_ERROR(CheckBits(num_bits));
   QCAL_RETURN_IF_ERROR(CheckParamCount(params.size(), out_channels));
   QCAL_ASSIGN_OR_RETURN(std::vector<double> amax, MaxAbs(weights, out_channels, params.size() != 1));
@@ -101,12 +101,12 @@ Status CheckWeightScales(std::span<const float> weights, int64_t out_channels, s
     const double r = amax[c] / params[c].scale;
     if (r > qmax + 1) {
       const bool from_8bit = num_bits < 8 && std::fabs(r - kInt8Max) <= 1e-4 * kInt8Max;
-      return InvalidArgument(Channel(c, amax.size()) + ": scale_w " + FloatToString(params[c].scale) +
-                             " maps max|w| " + std::to_string(amax[c]) + " to " + std::to_string(r) +
-                             ", outside the " + std::to_string(num_bits) + "-bit weight range [" +
-                             std::to_string(range.min) + ", " + std::to_string(qmax) + "] of " + bits +
-                             (from_8bit ? " (the record looks like one of an 8-bit calibration run)" : "") +
-                             ".\nFix: save with the config the calibration used, or recalibrate with this config");
+      return InvalidArgument(
+          Channel(c, amax.size()) + ": scale_w " + FloatToString(params[c].scale) + " maps max|w| " +
+          std::to_string(amax[c]) + " to " + std::to_string(r) + ", outside the " + std::to_string(num_bits) +
+          "-bit weight range [" + std::to_string(range.min) + ", " + std::to_string(qmax) + "] of " + bits +
+          (from_8bit ? " (the record looks like one of an 8-bit calibration run)" : "") +
+          ".\nFix: save with the config the calibration used, or recalibrate with this config");
     }
     if (amax[c] > 0) {
       any_nonzero = true;
@@ -114,9 +114,10 @@ Status CheckWeightScales(std::span<const float> weights, int64_t out_channels, s
     }
   }
   if (num_bits == 8 && any_nonzero && all_7bit) {
-    return InvalidArgument("scale_w maps max|w| to 63 in every channel: the record is one of a 7-bit calibration "
-                           "run (weight_quant_params.num_bits 7) but the config has " + bits +
-                           ".\nFix: save with the config the calibration used, or recalibrate with this config");
+    return InvalidArgument(
+        "scale_w maps max|w| to 63 in every channel: the record is one of a 7-bit calibration "
+        "run (weight_quant_params.num_bits 7) but the config has " +
+        bits + ".\nFix: save with the config the calibration used, or recalibrate with this config");
   }
   return Status::Ok();
 }

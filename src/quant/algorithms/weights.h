@@ -57,8 +57,8 @@ Result<std::vector<int8_t>> QuantizeWeights(std::span<const float> weights, int6
 //   num_bits 8 and r == 63 (to 1e-4) in every non-zero channel: the record of a
 //     7-bit run, an error too (saving it would silently give 7-bit weights).
 // Messages name the channel, the scale and the bit widths; callers add the layer.
-Status CheckWeightScales(std::span<const float> weights, int64_t out_channels, std::span<const QuantParams> params,
-                         int num_bits);
+Status CheckWeightScales(std::span<const float> weights, int64_t out_channels,
+                         std::span<const QuantParams> params, int num_bits);
 
 // int32 bias; scale_w has 1 or bias.size() entries. `layer` names the layer in errors.
 Result<std::vector<int32_t>> QuantizeBias(std::span<const float> bias, float scale_d,

@@ -98,7 +98,8 @@ quant::ActivationParams ToActivationParams(const ActivationQuantParams& a, bool 
 Result<QuantConfig> CreateQuantConfig(const Graph& graph, const CreateConfigOptions& options) {
   if (options.batch_num <= 0) return RangeError("", "batch_num", "an integer > 0", std::to_string(options.batch_num));
   if (!quant::IsSupportedWeightBits(options.weight_bits)) {
-    return RangeError("", "weight_quant_params.num_bits", quant::kSupportedWeightBitsText, std::to_string(options.weight_bits));
+    return RangeError("", "weight_quant_params.num_bits", quant::kSupportedWeightBitsText,
+                      std::to_string(options.weight_bits));
   }
   LayerScan scan = ScanQuantizableLayers(graph);
   std::set<std::string> skip(options.skip_layers.begin(), options.skip_layers.end());

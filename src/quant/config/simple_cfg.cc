@@ -249,11 +249,17 @@ class CfgParser : public pbtext::Parser {
     QCAL_ASSIGN_OR_RETURN(std::string close, OpenMessage(open.text));
     Seen seen;
     std::map<std::string, Field> table = {
-        {"channel_wise", {false, [&](const Token& n) {
-                            s->channel_wise_where = At(n);
-                            return Bool(n, &s->channel_wise);
-                          }}},
-        {"quant_bits", {false, [&](const Token& n) { return Choice(n, ctx, "arq_quantize.quant_bits", {7, 8}, &s->quant_bits); }}},
+        {"channel_wise",
+         {false,
+          [&](const Token& n) {
+            s->channel_wise_where = At(n);
+            return Bool(n, &s->channel_wise);
+          }}},
+        {"quant_bits",
+         {false,
+          [&](const Token& n) {
+            return Choice(n, ctx, "arq_quantize.quant_bits", {7, 8}, &s->quant_bits);
+          }}},
     };
     return ParseFields(close, [&](const Token& n) { return Dispatch(n, table, ctx + ": arq_quantize", seen); });
   }
