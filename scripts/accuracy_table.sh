@@ -6,6 +6,7 @@
 #   scripts/accuracy_table.sh                      # full table (CPU-heavy: tens of minutes on 2 cores)
 #   QUICK=1 scripts/accuracy_table.sh              # smoke run: 200 evaluation images per model
 #   QCAL=build/qcal TESTDATA=/path/to/testdata OUT=/tmp/acc METHODS="ifmr kl" MODELS="resnet20 lenet" scripts/accuracy_table.sh
+#   WBITS="8 7" METHODS="ifmr hfmg" scripts/accuracy_table.sh   # a column per method and weight bit width
 #
 # Protocol (docs/accuracy.md):
 #   CIFAR-10 ResNet-20/56: calibration = the first 256 images of the interleaved list (0000-0024 of every
@@ -23,6 +24,7 @@ QCAL=${QCAL:-$here/build/qcal}
 TESTDATA=${TESTDATA:-$here/../shared/testdata}
 OUT=${OUT:-$(mktemp -d /tmp/qcal_accuracy.XXXXXX)}
 METHODS=${METHODS:-"ifmr hfmg minmax percentile kl mse"}
+WBITS=${WBITS:-8}  # weight bit widths (qcal quantize --weight-bits): 8, 7 or "8 7"
 MODELS=${MODELS:-"resnet20 resnet56 lenet shufflenet"}
 LIMIT=""
 [[ -n "${QUICK:-}" ]] && LIMIT="--limit 200"
@@ -61,13 +63,15 @@ run() {
   local name=$1 model=$2 calib=$3 eval=$4 pre=$5 bn=$6 bs=$7 ebs=$8 quantized=() m start=$SECONDS
   mkdir -p "$OUT/$name"
   for m in $METHODS; do
-    log "$name: calibrating with $m"
-    # shellcheck disable=SC2086
-    "$QCAL" -q quantize $model $calib $pre --act-algo "$m" --batch-num "$bn" --batch-size "$bs" \
-      --save-type fakequant --save-path "$OUT/$name/$m" >/dev/null
-    quantized+=(--quantized "$OUT/$name/${m}_fake_quant_model.onnx")
+    for b in $WBITS; do
+      log "$name: calibrating with $m, $b-bit weights"
+      # shellcheck disable=SC2086
+      "$QCAL" -q quantize $model $calib $pre --act-algo "$m" --weight-bits "$b" --batch-num "$bn" \
+        --batch-size "$bs" --save-type fakequant --save-path "$OUT/$name/${m}_w$b" >/dev/null
+      quantized+=(--quantized "$OUT/$name/${m}_w${b}_fake_quant_model.onnx")
+    done
   done
-  log "$name: evaluating FP32 and $(echo $METHODS | wc -w) INT8 models"
+  log "$name: evaluating FP32 and $((${#quantized[@]} / 2)) INT8 models"
   # shellcheck disable=SC2086
   "$QCAL" -q eval $model $eval $pre "${quantized[@]}" --batch-size "$ebs" $LIMIT >"$OUT/$name/eval.txt"
   # eval prints: model images top1% top5% path; first row fp32, then one per --quantized in order.
@@ -80,7 +84,12 @@ run() {
 
 header="| model | eval images | FP32 top-1 |"
 sep="|---|---|---|"
-for m in $METHODS; do header+=" INT8 $m |"; sep+="---|"; done
+for m in $METHODS; do
+  for b in $WBITS; do
+    if [[ $b == 8 ]]; then header+=" INT8 $m |"; else header+=" INT8 $m, $b-bit w |"; fi
+    sep+="---|"
+  done
+done
 echo "$header"
 echo "$sep"
 

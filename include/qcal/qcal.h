@@ -93,6 +93,7 @@ struct ConfigOptions {
   int batch_num = 1;                     // calibration batches
   bool activation_offset = true;         // asymmetric activations
   std::string act_algo;                  // "" = ifmr; or hfmg, minmax, percentile, kl, mse (every layer)
+  int weight_bits = 8;                   // 8, or 7: weights in [-63, 63] (exact fast int8 without VNNI)
 };
 
 // AMCT create_quant_config: every quantizable layer with AMCT defaults and `options`.

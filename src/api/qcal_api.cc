@@ -144,8 +144,9 @@ std::string Config::ToJson() const { return QuantConfigToJson(impl_->config); }
 Status Config::Save(const std::string& json_path) const { return SaveQuantConfig(impl_->config, json_path); }
 
 Result<Config> CreateQuantConfig(const Model& model, const ConfigOptions& o) {
-  QCAL_ASSIGN_OR_RETURN(QuantConfig c, ::qcal::CreateQuantConfig(Access::Get(model).graph,
-                                                                 {o.skip_layers, o.batch_num, o.activation_offset}));
+  QCAL_ASSIGN_OR_RETURN(QuantConfig c, ::qcal::CreateQuantConfig(
+                                           Access::Get(model).graph,
+                                           {o.skip_layers, o.batch_num, o.activation_offset, o.weight_bits}));
   if (!o.act_algo.empty()) QCAL_RETURN_IF_ERROR(SetActivationAlgorithm(&c, o.act_algo));
   return Access::Make<Config>(Config::Impl{std::move(c)});
 }

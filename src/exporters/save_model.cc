@@ -83,11 +83,12 @@ Result<LayerPlan> PlanLayer(const SaveInputs& in, const QuantizableLayer& l, con
   p.act = {*r.scale_d, *r.offset_d};
   if (l.weight_value.empty()) return p;
   const Tensor& w = in.folded->initializers.at(l.weight_value);
+  const WeightQuantParams& wts = in.config->layers.at(l.name).wts;
   WeightQuantResult q;
   if (r.scale_w.empty()) {
-    QCAL_ASSIGN_OR_RETURN(q, ArqQuantizeWeight(w, l, in.config->layers.at(l.name).wts.channel_wise));
+    QCAL_ASSIGN_OR_RETURN(q, ArqQuantizeWeight(w, l, wts.channel_wise, wts.num_bits));
   } else {
-    QCAL_ASSIGN_OR_RETURN(q, QuantizeWeightWithScales(w, l, r.scale_w));
+    QCAL_ASSIGN_OR_RETURN(q, QuantizeWeightWithScales(w, l, r.scale_w, wts.num_bits));
   }
   p.scale_w = q.scale_w;
   p.weight_q = q.weight_q;
@@ -107,7 +108,10 @@ Json QuantReport(const SaveInputs& in, const QuantPlan& plan, const std::string&
     const auto& a = in.config->layers.at(lp.layer.name).act;
     Json j = {{"name", lp.layer.name}, {"op_type", lp.layer.op_type}, {"quantized", true},
               {"act_algo", a.act_algo}, {"scale_d", lp.act.scale}, {"offset_d", lp.act.offset}};
-    if (!lp.scale_w.empty()) j["scale_w"] = lp.scale_w;
+    if (!lp.scale_w.empty()) {
+      j["weight_bits"] = in.config->layers.at(lp.layer.name).wts.num_bits;
+      j["scale_w"] = lp.scale_w;
+    }
     if (fused.count(lp.layer.name)) j["fused"] = fused[lp.layer.name];
     layers.push_back(j);
   }

@@ -72,7 +72,8 @@ Status QuantSession::QuantizeWeights() {
     if (!l.weight_value.empty()) {
       const LayerQuantConfig& lc = config_.layers.at(l.name);
       const Tensor& w = folded_.initializers.at(l.weight_value);
-      QCAL_ASSIGN_OR_RETURN(WeightQuantResult q, ArqQuantizeWeight(w, l, lc.wts.channel_wise));
+      QCAL_ASSIGN_OR_RETURN(WeightQuantResult q,
+                            ArqQuantizeWeight(w, l, lc.wts.channel_wise, lc.wts.num_bits));
       plan.scale_w = q.scale_w;
       plan.weight_q = q.weight_q;
       calib.initializers[l.weight_value] = q.fake_quant;

@@ -29,11 +29,18 @@ Shape ChannelsFirstShape(Shape s, int axis) {
   return s;
 }
 
-Result<WeightQuantResult> Quantize(const Tensor& w, const QuantizableLayer& layer,
-                                   const std::vector<quant::QuantParams>& params) {
+Status CheckFloat(const Tensor& w, const QuantizableLayer& layer) {
+  if (w.dtype() == DataType::kFloat32) return Status::Ok();
+  return InvalidArgument("layer '" + layer.name + "': weight is not float32");
+}
+
+// `rows`: the weight as [channels, rest] (ChannelsFirst).
+Result<WeightQuantResult> Quantize(const Tensor& w, const std::vector<float>& rows,
+                                   const QuantizableLayer& layer,
+                                   const std::vector<quant::QuantParams>& params, int num_bits) {
   const int axis = layer.weight_axis;
-  std::vector<float> rows = ChannelsFirst(w.data<float>(), w.shape(), axis);
-  QCAL_ASSIGN_OR_RETURN(std::vector<int8_t> q, quant::QuantizeWeights(rows, layer.channels, params));
+  QCAL_ASSIGN_OR_RETURN(std::vector<int8_t> q,
+                        quant::QuantizeWeights(rows, layer.channels, params, num_bits));
   int64_t inner = w.numel() / layer.channels;
   std::vector<float> fq_rows(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -52,23 +59,28 @@ Result<WeightQuantResult> Quantize(const Tensor& w, const QuantizableLayer& laye
 
 }  // namespace
 
-Result<WeightQuantResult> ArqQuantizeWeight(const Tensor& w, const QuantizableLayer& layer, bool channel_wise) {
-  if (w.dtype() != DataType::kFloat32) return InvalidArgument("layer '" + layer.name + "': weight is not float32");
+Result<WeightQuantResult> ArqQuantizeWeight(const Tensor& w, const QuantizableLayer& layer, bool channel_wise,
+                                            int num_bits) {
+  QCAL_RETURN_IF_ERROR(CheckFloat(w, layer));
   std::vector<float> rows = ChannelsFirst(w.data<float>(), w.shape(), layer.weight_axis);
-  auto params = quant::ArqCalibrate(rows, layer.channels, channel_wise);
+  auto params = quant::ArqCalibrate(rows, layer.channels, channel_wise, num_bits);
   if (!params.ok()) return params.status().WithContext("layer '" + layer.name + "' (arq_quantize)");
-  return Quantize(w, layer, *params);
+  return Quantize(w, rows, layer, *params, num_bits);
 }
 
 Result<WeightQuantResult> QuantizeWeightWithScales(const Tensor& w, const QuantizableLayer& layer,
-                                                   const std::vector<float>& scale_w) {
+                                                   const std::vector<float>& scale_w, int num_bits) {
+  QCAL_RETURN_IF_ERROR(CheckFloat(w, layer));
   if (scale_w.size() != 1 && static_cast<int64_t>(scale_w.size()) != layer.channels) {
     return InvalidArgument("layer '" + layer.name + "': scale_w has " + std::to_string(scale_w.size()) +
                            " values, expected 1 or " + std::to_string(layer.channels) + " (output channels)");
   }
   std::vector<quant::QuantParams> params;
   for (float s : scale_w) params.push_back({s, 0});
-  return Quantize(w, layer, params);
+  std::vector<float> rows = ChannelsFirst(w.data<float>(), w.shape(), layer.weight_axis);
+  Status fits = quant::CheckWeightScales(rows, layer.channels, params, num_bits);
+  if (!fits.ok()) return fits.WithContext("layer '" + layer.name + "' (record scale_w)");
+  return Quantize(w, rows, layer, params, num_bits);
 }
 
 }  // namespace qcal

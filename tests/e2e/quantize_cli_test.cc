@@ -2,9 +2,12 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "frontends/onnx/onnx_importer.h"
 #include "ir/npy.h"
 #include "support/testdata.h"
 
@@ -129,6 +132,71 @@ TEST(QuantizeCliTest, CaffeLeNetKeepsTop1Within0_3Points) {
   EXPECT_NEAR(fp32, 0.9874, 1e-6);  // the figure OpenCV's dnn gives (shared/testdata/MANIFEST.md)
   EXPECT_GT(fq, fp32 - 0.003);
   EXPECT_EQ(j["models"][1]["top1"], j["models"][2]["top1"]);
+}
+
+// 7-bit weights through the CLI on the Caffe path: create-config --weight-bits 7, quantize with that
+// config; every deploy weight lies in [-63, 63]; fake-quant and deploy agree; the 7-bit record is
+// refused by an 8-bit save naming a layer.
+TEST(QuantizeCliTest, CaffeLeNetSevenBitWeights) {
+  std::string dir = testing::MakeTempDir(), out;
+  std::string lenet = testing::TestData("mnist_lenet_caffe");
+  std::string model =
+      " --model " + lenet + "/lenet.prototxt --weights " + lenet + "/lenet_iter_10000.caffemodel";
+  std::string data = " --data " +
+                     testing::TestData("mnist_t10k_first5000/t10k-first5000-images-idx3-ubyte.gz") +
+                     " --scale 0.00390625";
+  const std::string q = testing::QcalBinary() + " -q ";
+  EXPECT_NE(testing::RunCommand(
+                q + "create-config" + model + " --weight-bits 6 --output " + dir + "/bad.json", &out),
+            0);
+  EXPECT_NE(out.find("--weight-bits"), std::string::npos) << out;
+  ASSERT_EQ(testing::RunCommand(
+                q + "create-config" + model + " --weight-bits 7 --output " + dir + "/cfg.json", &out),
+            0)
+      << out;
+  auto cfg = nlohmann::json::parse(*ReadFile(dir + "/cfg.json"));
+  int layers = 0;
+  for (const auto& [name, v] : cfg.items()) {
+    if (!v.is_object()) continue;
+    EXPECT_EQ(v["weight_quant_params"]["num_bits"], 7) << name;
+    ++layers;
+  }
+  EXPECT_EQ(layers, 4);  // conv1, conv2, ip1, ip2
+  ASSERT_EQ(testing::RunCommand(q + "quantize" + model + data + " --config " + dir +
+                                    "/cfg.json --batch-num 4 --batch-size 64 --save-path " + dir + "/w7",
+                                &out),
+            0)
+      << out;
+  auto deploy = ImportOnnxFile(dir + "/w7_deploy_model.onnx");
+  ASSERT_TRUE(deploy.ok()) << deploy.status().ToString();
+  int weights = 0;
+  for (const auto& [name, t] : deploy->initializers) {
+    if (t.dtype() != DataType::kInt8 || name.find("_weight_quantized") == std::string::npos) continue;
+    ++weights;
+    int max_abs = 0;
+    for (int64_t i = 0; i < t.numel(); ++i) max_abs = std::max(max_abs, std::abs(int{t.data<int8_t>()[i]}));
+    EXPECT_EQ(max_abs, 63) << name;
+  }
+  EXPECT_EQ(weights, 4);
+  ASSERT_EQ(
+      testing::RunCommand(q + "eval" + model + data + " --quantized " + dir + "/w7_fake_quant_model.onnx" +
+                              " --quantized " + dir +
+                              "/w7_deploy_model.onnx --batch-size 100 --report-json " + dir + "/acc.json",
+                          &out),
+      0)
+      << out;
+  auto j = nlohmann::json::parse(*ReadFile(dir + "/acc.json"));
+  double fp32 = j["models"][0]["top1"], fq = j["models"][1]["top1"];
+  EXPECT_NEAR(fp32, 0.9874, 1e-6);
+  EXPECT_GT(fq, fp32 - 0.003);
+  EXPECT_EQ(j["models"][1]["top1"], j["models"][2]["top1"]);
+  // The record of the 7-bit run with the default (8-bit) config.
+  EXPECT_NE(
+      testing::RunCommand(
+          q + "convert" + model + " --record " + dir + "/w7_record.txt --save-path " + dir + "/w8", &out),
+      0);
+  EXPECT_NE(out.find("7-bit calibration run"), std::string::npos) << out;
+  EXPECT_NE(out.find("layer 'conv1'"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -44,6 +44,36 @@ TEST(QuantConfigTest, JsonRoundTripIsExactAndDeterministic) {
   EXPECT_NE(text.find("\"search_range\""), std::string::npos);
 }
 
+TEST(QuantConfigTest, SevenBitWeightsRoundTripAndOtherWidthsAreRejected) {
+  Graph g = SmallNet();
+  CreateConfigOptions o;
+  o.weight_bits = 7;
+  auto c = CreateQuantConfig(g, o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  for (const auto& name : c->layer_order) EXPECT_EQ(c->layers[name].wts.num_bits, 7) << name;
+  EXPECT_EQ(c->layers["conv1"].act.num_bits, 8);  // activations stay 8-bit
+  std::string text = QuantConfigToJson(*c);
+  EXPECT_NE(text.find(R"("weight_quant_params": {
+      "num_bits": 7)"),
+            std::string::npos)
+      << text;
+  auto back = QuantConfigFromJson(text, "cfg.json");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->layers["fc"].wts.num_bits, 7);
+  EXPECT_EQ(QuantConfigToJson(*back), text);
+  EXPECT_TRUE(ValidateQuantConfig(*back, g).ok());
+
+  for (int bits : {6, 9}) {
+    o.weight_bits = bits;
+    auto bad = CreateQuantConfig(g, o);
+    ASSERT_FALSE(bad.ok()) << bits;
+    EXPECT_NE(bad.status().message().find("weight_quant_params.num_bits': " + std::to_string(bits) +
+                                          " is not allowed (allowed: 7, 8)"),
+              std::string::npos)
+        << bad.status().message();
+  }
+}
+
 void ExpectError(const std::string& json, const std::string& fragment) {
   auto r = QuantConfigFromJson(json, "cfg.json");
   ASSERT_FALSE(r.ok()) << json;
@@ -60,6 +90,9 @@ TEST(QuantConfigTest, BadValuesNameKeyLayerAndRange) {
   ExpectError(R"({"conv1": {"activation_quant_params": {"num_of_bins": 1000}}})", "1024, 2048, 4096, 8192");
   ExpectError(R"({"conv1": {"activation_quant_params": {"serch_step": 0.1}}})", "unknown key");
   ExpectError(R"({"conv1": {"quant_enable": "yes"}})", "wrong type");
+  ExpectError(R"({"conv1": {"weight_quant_params": {"num_bits": 6}}})",
+              "layer 'conv1', key 'weight_quant_params.num_bits': 6 is not allowed (allowed: 7, 8)");
+  ExpectError(R"({"conv1": {"weight_quant_params": {"num_bits": 9}}})", "9 is not allowed (allowed: 7, 8)");
   ExpectError("{not json", "invalid JSON at byte");
 }
 

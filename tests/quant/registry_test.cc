@@ -88,7 +88,7 @@ TEST(RegistryTest, CalibrateThroughTheTable) {
 
   const WeightAlgorithm& arq = *FindWeightAlgorithm("arq_quantize");
   std::vector<float> w = {1, -2, 3, 4};
-  auto wq = arq.calibrate(w, 2, true);
+  auto wq = arq.calibrate(w, 2, true, 8);
   ASSERT_TRUE(wq.ok());
   EXPECT_FLOAT_EQ((*wq)[1].scale, 4.0f / 127.0f);
 }

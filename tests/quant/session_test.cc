@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "base/file.h"
@@ -69,11 +72,11 @@ struct CalibratedRun {
   std::string dir;
 };
 
-CalibratedRun Calibrated(int batches, int batch_num, const std::string& algo = "ifmr") {
+CalibratedRun Calibrated(int batches, int batch_num, const std::string& algo = "ifmr", int weight_bits = 8) {
   CalibratedRun r;
   r.dir = testing::MakeTempDir();
   Graph g = SmallCnn();
-  auto config = CreateQuantConfig(g, {{}, batch_num, true});
+  auto config = CreateQuantConfig(g, {{}, batch_num, true, weight_bits});
   EXPECT_TRUE(config.ok()) << config.status().ToString();
   for (auto& [name, lc] : config->layers) lc.act.act_algo = algo;
   auto s = QuantSession::Init(*config, g, r.dir + "/record.txt");
@@ -149,6 +152,89 @@ TEST(QuantSessionTest, SavedModelsAreAccurateRunInOrtAndAreDeterministic) {
   }
   auto rec_a = ReadFile(a.dir + "/record.txt"), rec_b = ReadFile(b.dir + "/record.txt");
   EXPECT_EQ(*rec_a, *rec_b);
+}
+
+// Runs `model` on `x` in ORT (plain QDQ semantics) and returns output y.
+std::vector<float> RunOrt(const std::string& model, const Tensor& x) {
+  auto ort = testing::RunInOrt(model, {{"x", x}}, 1, /*optimize=*/false);
+  EXPECT_TRUE(ort.ok()) << ort.status().ToString();
+  return ort.ok() ? ort->at("y").ToFloatVector() : std::vector<float>{};
+}
+
+TEST(QuantSessionTest, SevenBitWeightsStayInRangeAndDeployMatchesFakeQuant) {
+  CalibratedRun r = Calibrated(2, 2, "ifmr", 7);
+  SavedFiles files;
+  Status st = SaveModel(*r.session, SaveType::kBoth, r.dir + "/model", &files);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  auto fq = ImportOnnxFile(files.fake_quant_model);
+  auto deploy = ImportOnnxFile(files.deploy_model);
+  ASSERT_TRUE(fq.ok() && deploy.ok());
+  int weights = 0;
+  for (const char* layer : {"conv1", "fc"}) {
+    const std::string base = std::string(layer) + "_weight";
+    ASSERT_TRUE(deploy->initializers.count(base + "_quantized")) << layer;
+    const Tensor& q = deploy->initializers.at(base + "_quantized");
+    const Tensor& scale = deploy->initializers.at(base + "_scale");
+    const Tensor& w = fq->initializers.at(base + "_fakequant");
+    ASSERT_EQ(q.dtype(), DataType::kInt8);
+    ASSERT_EQ(q.numel(), w.numel());
+    const int64_t inner = q.numel() / scale.numel();  // both layers keep output channels on axis 0
+    int max_abs = 0;
+    for (int64_t i = 0; i < q.numel(); ++i) {
+      const int v = q.data<int8_t>()[i];
+      ASSERT_GE(v, -63) << layer;
+      ASSERT_LE(v, 63) << layer;
+      max_abs = std::max(max_abs, std::abs(v));
+      // The fake-quant weight is the dequantized 7-bit value.
+      EXPECT_FLOAT_EQ(w.data<float>()[i], v * scale.data<float>()[i / inner]) << layer << " " << i;
+      ++weights;
+    }
+    EXPECT_EQ(max_abs, 63) << layer;
+  }
+  EXPECT_EQ(weights, 4 * 27 + 5 * 64);
+  auto report = nlohmann::json::parse(*ReadFile(files.quant_json));
+  for (const auto& l : report["layers"]) {
+    if (l.contains("scale_w")) EXPECT_EQ(l["weight_bits"], 7) << l.dump();
+  }
+
+  // qcal and ORT agree on both models, as for 8-bit weights.
+  Tensor x = Random({3, 3, 8, 8}, 999, 0.f, 1.f);
+  auto exec = Executor::Create(*fq);
+  ASSERT_TRUE(exec.ok());
+  TensorMap got;
+  ASSERT_TRUE((*exec)->Run({{"x", x}}, &got).ok());
+  std::vector<float> ours = got["y"].ToFloatVector();
+  ASSERT_TRUE(testing::OrtAvailable());
+  for (const std::string& model : {files.fake_quant_model, files.deploy_model}) {
+    std::vector<float> o = RunOrt(model, x);
+    ASSERT_EQ(o.size(), ours.size());
+    for (size_t i = 0; i < o.size(); ++i) EXPECT_NEAR(o[i], ours[i], 1e-4f) << model << " element " << i;
+  }
+  auto fp32 = Executor::Create(SmallCnn());
+  ASSERT_TRUE(fp32.ok());
+  TensorMap ref;
+  ASSERT_TRUE((*fp32)->Run({{"x", x}}, &ref).ok());
+  EXPECT_GT(Cosine(ref["y"].ToFloatVector(), ours), 0.99);
+}
+
+TEST(QuantSessionTest, RecordOfAnotherWeightBitWidthIsRejectedNamingTheLayer) {
+  for (auto [calibrated_bits, config_bits] : {std::pair{8, 7}, {7, 8}}) {
+    CalibratedRun r = Calibrated(1, 1, "ifmr", calibrated_bits);
+    auto config = CreateQuantConfig(SmallCnn(), {{}, 1, true, config_bits});
+    ASSERT_TRUE(config.ok());
+    Status st = ConvertModel(*config, SmallCnn(), r.dir + "/record.txt", SaveType::kBoth, r.dir + "/m");
+    ASSERT_FALSE(st.ok()) << calibrated_bits;
+    EXPECT_NE(st.message().find("layer 'conv1'"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find(std::to_string(calibrated_bits) + "-bit calibration run"), std::string::npos)
+        << st.message();
+    EXPECT_NE(st.message().find("num_bits " + std::to_string(config_bits)), std::string::npos)
+        << st.message();
+    EXPECT_FALSE(Exists(r.dir + "/m_quant.json"));
+    // The matching config saves.
+    config = CreateQuantConfig(SmallCnn(), {{}, 1, true, calibrated_bits});
+    st = ConvertModel(*config, SmallCnn(), r.dir + "/record.txt", SaveType::kBoth, r.dir + "/m");
+    EXPECT_TRUE(st.ok()) << st.ToString();
+  }
 }
 
 TEST(QuantSessionTest, RecordProblemsGetTheirOwnMessages) {

@@ -100,6 +100,21 @@ override_layer_types < layer_type: "Gemm"
   EXPECT_EQ(QuantConfigToJson(*back), QuantConfigToJson(*c));
 }
 
+TEST(SimpleCfgTest, QuantBitsSetsWeightBitsWithPrecedence) {
+  const char* text = R"(
+common_config { arq_quantize { quant_bits: 7 } }
+override_layer_configs { layer_name: "conv2" calibration_config { arq_quantize { quant_bits: 8 } } }
+)";
+  auto c = FromText(text, TwoConvNet());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->layers["conv1"].wts.num_bits, 7);
+  EXPECT_EQ(c->layers["fc"].wts.num_bits, 7);
+  EXPECT_EQ(c->layers["conv2"].wts.num_bits, 8);
+  EXPECT_TRUE(c->layers["conv1"].wts.channel_wise);  // quant_bits alone leaves channel_wise as it was
+  ExpectError("common_config { arq_quantize { quant_bits: 9 } }",
+              {"arq_quantize.quant_bits: 9", "allowed: 7, 8"});
+}
+
 TEST(SimpleCfgTest, LayerBeatsTypeBeatsCommonFieldByField) {
   const char* text = R"(
 common_config { ifmr_quantize { search_step: 0.02 max_percentile: 0.9999 } }
@@ -164,7 +179,8 @@ TEST(SimpleCfgTest, BadValuesNameKeyContextAndRange) {
                "4096, 8192)"});
   ExpectError("common_config { ifmr_quantize { search_range_start: 1.3 search_range_end: 0.7 } }",
               {"quant.cfg:1:17", "search_range_start 1.3 must be below search_range_end 0.7"});
-  ExpectError("common_config { arq_quantize { quant_bits: 4 } }", {"arq_quantize.quant_bits: 4", "allowed: 8"});
+  ExpectError("common_config { arq_quantize { quant_bits: 4 } }",
+              {"arq_quantize.quant_bits: 4", "allowed: 7, 8"});
   ExpectError("common_config { ifmr_quantize { dst_type: INT16 } }", {"'INT16' is not allowed (allowed: INT8)"});
   ExpectError("common_config { ifmr_quantize {} hfmg_quantize {} }",
               {"quant.cfg:1:34", "ifmr_quantize and hfmg_quantize exclude each other"});

@@ -9,6 +9,7 @@
 #include "cli/commands/command.h"
 #include "cli/commands/data_flags.h"
 #include "cli/commands/model_flags.h"
+#include "cli/commands/quant_flags.h"
 
 namespace qcal::cli {
 namespace {
@@ -20,13 +21,14 @@ struct AutoCalibrateFlags {
   std::vector<std::string> skip_layers;
   bool symmetric = false;
   double max_drop = 0.5;
-  int batch_num = 1;
+  int batch_num = 1, weight_bits = 8;
   int64_t batch_size = 16, eval_batch_size = 64, eval_limit = 0;
 };
 
 Result<QuantConfig> StartConfig(const AutoCalibrateFlags& f, const Graph& graph) {
   if (!f.config.empty()) return LoadQuantConfig(f.config);
-  QCAL_ASSIGN_OR_RETURN(QuantConfig c, CreateQuantConfig(graph, {f.skip_layers, f.batch_num, !f.symmetric}));
+  QCAL_ASSIGN_OR_RETURN(QuantConfig c,
+                        CreateQuantConfig(graph, {f.skip_layers, f.batch_num, !f.symmetric, f.weight_bits}));
   for (auto& [name, lc] : c.layers) {
     if (!f.act_algo.empty()) lc.act.act_algo = f.act_algo;
     QCAL_RETURN_IF_ERROR(ValidateLayerConfig(name, lc));
@@ -77,12 +79,14 @@ std::function<int()> Setup(CLI::App& sub) {
   sub.add_option("--batch-size", f->batch_size, "Images per calibration batch")->check(CLI::PositiveNumber);
   sub.add_option("--save-path", f->save_path, "Output prefix P: P_final_config.json, P_auto_calibration.json, "
                                              "P_record.txt and the models")->required();
-  sub.add_option("--config", f->config, "Starting config JSON (its enabled layers are the candidates); overrides "
-                                       "--batch-num, --skip-layers, --act-algo, --symmetric");
+  sub.add_option("--config", f->config,
+                 "Starting config JSON (its enabled layers are the candidates); overrides "
+                 "--batch-num, --skip-layers, --act-algo, --symmetric, --weight-bits");
   sub.add_option("--save-type", f->save_type, "fakequant, deploy or both");
   sub.add_option("--act-algo", f->act_algo, "Activation algorithm for every layer (default ifmr)");
   sub.add_option("--skip-layers", f->skip_layers, "Layers always kept in float");
   sub.add_flag("--symmetric", f->symmetric, "Symmetric activations (activation_offset false)");
+  AddWeightBitsFlag(sub, f->weight_bits);
   return [f]() {
     Status st = AutoCalibrate(*f);
     return st.ok() ? 0 : ReportError(st);

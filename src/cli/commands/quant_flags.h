@@ -28,16 +28,20 @@ struct ConfigFlags {
   std::vector<std::string> skip_layers;
   std::string act_algo;
   bool symmetric = false;
+  int weight_bits = 8;
   // The flags a config file replaces (to warn when both are given).
   std::vector<CLI::Option*> replaced;
 };
 
 // Adds --calibration-config (and --config when `json_config`), which exclude
-// each other, plus --batch-num, --skip-layers, --act-algo, --symmetric.
+// each other, plus --batch-num, --skip-layers, --act-algo, --symmetric, --weight-bits.
 void AddConfigFlags(CLI::App& sub, ConfigFlags& flags, bool json_config);
 
+// --weight-bits 7|8 (weight_quant_params.num_bits of every layer); also used by auto-calibrate.
+CLI::Option* AddWeightBitsFlag(CLI::App& sub, int& weight_bits);
+
 // The config the flags describe for `graph`: --config, else --calibration-config,
-// else CreateQuantConfig with --skip-layers/--batch-num/--symmetric/--act-algo.
+// else CreateQuantConfig with --skip-layers/--batch-num/--symmetric/--act-algo/--weight-bits.
 Result<QuantConfig> MakeConfig(const ConfigFlags& flags, const Graph& graph);
 
 // Prints "fake-quant model: ...", "deploy model: ...", "report: ..." for what was written.

@@ -153,7 +153,9 @@ const std::vector<ActivationAlgorithm>& Table() {
 
 const std::vector<WeightAlgorithm>& WeightTable() {
   static const std::vector<WeightAlgorithm> table = {
-      {"arq_quantize", "AMCT ARQ: symmetric max|w|/127 per output channel or per tensor", ArqCalibrate},
+      {"arq_quantize",
+       "AMCT ARQ: symmetric max|w|/127 (8 bits) or /63 (7 bits) per output channel or per tensor",
+       ArqCalibrate},
   };
   return table;
 }

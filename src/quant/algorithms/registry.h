@@ -88,7 +88,7 @@ struct WeightAlgorithm {
   std::string_view name;
   std::string_view summary;
   Result<std::vector<QuantParams>> (*calibrate)(std::span<const float> weights, int64_t out_channels,
-                                                bool channel_wise);
+                                                bool channel_wise, int num_bits);
 };
 std::span<const WeightAlgorithm> WeightAlgorithms();
 const WeightAlgorithm* FindWeightAlgorithm(std::string_view name);

@@ -6,6 +6,7 @@
 
 #include "base/file.h"
 #include "quant/algorithms/registry.h"
+#include "quant/algorithms/weights.h"
 
 namespace qcal {
 namespace {
@@ -69,7 +70,10 @@ Status ValidateLayerConfig(const std::string& layer, const LayerQuantConfig& lc)
   if (!(a.percentile > 50 && a.percentile <= 100)) {
     return RangeError(layer, "activation_quant_params.percentile", "(50, 100]", Num(a.percentile));
   }
-  if (lc.wts.num_bits != 8) return RangeError(layer, "weight_quant_params.num_bits", "8", std::to_string(lc.wts.num_bits));
+  if (!quant::IsSupportedWeightBits(lc.wts.num_bits)) {
+    return RangeError(layer, "weight_quant_params.num_bits", quant::kSupportedWeightBitsText,
+                      std::to_string(lc.wts.num_bits));
+  }
   if (lc.wts.wts_algo != "arq_quantize") {
     return RangeError(layer, "weight_quant_params.wts_algo", "arq_quantize", "'" + lc.wts.wts_algo + "'");
   }
@@ -93,6 +97,10 @@ quant::ActivationParams ToActivationParams(const ActivationQuantParams& a, bool 
 
 Result<QuantConfig> CreateQuantConfig(const Graph& graph, const CreateConfigOptions& options) {
   if (options.batch_num <= 0) return RangeError("", "batch_num", "an integer > 0", std::to_string(options.batch_num));
+  if (!quant::IsSupportedWeightBits(options.weight_bits)) {
+    return RangeError("", "weight_quant_params.num_bits", quant::kSupportedWeightBitsText,
+                      std::to_string(options.weight_bits));
+  }
   LayerScan scan = ScanQuantizableLayers(graph);
   std::set<std::string> skip(options.skip_layers.begin(), options.skip_layers.end());
   std::set<std::string> names;
@@ -111,6 +119,7 @@ Result<QuantConfig> CreateQuantConfig(const Graph& graph, const CreateConfigOpti
     LayerQuantConfig lc;
     lc.quant_enable = !skip.count(l.name);
     lc.wts.channel_wise = l.rule->channel_wise_ok;
+    lc.wts.num_bits = options.weight_bits;
     c.layers[l.name] = lc;
     c.layer_order.push_back(l.name);
   }

@@ -29,7 +29,7 @@ struct ActivationQuantParams {
 };
 
 struct WeightQuantParams {
-  int num_bits = 8;
+  int num_bits = 8;  // 8, or 7: weights in [-63, 63] (exact fast int8 on CPUs without VNNI)
   std::string wts_algo = "arq_quantize";
   bool channel_wise = true;
 };
@@ -59,6 +59,7 @@ struct CreateConfigOptions {
   std::vector<std::string> skip_layers;  // quantizable layers to keep in float
   int batch_num = 1;
   bool activation_offset = true;
+  int weight_bits = 8;  // weight_quant_params.num_bits of every layer: 8 or 7
 };
 
 // A config listing every quantizable layer of `graph` (after BN folding the

@@ -248,13 +248,18 @@ class CfgParser : public pbtext::Parser {
   Status Arq(const Token& open, const std::string& ctx, CalibrationSettings* s) {
     QCAL_ASSIGN_OR_RETURN(std::string close, OpenMessage(open.text));
     Seen seen;
-    std::optional<int> bits;
     std::map<std::string, Field> table = {
-        {"channel_wise", {false, [&](const Token& n) {
-                            s->channel_wise_where = At(n);
-                            return Bool(n, &s->channel_wise);
-                          }}},
-        {"quant_bits", {false, [&](const Token& n) { return Choice(n, ctx, "arq_quantize.quant_bits", {8}, &bits); }}},
+        {"channel_wise",
+         {false,
+          [&](const Token& n) {
+            s->channel_wise_where = At(n);
+            return Bool(n, &s->channel_wise);
+          }}},
+        {"quant_bits",
+         {false,
+          [&](const Token& n) {
+            return Choice(n, ctx, "arq_quantize.quant_bits", {7, 8}, &s->quant_bits);
+          }}},
     };
     return ParseFields(close, [&](const Token& n) { return Dispatch(n, table, ctx + ": arq_quantize", seen); });
   }
@@ -438,6 +443,7 @@ Result<QuantConfig> QuantConfigFromSimpleCfg(const SimpleCfg& cfg, const Graph& 
     }
     for (const CalibrationSettings* b : blocks) {
       ApplyActivation(*b, &lc.act);
+      if (b->quant_bits) lc.wts.num_bits = *b->quant_bits;
       QCAL_RETURN_IF_ERROR(ApplyChannelWise(cfg, *b, b == &*cfg.common, l, &lc));
     }
     Status st = ValidateLayerConfig(l.name, lc);

@@ -40,6 +40,7 @@ struct CalibrationSettings {
   std::string context;                   // "common_config", "override_layer_types 'Conv'", ...
   std::optional<bool> channel_wise;      // arq_quantize.channel_wise
   CfgPosition channel_wise_where;
+  std::optional<int> quant_bits;         // arq_quantize.quant_bits: weight_quant_params.num_bits
   std::optional<std::string> act_algo;   // "ifmr" / "hfmg": which block the config has
   std::optional<double> search_range_start, search_range_end, search_step, max_percentile, min_percentile;
   std::optional<int> num_of_bins;        // hfmg_quantize
