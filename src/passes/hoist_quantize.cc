@@ -22,13 +22,10 @@ struct CommutingOp {
   bool (*accept)(const Node& n);  // extra conditions; nullptr: none
 };
 
-bool NoIndicesOutput(const Node& n) { return n.outputs.size() == 1 || n.outputs[1].empty(); }
-
 const CommutingOp kCommutingOps[] = {
     {"Reshape", false, nullptr},   {"Flatten", false, nullptr},   {"Squeeze", false, nullptr},
     {"Unsqueeze", false, nullptr}, {"Transpose", false, nullptr}, {"Identity", false, nullptr},
     {"Slice", false, nullptr},     {"Split", false, nullptr},     {"Concat", true, nullptr},
-    {"MaxPool", false, NoIndicesOutput},
 };
 
 const CommutingOp* FindCommuting(std::string_view op) {

@@ -6,11 +6,13 @@
 //   y = QuantizeLinear(f(x))   ->   y = f(QuantizeLinear(x))
 //
 // For a per-tensor Q, Q(f(x)) == f(Q(x)) element for element when f only moves,
-// copies or selects elements (Reshape, Flatten, Squeeze, Unsqueeze, Transpose,
-// Identity, Slice, Split, Concat: every input gets its own Q with the same
-// parameters) or takes a maximum (MaxPool without Indices: Q is monotone). The
-// op table is kCommutingOps in hoist_quantize.cc; Relu is not in it (in the
-// quantized domain it would be max(q, zero_point)).
+// copies or selects elements: Reshape, Flatten, Squeeze, Unsqueeze, Transpose,
+// Identity, Slice, Split, Concat (every input gets its own Q with the same
+// parameters). The op table is kCommutingOps in hoist_quantize.cc. Not in it:
+// Relu (in the quantized domain it would be max(q, zero_point)) and MaxPool:
+// it commutes too (Q is monotone), but qcal's int8/uint8 MaxPool is the scalar
+// reference kernel, slower than oneDNN's float MaxPool plus a vectorized Q
+// (ShuffleNet: +0.9 ms for the stem pool); add it once a fast 8-bit MaxPool exists.
 //
 // Conditions (anything else is left as is): the QuantizeLinear has a float32
 // input and constant per-tensor scale / zero point (no block_size); every output
@@ -22,8 +24,7 @@
 // Repeats until nothing moves, so Q climbs whole chains (Reshape -> Transpose ->
 // Reshape -> Concat).
 //
-// Numerics: identical outputs for finite inputs (MaxPool with NaN inputs may
-// differ: float max with NaN vs the zero point).
+// Numerics: identical outputs (the moved-through ops do no arithmetic).
 #pragma once
 
 #include <string>
