@@ -37,7 +37,8 @@ const CommutingOp* FindCommuting(std::string_view op) {
 
 std::vector<size_t> DataInputs(const Node& n, const CommutingOp& op) {
   std::vector<size_t> idx;
-  for (size_t i = 0; i < (op.every_input_is_data ? n.inputs.size() : std::min<size_t>(1, n.inputs.size())); ++i) {
+  for (size_t i = 0; i < (op.every_input_is_data ? n.inputs.size() : std::min<size_t>(1, n.inputs.size()));
+       ++i) {
     if (HasInput(n, i)) idx.push_back(i);
   }
   return idx;
@@ -73,9 +74,9 @@ struct Move {
   size_t node;  // the node the QuantizeLinear moves above
   const CommutingOp* op;
   QuantKey key;
-  size_t q;                              // a QuantizeLinear to copy for the new ones
-  std::vector<std::vector<size_t>> qs;   // per output of the node: the QuantizeLinear nodes reading it
-  std::vector<size_t> kept;              // per output with readers: the one whose output name stays
+  size_t q;                             // a QuantizeLinear to copy for the new ones
+  std::vector<std::vector<size_t>> qs;  // per output of the node: the QuantizeLinear nodes reading it
+  std::vector<size_t> kept;             // per output with readers: the one whose output name stays
 };
 
 std::vector<size_t> ConsumersOf(const Consumers& cons, const std::string& v) {
@@ -230,7 +231,8 @@ Result<std::vector<QuantizeHoist>> HoistQuantizeLinear(Graph& graph) {
     auto m = NextMove(graph);
     if (!m) break;
     moves.push_back({graph.nodes[m->node].name, graph.nodes[m->node].op_type});
-    QCAL_RETURN_IF_ERROR(ApplyMove(graph, *m).WithContext("moving QuantizeLinear above " + moves.back().node));
+    QCAL_RETURN_IF_ERROR(
+        ApplyMove(graph, *m).WithContext("moving QuantizeLinear above " + moves.back().node));
   }
   return moves;
 }

@@ -18,14 +18,16 @@ const int64_t kSizes[] = {1, 7, 8, 9, 33, 1003};
 // values next to the type limits, huge, infinite, NaN and signed zeros.
 std::vector<float> HardValues(int64_t n, float scale, uint32_t seed) {
   const float inf = std::numeric_limits<float>::infinity();
-  const std::vector<float> special = {0.0f, -0.0f, 0.5f * scale, -0.5f * scale, 1.5f * scale, 2.5f * scale,
-                                      -2.5f * scale, 127.5f * scale, -128.5f * scale, 255.5f * scale,
-                                      1e30f, -1e30f, inf, -inf, std::nanf(""), 1e-40f, 3.4e38f, -3.4e38f};
+  const std::vector<float> special = {
+      0.0f,          -0.0f,          0.5f * scale,    -0.5f * scale,  1.5f * scale, 2.5f * scale,
+      -2.5f * scale, 127.5f * scale, -128.5f * scale, 255.5f * scale, 1e30f,        -1e30f,
+      inf,           -inf,           std::nanf(""),   1e-40f,         3.4e38f,      -3.4e38f};
   Tensor r = RandomFloat({n}, seed, -300.0f * scale, 300.0f * scale);
   std::vector<float> v(r.data<float>(), r.data<float>() + n);
   for (int64_t i = 0; i < n; ++i) {
     if (i % 3 == 0) v[static_cast<size_t>(i)] = special[static_cast<size_t>(i / 3) % special.size()];
-    if (i % 3 == 1) v[static_cast<size_t>(i)] = (std::round(v[static_cast<size_t>(i)] / scale) + 0.5f) * scale;
+    if (i % 3 == 1)
+      v[static_cast<size_t>(i)] = (std::round(v[static_cast<size_t>(i)] / scale) + 0.5f) * scale;
   }
   return v;
 }
@@ -39,14 +41,15 @@ std::vector<float> HardValues(int64_t n, float scale, uint32_t seed) {
   if (std::memcmp(a.raw(), b.raw(), bytes) == 0) return ::testing::AssertionSuccess();
   for (int64_t i = 0; i < a.numel(); ++i) {
     if (a.GetAsDouble(i) != b.GetAsDouble(i)) {
-      return ::testing::AssertionFailure() << "element " << i << ": " << a.GetAsDouble(i) << " vs "
-                                           << b.GetAsDouble(i);
+      return ::testing::AssertionFailure()
+             << "element " << i << ": " << a.GetAsDouble(i) << " vs " << b.GetAsDouble(i);
     }
   }
   return ::testing::AssertionFailure() << "bit patterns differ (signed zeros)";
 }
 
-// Runs node through the x86 kernel (which must be the one selected) and the ref kernel; outputs must match bytes.
+// Runs node through the x86 kernel (which must be the one selected) and the ref kernel; outputs must match
+// bytes.
 void ExpectSameAsRef(const Node& node, const std::vector<const Tensor*>& in) {
   std::vector<bool> is_const(in.size(), true);
   is_const[0] = false;

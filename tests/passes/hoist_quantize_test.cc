@@ -43,7 +43,8 @@ struct Builder {
     g.initializers["z2"] = Tensor::Scalar<uint8_t>(100);
   }
   void Input(const std::string& name, Shape shape) { g.inputs.push_back({name, DataType::kFloat32, shape}); }
-  void Add(const std::string& op, std::vector<std::string> in, std::vector<std::string> out, Attributes a = {}) {
+  void Add(const std::string& op, std::vector<std::string> in, std::vector<std::string> out,
+           Attributes a = {}) {
     g.nodes.push_back(Node{"n" + std::to_string(g.nodes.size()) + "_" + op, op, "", std::move(in),
                            std::move(out), std::move(a)});
   }
@@ -307,7 +308,7 @@ TEST(HoistQuantizeTest, FusedLayersAbsorbTheMovedQuantize) {
   ASSERT_TRUE(PrepareModel(fused, on, "test").ok());
   ASSERT_TRUE(PrepareModel(unfused, off, "test").ok());
   EXPECT_EQ(Count(unfused, "QuantizeLinear"), 3);  // off together with the fusion
-  EXPECT_EQ(Count(fused, "QuantizeLinear"), 2);   // only the two of the graph input
+  EXPECT_EQ(Count(fused, "QuantizeLinear"), 2);    // only the two of the graph input
   EXPECT_EQ(Count(fused, "QcalQConv"), 3);
   for (const Node& n : fused.nodes) {
     if (n.op_type == "Concat" || n.op_type == "Reshape") ExpectQuantizedOutput(fused, n);

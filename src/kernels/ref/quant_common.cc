@@ -161,8 +161,8 @@ Status ReadAxisParams(const Node& node, const std::vector<const Tensor*>& in, co
   QCAL_ASSIGN_OR_RETURN(args.split, SplitAtQuantAxis(node, in[0]->shape(), *in[1]));
   const std::string p(prefix);
   QCAL_ASSIGN_OR_RETURN(args.scales, ReadScales(*in[1], args.split.channels, (p + "_scale").c_str()));
-  QCAL_ASSIGN_OR_RETURN(args.zero_points,
-                        ReadZeroPoints(OptionalInput(in, 2), args.split.channels, (p + "_zero_point").c_str()));
+  QCAL_ASSIGN_OR_RETURN(args.zero_points, ReadZeroPoints(OptionalInput(in, 2), args.split.channels,
+                                                         (p + "_zero_point").c_str()));
   return Status::Ok();
 }
 

@@ -8,8 +8,8 @@
 
 #include "kernels/ref/quant_common.h"
 #include "kernels/ref/quant_math.h"
-#include "kernels/x86/qdq_rows.h"
 #include "kernels/x86/parallel_rows.h"
+#include "kernels/x86/qdq_rows.h"
 #include "kernels/x86/x86_common.h"
 
 namespace qcal::x86 {
@@ -79,6 +79,7 @@ template void DequantizeRow<int8_t>(const int8_t*, int64_t, float, int32_t, floa
 template void DequantizeRow<uint8_t>(const uint8_t*, int64_t, float, int32_t, float*, bool);
 template void DequantizeRow<int32_t>(const int32_t*, int64_t, float, int32_t, float*, bool);
 
-QCAL_REGISTER_KERNEL("DequantizeLinear", kProvider, kPriority, SupportsDequantizeLinear, CreateDequantizeLinear);
+QCAL_REGISTER_KERNEL("DequantizeLinear", kProvider, kPriority, SupportsDequantizeLinear,
+                     CreateDequantizeLinear);
 
 }  // namespace qcal::x86

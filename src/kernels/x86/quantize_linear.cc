@@ -8,8 +8,8 @@
 
 #include "kernels/ref/quant_common.h"
 #include "kernels/ref/quant_math.h"
-#include "kernels/x86/qdq_rows.h"
 #include "kernels/x86/parallel_rows.h"
+#include "kernels/x86/qdq_rows.h"
 #include "kernels/x86/x86_common.h"
 
 namespace qcal::x86 {
