@@ -6,6 +6,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "passes/quant_graph_util.h"
+
 namespace qcal {
 namespace {
 
@@ -102,11 +104,6 @@ struct LinearQuant {
   std::string value, scale, zero_point;  // the quantized value and its parameters ("" zero point: absent)
 };
 
-const Tensor* Init(const Graph& g, const Node& n, size_t i) {
-  return i < n.inputs.size() && !n.inputs[i].empty() ? g.FindInitializer(n.inputs[i]) : nullptr;
-}
-bool HasInput(const Node& n, size_t i) { return i < n.inputs.size() && !n.inputs[i].empty(); }
-
 // Scale / zero point of a Q or DQ node: constants; per-tensor, or (per_axis_len
 // > 0) 1-D of that length on axis `axis` of a rank-`rank` tensor.
 bool ConstParams(const Graph& g, const Node& n, int64_t per_axis_len, int64_t axis, int64_t rank) {
@@ -126,14 +123,6 @@ bool ConstParams(const Graph& g, const Node& n, int64_t per_axis_len, int64_t ax
 LinearQuant FromNode(const Node& n) {
   return {&n, n.inputs[0], n.inputs[1], HasInput(n, 2) ? n.inputs[2] : ""};
 }
-
-DataType ValueType(const Graph& g, const std::string& v) {
-  if (const Tensor* t = g.FindInitializer(v)) return t->dtype();
-  const ValueInfo* vi = g.FindValueInfo(v);
-  return vi ? vi->dtype : DataType::kUndefined;
-}
-
-bool IsQuant8(DataType t) { return t == DataType::kInt8 || t == DataType::kUint8; }
 
 const Node* ProducerOf(const Graph& g, const Producers& prod, const std::string& v, std::string_view op) {
   auto it = prod.find(v);

@@ -10,6 +10,7 @@
 #include "kernels/registry.h"
 #include "passes/dead_code_elimination.h"
 #include "passes/fuse_quantized_ops.h"
+#include "passes/hoist_quantize.h"
 #include "passes/shape_inference.h"
 
 namespace qcal {
@@ -121,6 +122,8 @@ Status PrepareModel(Graph& graph, const LoadOptions& options, const std::string&
   QCAL_RETURN_IF_ERROR(ApplyInputShapes(graph, options.input_shapes));
   QCAL_RETURN_IF_ERROR(InferShapes(graph).WithContext(where));
   if (QuantizedFusionEnabled(options)) {
+    QCAL_ASSIGN_OR_RETURN(auto hoisted, HoistQuantizeLinear(graph));
+    if (!hoisted.empty()) LogDebug("int8: " + std::to_string(hoisted.size()) + " QuantizeLinear moves");
     QCAL_ASSIGN_OR_RETURN(auto fused, FuseQuantizedOps(graph));
     if (!fused.empty()) LogDebug("int8 fusion: " + std::to_string(fused.size()) + " quantized layers");
   }

@@ -21,7 +21,9 @@ struct LoadOptions {
   bool eliminate_dead_code = true;
   // Int8 execution of QDQ models: FuseQuantizedOps (passes/fuse_quantized_ops.h)
   // turns DequantizeLinear -> Conv/Gemm/MatMul [-> Relu/Clip] [-> QuantizeLinear]
-  // into integer QcalQConv / QcalQMatMul nodes. The environment variable
+  // into integer QcalQConv / QcalQMatMul nodes, after HoistQuantizeLinear
+  // (passes/hoist_quantize.h) moved QuantizeLinear nodes up through data-movement
+  // ops next to the layers that produce their input. The environment variable
   // QCAL_INT8_FUSION=0 also disables it (comparisons against float execution).
   bool fuse_quantized_ops = true;
   ConstantFoldingOptions folding;

@@ -19,16 +19,8 @@ Status InferDequantizeLinear(const OpContext& ctx, std::vector<TensorType>& outp
 
 Status RunDequantizeLinear(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& x = *in[0];
-  const Tensor& scale = *in[1];
-  const Tensor* zp = OptionalInput(in, 2);
-  QCAL_RETURN_IF_ERROR(RejectBlockSize(node));
-  if (zp && zp->dtype() != x.dtype()) {
-    return InvalidArgument("x_zero_point has type " + std::string(DataTypeName(zp->dtype())) + ", x has " +
-                           std::string(DataTypeName(x.dtype())));
-  }
-  QCAL_ASSIGN_OR_RETURN(AxisSplit split, SplitAtQuantAxis(node, x.shape(), scale));
-  QCAL_ASSIGN_OR_RETURN(auto scales, ReadScales(scale, split.channels, "x_scale"));
-  QCAL_ASSIGN_OR_RETURN(auto zps, ReadZeroPoints(zp, split.channels, "x_zero_point"));
+  QCAL_ASSIGN_OR_RETURN(LinearQuantArgs args, ReadDequantizeArgs(node, in));
+  const AxisSplit& split = args.split;
   Tensor& y = PrepareOutput(out, 0, DataType::kFloat32, x.shape());
   auto run = [&]<typename Q>() {
     const Q* src = x.data<Q>();
@@ -36,8 +28,8 @@ Status RunDequantizeLinear(const Node& node, const std::vector<const Tensor*>& i
     int64_t i = 0;
     for (int64_t o = 0; o < split.outer; ++o) {
       for (int64_t c = 0; c < split.channels; ++c) {
-        float s = ParamAt(scales, c);
-        int32_t z = ParamAt(zps, c);
+        float s = ParamAt(args.scales, c);
+        int32_t z = ParamAt(args.zero_points, c);
         for (int64_t k = 0; k < split.inner; ++k, ++i) dst[i] = qmath::DequantizeValue<Q>(src[i], s, z);
       }
     }

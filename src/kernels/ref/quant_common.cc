@@ -132,4 +132,63 @@ Result<AxisSplit> SplitAtQuantAxis(const Node& node, const Shape& x_shape, const
   return s;
 }
 
+Result<DataType> QuantizeOutputType(const Node& node, DataType zp_dtype) {
+  int64_t attr = node.attrs.GetInt("output_dtype", 0);
+  DataType from_attr = DataType::kUndefined;
+  if (attr != 0) {
+    auto t = DataTypeFromOnnx(static_cast<int32_t>(attr));
+    if (!t.ok() || (*t != DataType::kInt8 && *t != DataType::kUint8)) {
+      return Unsupported("output_dtype " + std::to_string(attr) +
+                         " is not supported (int8=3 and uint8=2 are)");
+    }
+    from_attr = *t;
+  }
+  if (zp_dtype != DataType::kUndefined) {
+    if (from_attr != DataType::kUndefined && from_attr != zp_dtype) {
+      return InvalidArgument("output_dtype " + std::string(DataTypeName(from_attr)) +
+                             " differs from y_zero_point's type " + std::string(DataTypeName(zp_dtype)));
+    }
+    return zp_dtype;
+  }
+  return from_attr != DataType::kUndefined ? from_attr : DataType::kUint8;
+}
+
+namespace {
+
+// Split, scales and zero points of x = in[0] with scale in[1] and optional zero point in[2].
+Status ReadAxisParams(const Node& node, const std::vector<const Tensor*>& in, const char* prefix,
+                      LinearQuantArgs& args) {
+  QCAL_ASSIGN_OR_RETURN(args.split, SplitAtQuantAxis(node, in[0]->shape(), *in[1]));
+  const std::string p(prefix);
+  QCAL_ASSIGN_OR_RETURN(args.scales, ReadScales(*in[1], args.split.channels, (p + "_scale").c_str()));
+  QCAL_ASSIGN_OR_RETURN(args.zero_points, ReadZeroPoints(OptionalInput(in, 2), args.split.channels,
+                                                         (p + "_zero_point").c_str()));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<LinearQuantArgs> ReadQuantizeArgs(const Node& node, const std::vector<const Tensor*>& in) {
+  LinearQuantArgs args;
+  QCAL_RETURN_IF_ERROR(RejectBlockSize(node));
+  const Tensor* zp = OptionalInput(in, 2);
+  QCAL_ASSIGN_OR_RETURN(args.q_type, QuantizeOutputType(node, zp ? zp->dtype() : DataType::kUndefined));
+  QCAL_RETURN_IF_ERROR(ReadAxisParams(node, in, "y", args));
+  return args;
+}
+
+Result<LinearQuantArgs> ReadDequantizeArgs(const Node& node, const std::vector<const Tensor*>& in) {
+  LinearQuantArgs args;
+  const Tensor& x = *in[0];
+  const Tensor* zp = OptionalInput(in, 2);
+  QCAL_RETURN_IF_ERROR(RejectBlockSize(node));
+  if (zp && zp->dtype() != x.dtype()) {
+    return InvalidArgument("x_zero_point has type " + std::string(DataTypeName(zp->dtype())) + ", x has " +
+                           std::string(DataTypeName(x.dtype())));
+  }
+  args.q_type = x.dtype();
+  QCAL_RETURN_IF_ERROR(ReadAxisParams(node, in, "x", args));
+  return args;
+}
+
 }  // namespace qcal::ref

@@ -63,4 +63,20 @@ struct AxisSplit {
 };
 Result<AxisSplit> SplitAtQuantAxis(const Node& node, const Shape& x_shape, const Tensor& scale);
 
+// Run-time operands of a QuantizeLinear / DequantizeLinear node, validated:
+// the quantized dtype (Q's output, DQ's input), x's split around the axis and
+// the scales / zero points (length 1 or split.channels). Shared by the
+// reference and the optimized kernels so both read parameters the same way.
+struct LinearQuantArgs {
+  DataType q_type = DataType::kUndefined;
+  AxisSplit split;
+  std::vector<float> scales;
+  std::vector<int32_t> zero_points;
+};
+// QuantizeLinear's output dtype: the zero point's dtype (zp_dtype, kUndefined
+// when omitted), else the output_dtype attribute (int8/uint8), else uint8.
+Result<DataType> QuantizeOutputType(const Node& node, DataType zp_dtype);
+Result<LinearQuantArgs> ReadQuantizeArgs(const Node& node, const std::vector<const Tensor*>& in);
+Result<LinearQuantArgs> ReadDequantizeArgs(const Node& node, const std::vector<const Tensor*>& in);
+
 }  // namespace qcal::ref

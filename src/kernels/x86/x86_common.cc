@@ -1,0 +1,19 @@
+#include "kernels/x86/x86_common.h"
+
+#include <omp.h>
+
+#include "kernels/threads.h"
+
+namespace qcal::x86 {
+
+bool HasAvx2() {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  return avx2;
+}
+
+int OmpThreads() {
+  const int n = NumThreads();
+  return n > 0 ? n : omp_get_max_threads();
+}
+
+}  // namespace qcal::x86
