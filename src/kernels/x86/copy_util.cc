@@ -12,7 +12,7 @@ namespace {
 
 // Below this many bytes a copy runs on the calling thread: waking OpenMP
 // threads costs more than it saves (and collapses under oversubscription).
-constexpr int64_t kParallelBytes = 256 << 10;
+constexpr int64_t kParallelBytes = 4 << 20;
 
 // Drops size-1 dims and merges neighbours that are contiguous in the source,
 // so a transpose or slice becomes the fewest, longest runs.
