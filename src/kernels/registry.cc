@@ -159,19 +159,22 @@ Status KernelRegistry::Infer(const OpContext& ctx, std::vector<TensorType>& outp
 namespace {
 class FunctionKernel : public Kernel {
  public:
-  FunctionKernel(const Node& node, KernelFn fn) : node_(node), fn_(fn) {}
+  FunctionKernel(const Node& node, KernelFn fn, bool writes_all)
+      : node_(node), fn_(fn), writes_all_(writes_all) {}
   Status Run(const std::vector<const Tensor*>& inputs, std::vector<Tensor>& outputs) override {
     return fn_(node_, inputs, outputs);
   }
+  bool WritesAllOutputs() const override { return writes_all_; }
 
  private:
   Node node_;  // a copy: kernels outlive the graph they were made from
   KernelFn fn_;
+  bool writes_all_;
 };
 }  // namespace
 
-std::unique_ptr<Kernel> MakeFunctionKernel(const Node& node, KernelFn fn) {
-  return std::make_unique<FunctionKernel>(node, fn);
+std::unique_ptr<Kernel> MakeFunctionKernel(const Node& node, KernelFn fn, bool writes_all_outputs) {
+  return std::make_unique<FunctionKernel>(node, fn, writes_all_outputs);
 }
 
 Result<std::vector<Tensor>> EvaluateNode(const Node& node, const std::vector<const Tensor*>& inputs,

@@ -149,9 +149,10 @@ class KernelRegistry {
 };
 
 // Wraps a stateless function as a Kernel; most reference kernels use this.
+// writes_all_outputs: the function writes every output element (Kernel::WritesAllOutputs).
 using KernelFn = Status (*)(const Node& node, const std::vector<const Tensor*>& inputs,
                             std::vector<Tensor>& outputs);
-std::unique_ptr<Kernel> MakeFunctionKernel(const Node& node, KernelFn fn);
+std::unique_ptr<Kernel> MakeFunctionKernel(const Node& node, KernelFn fn, bool writes_all_outputs = false);
 
 // Convenience: run one node once (constant folding, tests). Infers nothing;
 // picks the best kernel for the given input tensors.

@@ -5,7 +5,7 @@
 // [-1, dim-1]. Any dtype.
 #include <algorithm>
 
-#include "kernels/ref/common.h"
+#include "kernels/ref/data_movement.h"
 
 namespace qcal::ref {
 namespace {
@@ -92,7 +92,9 @@ Status InferSlice(const OpContext& ctx, std::vector<TensorType>& outputs) {
   return Status::Ok();
 }
 
-Status RunSlice(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+}  // namespace
+
+Result<StridedCopy> SliceCopy(const std::vector<const Tensor*>& in) {
   const Tensor& x = *in[0];
   auto opt = [&](size_t i) -> std::optional<std::vector<int64_t>> {
     if (i < in.size() && in[i]) return in[i]->ToInt64Vector();
@@ -101,24 +103,32 @@ Status RunSlice(const Node& node, const std::vector<const Tensor*>& in, std::vec
   QCAL_ASSIGN_OR_RETURN(SliceParams p,
                         Params(in[1]->ToInt64Vector(), in[2]->ToInt64Vector(), opt(3), opt(4), x.rank()));
   // Unsliced dims: start 0, step 1, full size. Sliced dims: clamped values.
-  Shape shape = x.shape();
-  std::vector<int64_t> start(shape.size(), 0), step(shape.size(), 1);
+  StridedCopy c;
+  c.shape = x.shape();
+  std::vector<int64_t> start(c.shape.size(), 0), step(c.shape.size(), 1);
   for (size_t i = 0; i < p.axes.size(); ++i) {
     const size_t a = static_cast<size_t>(p.axes[i]);
     start[a] = p.starts[i];
     step[a] = p.steps[i];
-    ClampAxis(x.dim(static_cast<int64_t>(a)), start[a], p.ends[i], step[a], shape[a]);
+    ClampAxis(x.dim(static_cast<int64_t>(a)), start[a], p.ends[i], step[a], c.shape[a]);
   }
   const std::vector<int64_t> in_strides = Strides(x.shape());
-  std::vector<int64_t> strides(shape.size());
-  int64_t base = 0;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    strides[d] = in_strides[d] * step[d];
-    if (shape[d] > 0) base += start[d] * in_strides[d];
+  c.strides.resize(c.shape.size());
+  for (size_t d = 0; d < c.shape.size(); ++d) {
+    c.strides[d] = in_strides[d] * step[d];
+    if (c.shape[d] > 0) c.base += start[d] * in_strides[d];
   }
-  Tensor& y = PrepareOutput(out, 0, x.dtype(), shape);
+  return c;
+}
+
+namespace {
+
+Status RunSlice(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  const Tensor& x = *in[0];
+  QCAL_ASSIGN_OR_RETURN(StridedCopy c, SliceCopy(in));
+  Tensor& y = PrepareOutput(out, 0, x.dtype(), c.shape);
   return DispatchBySize(x.dtype(), node.op_type, [&]<typename T>() {
-    StridedGather<T>(static_cast<const T*>(x.raw()), base, shape, strides, static_cast<T*>(y.raw()));
+    StridedGather<T>(static_cast<const T*>(x.raw()), c.base, c.shape, c.strides, static_cast<T*>(y.raw()));
   });
 }
 

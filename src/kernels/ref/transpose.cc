@@ -1,12 +1,11 @@
 // Transpose: output dim i is input dim perm[i] (default: reversed dims). Any dtype.
 #include <numeric>
 
-#include "kernels/ref/common.h"
+#include "kernels/ref/data_movement.h"
 
 namespace qcal::ref {
-namespace {
 
-Result<std::vector<int64_t>> Perm(const Node& node, size_t rank) {
+Result<std::vector<int64_t>> TransposePerm(const Node& node, size_t rank) {
   std::vector<int64_t> perm = node.attrs.GetInts("perm");
   if (!node.attrs.Has("perm")) {
     perm.resize(rank);
@@ -29,6 +28,19 @@ Result<std::vector<int64_t>> Perm(const Node& node, size_t rank) {
   return perm;
 }
 
+StridedCopy TransposeCopy(const Shape& x, const std::vector<int64_t>& perm) {
+  // Walk the output in order; its dim i steps the input by the stride of dim perm[i].
+  const std::vector<int64_t> in_strides = Strides(x);
+  StridedCopy c;
+  for (int64_t p : perm) {
+    c.shape.push_back(x[static_cast<size_t>(p)]);
+    c.strides.push_back(in_strides[static_cast<size_t>(p)]);
+  }
+  return c;
+}
+
+namespace {
+
 Shape Permuted(const Shape& s, const std::vector<int64_t>& perm) {
   Shape out(perm.size());
   for (size_t i = 0; i < perm.size(); ++i) out[i] = s[static_cast<size_t>(perm[i])];
@@ -36,21 +48,18 @@ Shape Permuted(const Shape& s, const std::vector<int64_t>& perm) {
 }
 
 Status InferTranspose(const OpContext& ctx, std::vector<TensorType>& outputs) {
-  QCAL_ASSIGN_OR_RETURN(auto perm, Perm(ctx.node, ctx.inputs[0].shape.size()));
+  QCAL_ASSIGN_OR_RETURN(auto perm, TransposePerm(ctx.node, ctx.inputs[0].shape.size()));
   outputs[0] = {ctx.inputs[0].dtype, Permuted(ctx.inputs[0].shape, perm)};
   return Status::Ok();
 }
 
 Status RunTranspose(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& x = *in[0];
-  QCAL_ASSIGN_OR_RETURN(auto perm, Perm(node, x.shape().size()));
-  Tensor& y = PrepareOutput(out, 0, x.dtype(), Permuted(x.shape(), perm));
-  // Walk the output in order; its dim i steps the input by the stride of dim perm[i].
-  const std::vector<int64_t> in_strides = Strides(x.shape());
-  std::vector<int64_t> strides(perm.size());
-  for (size_t i = 0; i < perm.size(); ++i) strides[i] = in_strides[static_cast<size_t>(perm[i])];
+  QCAL_ASSIGN_OR_RETURN(auto perm, TransposePerm(node, x.shape().size()));
+  const StridedCopy c = TransposeCopy(x.shape(), perm);
+  Tensor& y = PrepareOutput(out, 0, x.dtype(), c.shape);
   return DispatchBySize(x.dtype(), node.op_type, [&]<typename T>() {
-    StridedGather<T>(static_cast<const T*>(x.raw()), 0, y.shape(), strides, static_cast<T*>(y.raw()));
+    StridedGather<T>(static_cast<const T*>(x.raw()), 0, c.shape, c.strides, static_cast<T*>(y.raw()));
   });
 }
 
