@@ -13,6 +13,8 @@
 # Environment knobs (defaults): BUILD=build THREADS="1 2" REPEATS=3 RUNS=20 WARMUP=3
 #   MAX_SECONDS=20 (per process; slow reference kernels stop early, at least 3 runs)
 #   MODELS="resnet56 shufflenet ultraface resnet50" IDLE_BUSY=25 (% CPU) IDLE_WAIT=60 (s)
+#   WEIGHT_BITS="8 7": one INT8 deploy model per weight bit width (rows INT8 and INT8W7; 7-bit
+#   weights let qcal run one exact oneDNN int8 primitive per conv on CPUs without VNNI)
 #   TESTDATA=<repo>/../shared/testdata
 set -euo pipefail
 
@@ -29,6 +31,7 @@ RUNS=${RUNS:-20}
 WARMUP=${WARMUP:-3}
 MAX_SECONDS=${MAX_SECONDS:-20}
 MODELS=${MODELS:-"resnet56 shufflenet ultraface resnet50"}
+WEIGHT_BITS=${WEIGHT_BITS:-"8 7"}
 IDLE_BUSY=${IDLE_BUSY:-25}
 IDLE_WAIT=${IDLE_WAIT:-60}
 TESTDATA=${TESTDATA:-$(cd "$ROOT/.." && pwd)/shared/testdata}
@@ -81,7 +84,10 @@ model_info() {
   esac
 }
 
-# quantize NAME: writes $OUT/models/NAME_deploy_model.onnx (8 x 2 calibration images, IFMR).
+# Precision label of an INT8 model with BITS-bit weights: int8 (8), int8w7 (7).
+int8_label() { if [ "$1" = 8 ]; then echo int8; else echo "int8w$1"; fi; }
+
+# quantize NAME BITS: writes $OUT/models/NAME_wBITS_deploy_model.onnx (8 x 2 calibration images, IFMR).
 quantize() {
   local info fp32 data
   info=$(model_info "$1"); fp32=${info%%|*}; data=${info#*|}
@@ -90,8 +96,8 @@ quantize() {
   fi
   # shellcheck disable=SC2086  # $data is a list of flags
   if ! "$QCAL" -q quantize --model "$fp32" $data --batch-size 8 --batch-num 2 --save-type deploy \
-      --save-path "$OUT/models/$1" >"$OUT/models/$1_quantize.log" 2>&1; then
-    log "qcal quantize failed for $1 (see $OUT/models/$1_quantize.log); INT8 rows skipped"
+      --weight-bits "$2" --save-path "$OUT/models/$1_w$2" >"$OUT/models/$1_w$2_quantize.log" 2>&1; then
+    log "qcal quantize failed for $1 (see $OUT/models/$1_w$2_quantize.log); $(int8_label "$2") rows skipped"
     return 1
   fi
 }
@@ -136,7 +142,9 @@ table() {
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
   local name prec thr q o
   for name in $MODELS; do
-    for prec in fp32 int8; do
+    local precs="fp32" bits
+    for bits in $WEIGHT_BITS; do precs="$precs $(int8_label "$bits")"; done
+    for prec in $precs; do
       for thr in $THREADS; do
         q=$(pooled "$name" "$prec" "$thr" qcal); o=$(pooled "$name" "$prec" "$thr" ort)
         [ "$q" = "-" ] && [ "$o" = "-" ] && continue
@@ -157,9 +165,11 @@ main() {
   : >"$RESULTS"
   log "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average $(cut -d' ' -f1-3 /proc/loadavg)"
   declare -A int8
-  local name info
+  local name info bits
   for name in $MODELS; do
-    if quantize "$name"; then int8[$name]=$OUT/models/${name}_deploy_model.onnx; fi
+    for bits in $WEIGHT_BITS; do
+      if quantize "$name" "$bits"; then int8[$name.$bits]=$OUT/models/${name}_w${bits}_deploy_model.onnx; fi
+    done
   done
   local rep thr
   for rep in $(seq 1 "$REPEATS"); do
@@ -167,7 +177,11 @@ main() {
       info=$(model_info "$name")
       for thr in $THREADS; do
         measure "$name" fp32 "${info%%|*}" "$thr" "$rep"
-        if [ -n "${int8[$name]:-}" ]; then measure "$name" int8 "${int8[$name]}" "$thr" "$rep"; fi
+        for bits in $WEIGHT_BITS; do
+          if [ -n "${int8[$name.$bits]:-}" ]; then
+            measure "$name" "$(int8_label "$bits")" "${int8[$name.$bits]}" "$thr" "$rep"
+          fi
+        done
       done
     done
   done
