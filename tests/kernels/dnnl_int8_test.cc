@@ -400,6 +400,34 @@ void CheckMatMul(const QCase& c, uint32_t seed = 11) {
   CheckAgainstQLinear<uint8_t>(fused, qlinear, c, in);
 }
 
+// As CheckWorstCase for the matmul: A at the top of its range, B at the mode's
+// limit, K = 256, float output (no clamping hides an error).
+void CheckMatMulWorstCase(dnnl_kernels::Int8Compute mode, DataType x_type, int8_t w_value) {
+  SCOPED_TRACE(std::string(dnnl_kernels::Int8ComputeName(mode)) + " w " + std::to_string(w_value));
+  const ForcedMode forced(mode);
+  QCase c{.x = {3, 256}, .w = {5, 256}, .x_type = x_type, .out = Out::kFloat, .trans_b = true};
+  c.x_zp = x_type == DataType::kUint8 ? 0 : -128;
+  QInputs in = MakeInputs(c, 5, 256, 9);
+  if (x_type == DataType::kUint8) {
+    Fill<uint8_t>(in.x, 255);
+  } else {
+    Fill<int8_t>(in.x, 127);
+  }
+  Fill<int8_t>(in.w, w_value);
+  for (int64_t i = 0; i < 256; ++i) in.w.data<int8_t>()[256 + i] = static_cast<int8_t>(i % 2 ? -w_value : w_value);
+  ExpectBitExact(MatMulNode("QcalQMatMul", c, 9), in.list(c, true));
+}
+
+TEST(DnnlInt8MatMulTest, WorstCaseOperandsStayExactInEveryInt8Mode) {
+  using dnnl_kernels::Int8Compute;
+  for (DataType t : {DataType::kUint8, DataType::kInt8}) {
+    CheckMatMulWorstCase(Int8Compute::kInt8Split, t, -128);
+    CheckMatMulWorstCase(Int8Compute::kInt8Split, t, 127);
+    CheckMatMulWorstCase(Int8Compute::kInt8Narrow, t, 64);
+    CheckMatMulWorstCase(Int8Compute::kInt8Narrow, t, -64);
+  }
+}
+
 TEST(DnnlInt8MatMulTest, QLinearMatMulShapes) {
   CheckMatMul({.x = {5, 37}, .w = {37, 19}, .x_zp = 140, .bias = false});
   CheckMatMul({.x = {2, 3, 16},
