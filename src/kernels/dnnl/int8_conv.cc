@@ -6,10 +6,13 @@
 // auto_pad as the fp32 Conv kernel.
 //
 // Prepare-once: the weights are reordered into the primitive's layout once
-// (PackedWeights); per input shape a primitive and the correction map are made
-// and cached. Activations are NCHW at the boundary: X is reordered into the
-// primitive's layout (NHWC for the VNNI kernels), the s32 result is NHWC, the
-// output stage writes NHWC and one reorder gives the NCHW output.
+// (PackedWeights); per (input shape, thread setting) a primitive, the cached
+// reorders and the correction map are made. X and a quantized Y are NCHW, or
+// NHWC (Layout::kNhwc) when the executor planned them so between int8 kernels;
+// the int8 primitives read and write NHWC, so an NCHW X is reordered (and, in
+// the u8 modes of int8_common.h, prepared: flipped / split into nibbles), the
+// s32 result is NHWC, and the output stage writes Y directly or through one
+// reorder to NCHW.
 #include <map>
 #include <mutex>
 #include <optional>
