@@ -276,6 +276,19 @@ void Fill(Tensor& t, T v) {
   std::fill(t.data<T>(), t.data<T>() + t.numel(), v);
 }
 
+// All x at the top of its type's range, all weights w_value except output
+// channel 1 (elements [per, 2 * per)), whose signs alternate.
+void SetWorstCaseOperands(QInputs& in, DataType x_type, int8_t w_value, int64_t per) {
+  if (x_type == DataType::kUint8) {
+    Fill<uint8_t>(in.x, 255);
+  } else {
+    Fill<int8_t>(in.x, 127);
+  }
+  Fill<int8_t>(in.w, w_value);
+  for (int64_t i = 0; i < per; ++i)
+    in.w.data<int8_t>()[per + i] = static_cast<int8_t>(i % 2 ? -w_value : w_value);
+}
+
 // The largest products oneDNN's non-VNNI kernels can meet: all x at the top of
 // the range, weights at the mode's limit (kInt8Split: any s8, kInt8Narrow: 64),
 // a reduction of 64 * 9 terms. A saturating int16 pair sum would show here.
@@ -293,16 +306,7 @@ void CheckWorstCase(dnnl_kernels::Int8Compute mode, DataType x_type, int8_t w_va
   c.x_zp = x_type == DataType::kUint8 ? 0 : -128;
   const int64_t reduce = c.w[1] * 9;
   QInputs in = MakeInputs(c, c.w[0], reduce, 5);
-  if (x_type == DataType::kUint8) {
-    Fill<uint8_t>(in.x, 255);
-  } else {
-    Fill<int8_t>(in.x, 127);
-  }
-  Fill<int8_t>(in.w, w_value);
-  const int64_t per = in.w.numel() / c.w[0];
-  for (int64_t i = 0; i < per; ++i) {  // channel 1: alternating signs
-    in.w.data<int8_t>()[per + i] = static_cast<int8_t>(i % 2 ? -w_value : w_value);
-  }
+  SetWorstCaseOperands(in, x_type, w_value, in.w.numel() / c.w[0]);
   // Outputs of channel 0 (w_scale 0.001) stay within about 100 quanta, so a saturated pair shows.
   in.y_scale = Tensor::Scalar<float>(0.02f * 0.001f * 255.0f * 128.0f * static_cast<float>(reduce) / 100.0f);
   ExpectBitExact(ConvNode("QcalQConv", c, 9), in.list(c, true));
@@ -365,7 +369,12 @@ TEST(DnnlInt8ConvTest, ForcedModesAreBitExact) {
                .x_zp = 9,
                .out = Out::kInt8,
                .w_max = w_max});
-    CheckConv({.x = {2, 19, 5, 6}, .w = {23, 19, 1, 1}, .strides = {2, 2}, .x_zp = 3, .bias = false, .w_max = w_max});
+    CheckConv({.x = {2, 19, 5, 6},
+               .w = {23, 19, 1, 1},
+               .strides = {2, 2},
+               .x_zp = 3,
+               .bias = false,
+               .w_max = w_max});
     CheckConv({.x = {3, 4, 6, 5},
                .w = {33, 4, 3, 3},
                .strides = {2, 2},
@@ -408,13 +417,7 @@ void CheckMatMulWorstCase(dnnl_kernels::Int8Compute mode, DataType x_type, int8_
   QCase c{.x = {3, 256}, .w = {5, 256}, .x_type = x_type, .out = Out::kFloat, .trans_b = true};
   c.x_zp = x_type == DataType::kUint8 ? 0 : -128;
   QInputs in = MakeInputs(c, 5, 256, 9);
-  if (x_type == DataType::kUint8) {
-    Fill<uint8_t>(in.x, 255);
-  } else {
-    Fill<int8_t>(in.x, 127);
-  }
-  Fill<int8_t>(in.w, w_value);
-  for (int64_t i = 0; i < 256; ++i) in.w.data<int8_t>()[256 + i] = static_cast<int8_t>(i % 2 ? -w_value : w_value);
+  SetWorstCaseOperands(in, x_type, w_value, 256);
   ExpectBitExact(MatMulNode("QcalQMatMul", c, 9), in.list(c, true));
 }
 

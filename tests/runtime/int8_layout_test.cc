@@ -28,8 +28,9 @@ struct QConvSpec {
 void AddQConv(Graph& g, const QConvSpec& s, int w_max, uint32_t seed) {
   const std::string p = s.name + "_";
   g.initializers[p + "xs"] = Tensor::Scalar<float>(0.02f);
-  g.initializers[p + "xz"] = s.x_type == DataType::kUint8 ? Tensor::Scalar<uint8_t>(static_cast<uint8_t>(s.x_zp))
-                                                          : Tensor::Scalar<int8_t>(static_cast<int8_t>(s.x_zp));
+  g.initializers[p + "xz"] = s.x_type == DataType::kUint8
+                                 ? Tensor::Scalar<uint8_t>(static_cast<uint8_t>(s.x_zp))
+                                 : Tensor::Scalar<int8_t>(static_cast<int8_t>(s.x_zp));
   g.initializers[p + "w"] =
       RandomInt<int8_t>({s.out_channels, s.in_channels / s.group, 3, 3}, seed, -w_max, w_max);
   g.initializers[p + "ws"] = Tensor::Scalar<float>(0.004f);
@@ -40,8 +41,9 @@ void AddQConv(Graph& g, const QConvSpec& s, int w_max, uint32_t seed) {
     in.insert(in.end(), {"", ""});
   } else {
     g.initializers[p + "ys"] = Tensor::Scalar<float>(0.25f);
-    g.initializers[p + "yz"] = s.y_type == DataType::kUint8 ? Tensor::Scalar<uint8_t>(static_cast<uint8_t>(s.y_zp))
-                                                            : Tensor::Scalar<int8_t>(static_cast<int8_t>(s.y_zp));
+    g.initializers[p + "yz"] = s.y_type == DataType::kUint8
+                                   ? Tensor::Scalar<uint8_t>(static_cast<uint8_t>(s.y_zp))
+                                   : Tensor::Scalar<int8_t>(static_cast<int8_t>(s.y_zp));
     in.insert(in.end(), {p + "ys", p + "yz"});
   }
   in.push_back(p + "b");
@@ -87,7 +89,8 @@ void ExpectBitIdentical(const TensorMap& got, const TensorMap& want) {
     const Tensor& b = want.at(y);
     ASSERT_EQ(a.shape(), b.shape()) << y;
     ASSERT_EQ(a.dtype(), b.dtype()) << y;
-    EXPECT_EQ(std::memcmp(a.raw(), b.raw(), static_cast<size_t>(a.numel()) * DataTypeSize(a.dtype())), 0) << y;
+    EXPECT_EQ(std::memcmp(a.raw(), b.raw(), static_cast<size_t>(a.numel()) * DataTypeSize(a.dtype())), 0)
+        << y;
   }
 }
 
@@ -101,11 +104,13 @@ TEST(Int8LayoutTest, NhwcChainIsBitIdenticalToReference) {
   const struct {
     std::optional<Int8Compute> mode;
     int w_max;
-  } cases[] = {{std::nullopt, 127}, {std::nullopt, 64}, {Int8Compute::kInt8Split, 64},
+  } cases[] = {{std::nullopt, 127},
+               {std::nullopt, 64},
+               {Int8Compute::kInt8Split, 64},
                {Int8Compute::kExactFloat, 127}};
   for (const auto& c : cases) {
-    SCOPED_TRACE(std::string(c.mode ? dnnl_kernels::Int8ComputeName(*c.mode) : "automatic") + ", |w| <= " +
-                 std::to_string(c.w_max));
+    SCOPED_TRACE(std::string(c.mode ? dnnl_kernels::Int8ComputeName(*c.mode) : "automatic") +
+                 ", |w| <= " + std::to_string(c.w_max));
     const ForcedMode forced(c.mode);
     const Graph g = Int8Chain(c.w_max);
     for (int64_t batch : {1, 2}) {

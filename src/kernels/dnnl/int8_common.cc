@@ -121,8 +121,9 @@ namespace {
 std::optional<Int8Compute> ModeFromEnv() {
   const char* e = std::getenv("QCAL_DNNL_INT8");
   if (!e) return std::nullopt;
-  static const std::pair<const char*, Int8Compute> kNames[] = {
-      {"float", Int8Compute::kExactFloat}, {"split", Int8Compute::kInt8Split}, {"narrow", Int8Compute::kInt8Narrow}};
+  static const std::pair<const char*, Int8Compute> kNames[] = {{"float", Int8Compute::kExactFloat},
+                                                               {"split", Int8Compute::kInt8Split},
+                                                               {"narrow", Int8Compute::kInt8Narrow}};
   for (const auto& [name, mode] : kNames) {
     if (std::string(e) == name) return mode;
   }
@@ -187,7 +188,8 @@ WeightBounds ComputeWeightBounds(const Tensor& w, int64_t channels, bool channel
   return b;
 }
 
-void PrepareU8Activations(Int8Compute mode, bool flip, const uint8_t* x, uint8_t* lo, uint8_t* hi, int64_t n) {
+void PrepareU8Activations(Int8Compute mode, bool flip, const uint8_t* x, uint8_t* lo, uint8_t* hi,
+                          int64_t n) {
   const uint8_t f = flip ? 0x80 : 0;
   if (mode != Int8Compute::kInt8Split) {
 #pragma omp parallel for schedule(static) if (n >= (1 << 16))
@@ -207,7 +209,9 @@ dnnl::memory::data_type ActivationType(Int8Compute mode, DataType x_type) {
   return UsesU8Activations(mode) ? dt::u8 : DnnlType(x_type);
 }
 
-dnnl::memory::data_type AccType(Int8Compute mode) { return mode == Int8Compute::kExactFloat ? dt::f32 : dt::s32; }
+dnnl::memory::data_type AccType(Int8Compute mode) {
+  return mode == Int8Compute::kExactFloat ? dt::f32 : dt::s32;
+}
 
 dnnl::memory::data_type ComputeType(Int8Compute mode, dnnl::memory::data_type int8_type) {
   return mode == Int8Compute::kExactFloat ? dt::f32 : int8_type;
@@ -275,10 +279,12 @@ void RowsTo(const ref::OutputStage& stage, const std::vector<float>& mult, const
 
 }  // namespace
 
-void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult, const Accumulators& acc,
-                          const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, void* y) {
+void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult,
+                          const Accumulators& acc, const int32_t* corr, int64_t corr_rows, int64_t rows,
+                          int64_t channels, void* y) {
   if (acc.float_acc) {
-    return RowsTo(stage, mult, static_cast<const float*>(acc.acc), nullptr, corr, corr_rows, rows, channels, y);
+    return RowsTo(stage, mult, static_cast<const float*>(acc.acc), nullptr, corr, corr_rows, rows, channels,
+                  y);
   }
   RowsTo(stage, mult, static_cast<const int32_t*>(acc.acc), acc.acc_lo, corr, corr_rows, rows, channels, y);
 }

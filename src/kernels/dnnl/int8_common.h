@@ -112,7 +112,8 @@ struct Accumulators {
 // `channels` (the channel is the innermost dim of acc and y). y has stage.dtype.
 // All int32 arithmetic wraps like the reference accumulation.
 // Multi-threaded with the OpenMP runtime (call ApplyThreads first).
-void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult, const Accumulators& acc,
-                          const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, void* y);
+void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult,
+                          const Accumulators& acc, const int32_t* corr, int64_t corr_rows, int64_t rows,
+                          int64_t channels, void* y);
 
 }  // namespace qcal::dnnl_kernels

@@ -44,11 +44,11 @@ struct Int8ConvPlan {
   // acc reordered to NHWC when the primitive's layout is another (kExactFloat: f32 blocked)
   std::optional<memory> acc_nhwc;
   std::optional<dnnl::reorder> to_acc_nhwc;
-  std::optional<memory> out_nhwc;       // output stage result when Y is NCHW, then reordered by to_y
+  std::optional<memory> out_nhwc;  // output stage result when Y is NCHW, then reordered by to_y
   std::optional<dnnl::reorder> to_y;
   std::vector<int32_t> corr;  // [corr_rows, M]: bias - x_zp * (sum of the weights inside X)
   int64_t corr_rows = 1;
-  Shape y_shape;              // logical NCHW
+  Shape y_shape;  // logical NCHW
 };
 
 Dims WeightDims(const Shape& w, int64_t group) {
@@ -126,9 +126,8 @@ class DnnlInt8Conv final : public Kernel {
     x_layout_ = x;
     y_layout_ = y;
     plans_.clear();
-    return Guarded("int8 convolution setup", [&]() -> Status {
-      return prepared_ ? PlanFor(*prepared_).status() : Status::Ok();
-    });
+    return Guarded("int8 convolution setup",
+                   [&]() -> Status { return prepared_ ? PlanFor(*prepared_).status() : Status::Ok(); });
   }
 
   Status Prepare(const Shape& x) {
@@ -201,7 +200,8 @@ Result<Int8ConvPlan*> DnnlInt8Conv::PlanFor(const Shape& x) {
   }
   if (y_layout_ != Layout::kNhwc) {
     plan.out_nhwc.emplace(memory::desc(dst_dims, DnnlType(p_.stage.dtype), Tag::nhwc), Engine());
-    plan.to_y = MakeReorder(plan.out_nhwc->get_desc(), memory::desc(dst_dims, DnnlType(p_.stage.dtype), Tag::nchw));
+    plan.to_y =
+        MakeReorder(plan.out_nhwc->get_desc(), memory::desc(dst_dims, DnnlType(p_.stage.dtype), Tag::nchw));
   }
   PlanSource(pd, plan);
   if (mode_ == Int8Compute::kInt8Split) plan.acc_lo.emplace(pd.dst_desc(), Engine());
@@ -246,14 +246,15 @@ Status DnnlInt8Conv::RunImpl(const Tensor& x, std::vector<Tensor>& out) {
   if (plan->acc_nhwc) ExecuteReorder(*plan->to_acc_nhwc, plan->acc, *plan->acc_nhwc);
   Stream().wait();
   const memory& acc = plan->acc_nhwc ? *plan->acc_nhwc : plan->acc;
-  const Accumulators accs{acc.get_data_handle(),
-                          plan->acc_lo ? static_cast<const int32_t*>(plan->acc_lo->get_data_handle()) : nullptr,
-                          mode_ == Int8Compute::kExactFloat};
+  const Accumulators accs{
+      acc.get_data_handle(),
+      plan->acc_lo ? static_cast<const int32_t*>(plan->acc_lo->get_data_handle()) : nullptr,
+      mode_ == Int8Compute::kExactFloat};
   const Shape& ys = plan->y_shape;
   Tensor& y = ref::PrepareOutput(out, 0, p_.stage.dtype, PhysicalShape(ys, y_layout_));
   void* stage_out = plan->out_nhwc ? plan->out_nhwc->get_data_handle() : y.raw();
-  ApplyOutputStageRows(p_.stage, p_.mult, accs, plan->corr.data(), plan->corr_rows, ys[0] * ys[2] * ys[3], ys[1],
-                       stage_out);
+  ApplyOutputStageRows(p_.stage, p_.mult, accs, plan->corr.data(), plan->corr_rows, ys[0] * ys[2] * ys[3],
+                       ys[1], stage_out);
   if (plan->out_nhwc) {
     ExecuteReorder(*plan->to_y, *plan->out_nhwc,
                    memory(memory::desc(ToDims(ys), DnnlType(p_.stage.dtype), Tag::nchw), Engine(), y.raw()));
@@ -280,7 +281,8 @@ void DnnlInt8Conv::Compute(const memory& x_mem, Int8ConvPlan& plan) {
   const memory& src = plan.src ? *plan.src : x_mem;
   const memory& w = packed_.Get(*user_w_, plan.weights_md);
   if (plan.src_hi) {
-    plan.prim.execute(Stream(), {{DNNL_ARG_SRC, *plan.src_hi}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, plan.acc}});
+    plan.prim.execute(Stream(),
+                      {{DNNL_ARG_SRC, *plan.src_hi}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, plan.acc}});
     plan.prim.execute(Stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, *plan.acc_lo}});
   } else {
     plan.prim.execute(Stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, plan.acc}});

@@ -95,10 +95,11 @@ class DnnlInt8MatMul final : public Kernel {
     const memory::desc b_any({k_, n_}, ComputeType(mode_, memory::data_type::s8), memory::format_tag::any);
     const memory::desc acc_md({rows, n_}, AccType(mode_), Dims{n_, 1});
     dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_any, acc_md), Engine());
-    Int8MatMulPlan plan{dnnl::matmul(pd), pd.weights_desc(), memory(acc_md, Engine()), std::nullopt, std::nullopt,
-                        std::nullopt};
+    Int8MatMulPlan plan{dnnl::matmul(pd), pd.weights_desc(), memory(acc_md, Engine()),
+                        std::nullopt,     std::nullopt,      std::nullopt};
     // Unsigned activations go to the kInt8Narrow primitive as they are.
-    const bool as_is = mode_ == Int8Compute::kInt8 || (mode_ == Int8Compute::kInt8Narrow && a_type_ == DataType::kUint8);
+    const bool as_is =
+        mode_ == Int8Compute::kInt8 || (mode_ == Int8Compute::kInt8Narrow && a_type_ == DataType::kUint8);
     if (!as_is) plan.a.emplace(a_md, Engine());
     if (mode_ == Int8Compute::kExactFloat) {
       plan.to_float = MakeReorder(memory::desc({rows, k_}, DnnlType(a_type_), Dims{k_, 1}), a_md);
@@ -117,14 +118,16 @@ class DnnlInt8MatMul final : public Kernel {
       ExecuteReorder(*plan.to_float, a_mem, *plan.a);
     } else if (plan.a) {  // u8 modes: a prepared copy
       const auto n = static_cast<int64_t>(a_mem.get_desc().get_size());
-      PrepareU8Activations(mode_, a_type_ == DataType::kInt8, static_cast<const uint8_t*>(a_mem.get_data_handle()),
+      PrepareU8Activations(mode_, a_type_ == DataType::kInt8,
+                           static_cast<const uint8_t*>(a_mem.get_data_handle()),
                            static_cast<uint8_t*>(plan.a->get_data_handle()),
                            plan.a_hi ? static_cast<uint8_t*>(plan.a_hi->get_data_handle()) : nullptr, n);
     }
     const memory& w = packed_.Get(user_b_, plan.b_md);
     const memory& a = plan.a ? *plan.a : a_mem;
     if (plan.a_hi) {
-      plan.prim.execute(Stream(), {{DNNL_ARG_SRC, *plan.a_hi}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, plan.acc}});
+      plan.prim.execute(Stream(),
+                        {{DNNL_ARG_SRC, *plan.a_hi}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, plan.acc}});
       plan.prim.execute(Stream(), {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, *plan.acc_lo}});
     } else {
       plan.prim.execute(Stream(), {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, plan.acc}});

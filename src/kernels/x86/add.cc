@@ -25,7 +25,8 @@ Status RunAdd(const Node& node, const std::vector<const Tensor*>& in, std::vecto
   const float* pa = a.data<float>();
   const float* pb = b.data<float>();
   float* py = y.data<float>();
-  ForEachRowPiece(1, a.numel(), [&](int64_t, int64_t begin, int64_t end) { AddRange(pa, pb, py, begin, end); });
+  ForEachRowPiece(1, a.numel(),
+                  [&](int64_t, int64_t begin, int64_t end) { AddRange(pa, pb, py, begin, end); });
   return Status::Ok();
 }
 

@@ -16,7 +16,8 @@ namespace qcal::x86 {
 __attribute__((target("avx2"))) inline void AddAvx2(const float* a, const float* b, float* y, int64_t begin,
                                                     int64_t end) {
   int64_t i = begin;
-  for (; i + 8 <= end; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+  for (; i + 8 <= end; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
   for (; i < end; ++i) y[i] = a[i] + b[i];
 }
 

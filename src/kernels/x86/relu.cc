@@ -6,7 +6,9 @@
 namespace qcal::x86 {
 namespace {
 
-bool SupportsRelu(const OpContext& ctx) { return ctx.has_input(0) && ctx.inputs[0].dtype == DataType::kFloat32; }
+bool SupportsRelu(const OpContext& ctx) {
+  return ctx.has_input(0) && ctx.inputs[0].dtype == DataType::kFloat32;
+}
 
 Status RunRelu(const Node& node, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& x = *in[0];
