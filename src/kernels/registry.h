@@ -81,6 +81,13 @@ class Kernel {
   // then passes recycled, uncleared buffers as outputs; otherwise it clears them
   // first (reference kernels may rely on zero-filled new tensors).
   virtual bool WritesAllOutputs() const { return false; }
+  // In-place hint: the input whose buffer output `output` may be written into
+  // (-1: none). The executor then passes that input's buffer as the output
+  // when the input's value dies at this node, no other reference to the buffer
+  // exists (no view, caller or other input shares it) and dtype and physical
+  // shape match; the kernel must give the same result whether or not the
+  // output aliases the input. Asked after SetLayouts.
+  virtual int InPlaceInput(size_t /*output*/) const { return -1; }
 
   // Layout negotiation (see Layout). AcceptsBlocked(i): input i may arrive in
   // its non-plain layout (kNChw8c for float32, kNhwc for int8 / uint8);

@@ -244,6 +244,23 @@ void Executor::PlanSlots() {
     if (last_use[s] >= 0 && !keep.count(static_cast<int>(s))) steps_[last_use[s]].release.push_back(static_cast<int>(s));
   }
   slots_.assign(slot_of_.size(), Tensor());
+  PlanInPlace();
+}
+
+// Per output, the input slot whose buffer it may take (Kernel::InPlaceInput):
+// the input must die at this node and not be read through another input too.
+void Executor::PlanInPlace() {
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    Step& step = steps_[i];
+    step.in_place.assign(step.out_slots.size(), -1);
+    for (size_t o = 0; o < step.out_slots.size(); ++o) {
+      const int k = kernels_[i]->InPlaceInput(o);
+      if (k < 0 || static_cast<size_t>(k) >= step.in_slots.size() || step.in_slots[k] < 0) continue;
+      const int s = step.in_slots[k];
+      const bool dies = std::find(step.release.begin(), step.release.end(), s) != step.release.end();
+      if (dies && std::count(step.in_slots.begin(), step.in_slots.end(), s) == 1) step.in_place[o] = s;
+    }
+  }
 }
 
 Status Executor::Reshape(const std::map<std::string, Shape>& input_shapes) {
@@ -302,21 +319,39 @@ void Executor::AcquireOutputs(const Step& step, bool writes_all, std::vector<Ten
   for (size_t o = 0; o < step.out_types.size(); ++o) {
     const TensorType& t = step.out_types[o];
     if (step.out_slots[o] < 0 || !t.present() || !ShapeIsStatic(t.shape)) continue;
+    if (step.in_place[o] >= 0) {
+      const Tensor& in = slots_[step.in_place[o]];
+      // use_count 1: only the slot holds the buffer (no view, observer or caller copy).
+      if (in.storage() && in.storage().use_count() == 1 && in.dtype() == t.dtype && in.shape() == t.shape) {
+        outs[o] = in;  // released (not pooled) with the input's slot: the output then holds it too
+        ++in_place_outputs_;
+        continue;
+      }
+    }
     const size_t bytes = PooledBytes(t);
-    auto it = pool_.find(bytes);
-    if (it == pool_.end()) continue;  // the kernel allocates; the buffer joins the pool when released
-    given[o] = std::move(it->second);
-    pool_.erase(it);
+    given[o] = TakeFromPool(bytes);
+    if (!given[o]) continue;  // the kernel allocates; the buffer joins the pool when released
     if (!writes_all) std::memset(given[o].get(), 0, bytes);
     outs[o] = Tensor(t.dtype, t.shape, given[o]);
   }
+}
+
+std::shared_ptr<uint8_t[]> Executor::TakeFromPool(size_t bytes) {
+  for (size_t i = 0; i < pool_.size(); ++i) {
+    if (pool_[i].first != bytes) continue;
+    std::shared_ptr<uint8_t[]> buffer = std::move(pool_[i].second);
+    std::swap(pool_[i], pool_.back());
+    pool_.pop_back();
+    return buffer;
+  }
+  return nullptr;
 }
 
 // Returns t's buffer to the pool when nothing else (an alias, the caller) holds it.
 void Executor::Recycle(Tensor& t) {
   if (!t.empty() && t.storage() && t.storage().use_count() == 1) {
     const size_t bytes = (t.nbytes() + 63) / 64 * 64;
-    pool_.emplace(bytes, t.storage());
+    pool_.emplace_back(bytes, t.storage());
   }
   t = Tensor();
 }
@@ -332,6 +367,7 @@ Status Executor::Run(const TensorMap& inputs, TensorMap* outputs) {
   }
   for (auto& s : slots_) s = Tensor();
   for (const auto& [name, t] : inputs) slots_[slot_of_.at(name)] = t;
+  in_place_outputs_ = 0;
   std::vector<const Tensor*> in_ptrs, out_ptrs;
   std::vector<Tensor> outs;
   std::vector<std::shared_ptr<uint8_t[]>> given;
@@ -343,8 +379,10 @@ Status Executor::Run(const TensorMap& inputs, TensorMap* outputs) {
       in_ptrs.push_back(step.in_slots[k] >= 0 ? &slots_[step.in_slots[k]] : step.in_consts[k]);
     }
     AcquireOutputs(step, kernels_[i]->WritesAllOutputs(), outs, given);
-    const auto t0 = std::chrono::steady_clock::now();
-    QCAL_RETURN_IF_ERROR(kernels_[i]->Run(in_ptrs, outs).WithContext("running " + node.Describe()));
+    const auto t0 = options_.profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+    if (Status st = kernels_[i]->Run(in_ptrs, outs); !st.ok()) {
+      return st.WithContext("running " + node.Describe());  // the message is built only on failure
+    }
     if (options_.profile) {
       node_profile_[i]->ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       ++node_profile_[i]->calls;
@@ -352,7 +390,7 @@ Status Executor::Run(const TensorMap& inputs, TensorMap* outputs) {
     out_ptrs.clear();
     for (size_t o = 0; o < outs.size(); ++o) {
       // A kernel that replaced the given buffer (e.g. a view of its input) leaves it unused.
-      if (given[o] && outs[o].storage() != given[o]) pool_.emplace(PooledBytes(step.out_types[o]), given[o]);
+      if (given[o] && outs[o].storage() != given[o]) pool_.emplace_back(PooledBytes(step.out_types[o]), given[o]);
       if (step.out_slots[o] < 0) continue;
       Tensor& dst = slots_[step.out_slots[o]];
       dst = std::move(outs[o]);

@@ -94,6 +94,9 @@ class Executor {
   const std::vector<std::string>& providers() const { return providers_; }
   // Number of values of executed_graph() kept in a blocked layout at the current preparation.
   int blocked_values() const { return blocked_values_; }
+  // Outputs the last Run wrote into the buffer of an input that died at their
+  // node (Kernel::InPlaceInput), e.g. a FusedConv's Y into its sum input Z.
+  int in_place_outputs() const { return in_place_outputs_; }
   // Per-op-type time totals (empty unless profiling).
   std::string ProfileReport() const;
 
@@ -105,6 +108,7 @@ class Executor {
     std::vector<int> out_slots;             // -1: output not used (empty name)
     std::vector<TensorType> out_types;      // planned dtype/shape (static ones get pooled buffers)
     std::vector<int> release;               // slots whose last use is this node
+    std::vector<int> in_place;              // per output: a dying input slot whose buffer it may take, or -1
   };
 
   explicit Executor(Graph graph, ExecutorOptions options);
@@ -113,6 +117,7 @@ class Executor {
   // Plans every value's layout (layout_plan.h), tells the kernels and sizes blocked outputs.
   Status ApplyLayouts(const std::map<std::string, TensorType>& exec_types);
   void PlanSlots();
+  void PlanInPlace();
   Status CheckInputs(const TensorMap& inputs, bool* shapes_changed) const;
   bool WantFused() const { return fused_ && (!observer_ || !options_.observed_values.empty()); }
   bool WantBlocked() const { return options_.blocked_layout && !observer_; }
@@ -120,6 +125,7 @@ class Executor {
   void AcquireOutputs(const Step& step, bool writes_all, std::vector<Tensor>& outs,
                       std::vector<std::shared_ptr<uint8_t[]>>& given);
   void Recycle(Tensor& t);
+  std::shared_ptr<uint8_t[]> TakeFromPool(size_t bytes);
 
   Graph source_;
   std::unique_ptr<Graph> fused_;  // inference copy (nullptr: fusion off)
@@ -137,7 +143,8 @@ class Executor {
   std::unordered_map<std::string, int> slot_of_;  // every non-constant value of exec_
   std::vector<Step> steps_;
   std::vector<Tensor> slots_;
-  std::unordered_multimap<size_t, std::shared_ptr<uint8_t[]>> pool_;  // free buffers by byte size
+  std::vector<std::pair<size_t, std::shared_ptr<uint8_t[]>>> pool_;  // free buffers and their byte sizes
+  int in_place_outputs_ = 0;
 
   struct ProfileEntry {
     double ms = 0;

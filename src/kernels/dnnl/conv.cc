@@ -4,25 +4,27 @@
 // dtypes) is declined and runs on the reference kernel.
 //
 // FusedConv (Y = activation(Conv(X, W, B) + Z), passes/fuse_conv.h) maps to
-// post-ops: Z is copied into the destination and added by a sum post-op, the
+// post-ops: Z is added by a sum post-op (Y takes Z's buffer when the executor
+// can give it, InPlaceInput; otherwise Z is copied into the destination), the
 // activation is an eltwise post-op (kDnnlActivations).
 //
 // Prepare-once: constant weights are reordered into the primitive's preferred
 // layout once per distinct layout (PackedWeights); primitives are created per
 // input shape on first use and cached, so batch-size changes only cost one
-// primitive creation. X, Z and Y are NCHW unless the executor planned them as
+// primitive creation; a plan binds its memories once and Run only swaps data
+// pointers (BoundMemory / BoundPrimitive). X, Z and Y are NCHW unless the executor planned them as
 // kNChw8c (Kernel::SetLayouts, runtime/layout_plan.h); a plain X or Y is
 // reordered to / from the layout the primitive prefers (nChw8c on AVX2).
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
-
-#include <cstring>
 
 #include "kernels/dnnl/dnnl_common.h"
 #include "kernels/fused_activation.h"
 #include "kernels/ref/common.h"
 #include "kernels/ref/conv_geometry.h"
+#include "kernels/threads.h"
 
 namespace qcal::dnnl_kernels {
 namespace {
@@ -36,11 +38,10 @@ struct DnnlActivation {
   dnnl::algorithm alg;
 };
 const DnnlActivation kDnnlActivations[] = {
-    {"Relu", dnnl::algorithm::eltwise_relu},        // alpha 0
-    {"LeakyRelu", dnnl::algorithm::eltwise_relu},   // alpha = negative slope
-    {"Clip", dnnl::algorithm::eltwise_clip_v2},     // alpha = min, beta = max
-    {"Sigmoid", dnnl::algorithm::eltwise_logistic},
-    {"Tanh", dnnl::algorithm::eltwise_tanh},
+    {"Relu", dnnl::algorithm::eltwise_relu},       // alpha 0
+    {"LeakyRelu", dnnl::algorithm::eltwise_relu},  // alpha = negative slope
+    {"Clip", dnnl::algorithm::eltwise_clip_v2},    // alpha = min, beta = max
+    {"Sigmoid", dnnl::algorithm::eltwise_logistic}, {"Tanh", dnnl::algorithm::eltwise_tanh},
 };
 
 const DnnlActivation* FindDnnlActivation(const FusedActivation& act) {
@@ -53,7 +54,7 @@ const DnnlActivation* FindDnnlActivation(const FusedActivation& act) {
 
 // The post-ops of a FusedConv (empty for Conv).
 struct PostOps {
-  bool sum = false;          // Z input
+  bool sum = false;  // Z input
   FusedActivation activation;
 };
 
@@ -69,17 +70,23 @@ dnnl::primitive_attr MakeAttr(const PostOps& post) {
   return attr;
 }
 
+// Everything one input shape needs, created once: the primitive, staging
+// buffers and reorders, and the argument memories whose data pointers Run
+// rebinds (no allocation, descriptor or map building per run).
 struct ConvPlan {
-  dnnl::convolution_forward prim;
-  memory::desc weights_md;    // the primitive's weight layout
+  memory::desc weights_md;        // the primitive's weight layout
   memory::desc x_md, z_md, y_md;  // X, Z, Y as the caller holds them (NCHW or nChw8c)
-  std::optional<memory> src;  // staging buffer in the primitive's layout; nullopt: reads x_md directly
-  std::optional<memory> dst;  // likewise for the output
-  // Cached reorder primitives x_md -> src, z_md -> dst (Z of the sum), dst -> y_md.
-  std::optional<dnnl::reorder> to_src, to_dst, from_dst;
-  Shape y_shape;  // logical NCHW
+  size_t z_bytes = 0;
+  Shape y_shape;                      // logical NCHW
+  Shape y_physical;                   // Y's tensor shape (BlockedShape for kNChw8c)
+  BoundMemory x, y, z, bias, user_w;  // caller tensors (user_w: runtime weights only)
+  std::optional<memory> src;          // staging buffer in the primitive's layout; nullopt: reads X directly
+  std::optional<memory> dst;          // likewise for the output
+  memory weights;                     // packed constant weights, or runtime weights in the primitive's layout
+  BoundPrimitive conv;
+  // Reorders X -> src, Z -> dst (Z of the sum), dst -> Y, runtime W -> weights.
+  BoundPrimitive to_src, to_dst, from_dst, to_weights;
 };
-
 
 // oneDNN weight dims for an ONNX weight [M, C/G, kh, kw]; grouped weights get
 // the explicit group dim (goihw is the same memory as ONNX's layout).
@@ -102,6 +109,12 @@ class DnnlConv final : public Kernel {
   // Z (input 3) is reordered into the destination in any case.
   bool AcceptsBlocked(size_t input) const override { return input == 0 ? blocked_in_ : input == 3; }
   bool ProducesBlocked(size_t output) const override { return output == 0 && blocked_out_; }
+  // Y may take Z's buffer when both have the same layout: the sum post-op
+  // reads each Z element where it writes the Y element (or Z is first copied
+  // into a staging destination).
+  int InPlaceInput(size_t output) const override {
+    return output == 0 && post_.sum && z_layout_ == y_layout_ ? 3 : -1;
+  }
 
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
     return Guarded("convolution", [&]() -> Status { return RunImpl(in, out); });
@@ -120,10 +133,9 @@ class DnnlConv final : public Kernel {
       std::lock_guard<std::mutex> lock(mu_);
       x_layout_ = x, z_layout_ = z, y_layout_ = y;
       plans_.clear();
+      last_plan_ = nullptr;
       if (!const_w_ || !prepare_x_) return Status::Ok();
-      QCAL_ASSIGN_OR_RETURN(ConvPlan * plan, PlanFor(*prepare_x_, const_w_->shape(), has_bias_));
-      WeightsFor(*const_w_, *plan);
-      return Status::Ok();
+      return PlanFor(*prepare_x_, const_w_->shape()).status();
     });
   }
 
@@ -143,11 +155,13 @@ class DnnlConv final : public Kernel {
 
  private:
   Status RunImpl(const std::vector<const Tensor*>& in, std::vector<Tensor>& out);
-  memory WeightsFor(const Tensor& w, const ConvPlan& plan);
-  Result<ConvPlan*> PlanFor(const Shape& x, const Shape& w, bool has_bias);
+  Result<ConvPlan*> CurrentPlan(const Tensor& x, const Tensor& w);
+  Result<ConvPlan*> PlanFor(const Shape& x, const Shape& w);
+  void BindWeights(const Shape& w, ConvPlan& plan);
   // A plain layout lets the primitive choose (`any`); kNChw8c fixes it.
-  Result<dnnl::convolution_forward::primitive_desc> PrimitiveDesc(const Shape& x, const Shape& w, bool has_bias,
-                                                                  Layout x_layout, Layout y_layout);
+  Result<dnnl::convolution_forward::primitive_desc> PrimitiveDesc(const Shape& x, const Shape& w,
+                                                                  bool has_bias, Layout x_layout,
+                                                                  Layout y_layout);
   // X's logical NCHW shape (a kNChw8c tensor's shape is the blocked one).
   Shape LogicalX(const Tensor& x, const Shape& w) const {
     if (x_layout_ == Layout::kPlain) return x.shape();
@@ -165,12 +179,15 @@ class DnnlConv final : public Kernel {
   std::optional<memory> user_w_;  // constant weights wrapped in their ONNX layout
   PackedWeights packed_;
   std::map<std::vector<int64_t>, ConvPlan> plans_;  // by PlanKey(X shape); W's shape is fixed
+  ConvPlan* last_plan_ = nullptr;  // the plan of the last run, for last_x_ / last_w_ / last_threads_
+  Shape last_x_, last_w_;
+  int last_threads_ = -1;
   std::mutex mu_;
 };
 
 Result<dnnl::convolution_forward::primitive_desc> DnnlConv::PrimitiveDesc(const Shape& x, const Shape& w,
-                                                                         bool has_bias, Layout x_layout,
-                                                                         Layout y_layout) {
+                                                                          bool has_bias, Layout x_layout,
+                                                                          Layout y_layout) {
   QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry(ref::SpatialDims(x), params_));
   const Dims src_dims = ToDims(x);
   const Dims dst_dims = {x[0], w[0], g.out[0], g.out[1]};
@@ -193,54 +210,104 @@ Result<dnnl::convolution_forward::primitive_desc> DnnlConv::PrimitiveDesc(const 
   return dnnl::convolution_forward::primitive_desc(desc, MakeAttr(post_), Engine());
 }
 
-Result<ConvPlan*> DnnlConv::PlanFor(const Shape& x, const Shape& w, bool has_bias) {
+Result<ConvPlan*> DnnlConv::PlanFor(const Shape& x, const Shape& w) {
   const std::vector<int64_t> key = PlanKey(x);
   auto it = plans_.find(key);
   if (it != plans_.end()) return &it->second;
-  QCAL_ASSIGN_OR_RETURN(auto pd, PrimitiveDesc(x, w, has_bias, x_layout_, y_layout_));
+  QCAL_ASSIGN_OR_RETURN(auto pd, PrimitiveDesc(x, w, has_bias_, x_layout_, y_layout_));
   ConvPlan plan;
-  plan.prim = dnnl::convolution_forward(pd);
   plan.weights_md = pd.weights_desc();
   const Dims y_dims = pd.dst_desc().dims();
   plan.y_shape = Shape(y_dims.begin(), y_dims.end());
+  plan.y_physical = PhysicalShape(plan.y_shape, y_layout_);
   plan.x_md = ActivationDesc(ToDims(x), x_layout_);
   plan.y_md = ActivationDesc(y_dims, y_layout_);
   plan.z_md = ActivationDesc(y_dims, z_layout_);
+  plan.z_bytes = plan.z_md.get_size();
+  plan.x = BoundMemory(plan.x_md);
+  plan.y = BoundMemory(plan.y_md);
+  plan.z = BoundMemory(plan.z_md);
   if (pd.src_desc() != plan.x_md) {
     plan.src.emplace(pd.src_desc(), Engine());
-    plan.to_src = MakeReorder(plan.x_md, pd.src_desc());
+    plan.to_src = BoundPrimitive(MakeReorder(plan.x_md, pd.src_desc()),
+                                 {{DNNL_ARG_FROM, plan.x.mem}, {DNNL_ARG_TO, *plan.src}});
   }
   if (pd.dst_desc() != plan.y_md) {
     plan.dst.emplace(pd.dst_desc(), Engine());
-    plan.from_dst = MakeReorder(pd.dst_desc(), plan.y_md);
+    plan.from_dst = BoundPrimitive(MakeReorder(pd.dst_desc(), plan.y_md),
+                                   {{DNNL_ARG_FROM, *plan.dst}, {DNNL_ARG_TO, plan.y.mem}});
   }
-  if (post_.sum && pd.dst_desc() != plan.z_md) plan.to_dst = MakeReorder(plan.z_md, pd.dst_desc());
+  const memory& dst = plan.dst ? *plan.dst : plan.y.mem;
+  if (post_.sum && pd.dst_desc() != plan.z_md) {
+    plan.to_dst = BoundPrimitive(MakeReorder(plan.z_md, pd.dst_desc()),
+                                 {{DNNL_ARG_FROM, plan.z.mem}, {DNNL_ARG_TO, dst}});
+  }
+  BindWeights(w, plan);
+  std::vector<std::pair<int, memory>> args = {{DNNL_ARG_SRC, plan.src ? *plan.src : plan.x.mem},
+                                              {DNNL_ARG_WEIGHTS, plan.weights},
+                                              {DNNL_ARG_DST, dst}};
+  if (has_bias_) {
+    plan.bias = BoundMemory(memory::desc({w[0]}, memory::data_type::f32, Tag::a));
+    if (const_b_) plan.bias.Bind(const_b_->raw());
+    args.push_back({DNNL_ARG_BIAS, plan.bias.mem});
+  }
+  plan.conv = BoundPrimitive(dnnl::convolution_forward(pd), args);
   return &plans_.emplace(key, std::move(plan)).first->second;
 }
 
-// Puts Z where the sum post-op reads it: the primitive's destination `dst`.
-Status CopySumInput(const Tensor& z, ConvPlan& plan, const memory& dst) {
-  if (z.nbytes() != plan.z_md.get_size()) {
-    return InvalidArgument("sum input Z has shape " + ShapeToString(z.shape()) + ", expected the output shape " +
-                           ShapeToString(plan.y_shape));
+// Constant weights are packed once per layout; runtime weights are bound per
+// run and reordered by a cached reorder when the primitive wants another layout.
+void DnnlConv::BindWeights(const Shape& w, ConvPlan& plan) {
+  const memory::desc user_md = PlainDesc(WeightDims(w, group_), WeightTag(group_));
+  if (const_w_) {
+    if (!user_w_) user_w_ = Wrap(user_md, *const_w_);
+    plan.weights = packed_.Get(*user_w_, plan.weights_md);
+    return;
   }
-  if (plan.to_dst) {
-    ExecuteReorder(*plan.to_dst, Wrap(plan.z_md, z), dst);
-  } else if (z.raw() != dst.get_data_handle()) {
-    std::memcpy(dst.get_data_handle(), z.raw(), z.nbytes());
+  plan.user_w = BoundMemory(user_md);
+  if (user_md == plan.weights_md) {
+    plan.weights = plan.user_w.mem;
+    return;
   }
-  return Status::Ok();
+  plan.weights = memory(plan.weights_md, Engine());
+  plan.to_weights = BoundPrimitive(MakeReorder(user_md, plan.weights_md),
+                                   {{DNNL_ARG_FROM, plan.user_w.mem}, {DNNL_ARG_TO, plan.weights}});
 }
 
-// Constant weights are packed once per layout; others are reordered on every run.
-memory DnnlConv::WeightsFor(const Tensor& w, const ConvPlan& plan) {
-  const memory::desc user_md = PlainDesc(WeightDims(w.shape(), group_), WeightTag(group_));
-  if (const_w_) {
-    if (!user_w_) user_w_ = Wrap(user_md, w);
-    return packed_.Get(*user_w_, plan.weights_md);
+// The plan for this X (and runtime W); the last one is kept, so a steady
+// stream of equal shapes costs two shape compares.
+Result<ConvPlan*> DnnlConv::CurrentPlan(const Tensor& x, const Tensor& w) {
+  const int threads = NumThreads();
+  if (last_plan_ && threads == last_threads_ && x.shape() == last_x_ && (const_w_ || w.shape() == last_w_)) {
+    return last_plan_;
   }
-  memory weights = Wrap(user_md, w);
-  return user_md == plan.weights_md ? weights : ReorderTo(weights, plan.weights_md);
+  const size_t x_rank = x_layout_ == Layout::kPlain ? 4 : 5;
+  if (x.rank() != x_rank || w.rank() != 4) return InvalidArgument("X and W must be 4-D");
+  if (!const_w_ && last_plan_ && w.shape() != last_w_) plans_.clear();  // plans assume one W shape
+  last_plan_ = nullptr;
+  QCAL_ASSIGN_OR_RETURN(ConvPlan * plan, PlanFor(LogicalX(x, w.shape()), w.shape()));
+  last_plan_ = plan;
+  last_x_ = x.shape();
+  last_w_ = w.shape();
+  last_threads_ = threads;
+  return plan;
+}
+
+// Puts Z where the sum post-op reads it: the primitive's destination (Y itself
+// or the staging buffer). Nothing to do when Y was given Z's buffer (InPlaceInput).
+Status CopySumInput(const Tensor& z, ConvPlan& plan, const Tensor& y) {
+  if (z.nbytes() != plan.z_bytes) {
+    return InvalidArgument("sum input Z has shape " + ShapeToString(z.shape()) +
+                           ", expected the output shape " + ShapeToString(plan.y_shape));
+  }
+  plan.z.Bind(z.raw());
+  if (plan.to_dst) {
+    plan.to_dst.Execute();
+    return Status::Ok();
+  }
+  void* dst = plan.dst ? plan.dst->get_data_handle() : const_cast<void*>(y.raw());
+  if (z.raw() != dst) std::memcpy(dst, z.raw(), z.nbytes());
+  return Status::Ok();
 }
 
 Status DnnlConv::RunImpl(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
@@ -248,26 +315,19 @@ Status DnnlConv::RunImpl(const std::vector<const Tensor*>& in, std::vector<Tenso
   ApplyThreads();
   const Tensor& x = *in[0];
   const Tensor& w = const_w_ ? *const_w_ : *in[1];
-  const Tensor* b = const_b_ ? &*const_b_ : (in.size() > 2 ? in[2] : nullptr);
-  const size_t x_rank = x_layout_ == Layout::kPlain ? 4 : 5;
-  if (x.rank() != x_rank || w.rank() != 4) return InvalidArgument("X and W must be 4-D");
-  QCAL_ASSIGN_OR_RETURN(ConvPlan * plan, PlanFor(LogicalX(x, w.shape()), w.shape(), b != nullptr));
-
-  memory weights = WeightsFor(w, *plan);
-
-  const Shape y_shape = y_layout_ == Layout::kPlain ? plan->y_shape : BlockedShape(plan->y_shape);
-  Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, y_shape);
-  memory x_mem = Wrap(plan->x_md, x);
-  memory y_mem = Wrap(plan->y_md, y.data<float>());
-  const memory& dst = plan->dst ? *plan->dst : y_mem;
-  if (plan->src) ExecuteReorder(*plan->to_src, x_mem, *plan->src);
-  if (post_.sum) QCAL_RETURN_IF_ERROR(CopySumInput(*in[3], *plan, dst));
-
-  std::unordered_map<int, memory> args = {
-      {DNNL_ARG_SRC, plan->src ? *plan->src : x_mem}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
-  if (b) args[DNNL_ARG_BIAS] = Wrap(memory::desc({w.dim(0)}, memory::data_type::f32, Tag::a), *b);
-  plan->prim.execute(Stream(), args);
-  if (plan->dst) ExecuteReorder(*plan->from_dst, *plan->dst, y_mem);
+  QCAL_ASSIGN_OR_RETURN(ConvPlan * plan, CurrentPlan(x, w));
+  Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, plan->y_physical);
+  plan->x.Bind(x.raw());
+  plan->y.Bind(y.raw());
+  if (!const_w_) {
+    plan->user_w.Bind(w.raw());
+    if (plan->to_weights) plan->to_weights.Execute();
+  }
+  if (has_bias_ && !const_b_) plan->bias.Bind(in[2]->raw());
+  if (plan->to_src) plan->to_src.Execute();
+  if (post_.sum) QCAL_RETURN_IF_ERROR(CopySumInput(*in[3], *plan, y));
+  plan->conv.Execute();
+  if (plan->from_dst) plan->from_dst.Execute();
   Stream().wait();  // the stream runs in order; one wait for the whole sequence
   return Status::Ok();
 }

@@ -56,7 +56,8 @@ dnnl::memory::desc PlainDesc(const Dims& dims, dnnl::memory::format_tag tag) {
 }
 
 dnnl::memory::desc ActivationDesc(const Dims& d, Layout l) {
-  return PlainDesc(d, l == Layout::kNChw8c ? dnnl::memory::format_tag::nChw8c : dnnl::memory::format_tag::nchw);
+  return PlainDesc(d,
+                   l == Layout::kNChw8c ? dnnl::memory::format_tag::nChw8c : dnnl::memory::format_tag::nchw);
 }
 
 dnnl::memory Wrap(const dnnl::memory::desc& md, const Tensor& t) {
@@ -84,6 +85,20 @@ dnnl::reorder MakeReorder(const dnnl::memory::desc& from, const dnnl::memory::de
 
 void ExecuteReorder(dnnl::reorder& r, const dnnl::memory& from, const dnnl::memory& to) {
   r.execute(Stream(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
+}
+
+BoundPrimitive::BoundPrimitive(dnnl::primitive prim, const std::vector<std::pair<int, dnnl::memory>>& args)
+    : prim_(std::move(prim)) {
+  for (const auto& [arg, mem] : args) {
+    mems_.push_back(mem);
+    args_.push_back({arg, mem.get()});
+  }
+}
+
+void BoundPrimitive::Execute() const {
+  dnnl::error::wrap_c_api(
+      dnnl_primitive_execute(prim_.get(), Stream().get(), static_cast<int>(args_.size()), args_.data()),
+      "could not execute a primitive");
 }
 
 bool IsJit(const std::string& impl_info) { return impl_info.rfind("jit", 0) == 0; }

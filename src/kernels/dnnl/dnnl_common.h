@@ -57,6 +57,40 @@ dnnl::reorder MakeReorder(const dnnl::memory::desc& from, const dnnl::memory::de
 // Enqueues r on the calling thread's stream (no wait).
 void ExecuteReorder(dnnl::reorder& r, const dnnl::memory& from, const dnnl::memory& to);
 
+// A primitive with its arguments bound once. Execute() enqueues it on the
+// calling thread's stream through oneDNN's C API with a prebuilt argument
+// array: the C++ execute() builds a map and a vector per call. Callers swap
+// tensor storage with BoundMemory::Bind (the bound dnnl::memory objects share
+// their handle with the caller's copies).
+class BoundPrimitive {
+ public:
+  BoundPrimitive() = default;
+  BoundPrimitive(dnnl::primitive prim, const std::vector<std::pair<int, dnnl::memory>>& args);
+  explicit operator bool() const { return static_cast<bool>(prim_); }
+  // Throws dnnl::error on failure (run it inside Guarded).
+  void Execute() const;
+
+ private:
+  dnnl::primitive prim_;
+  std::vector<dnnl::memory> mems_;  // keeps the argument handles alive
+  std::vector<dnnl_exec_arg_t> args_;
+};
+
+// A dnnl::memory whose data pointer is rebound per run; Bind only calls into
+// oneDNN when the pointer changes (the executor's pool often hands out the same buffers).
+struct BoundMemory {
+  dnnl::memory mem;
+  const void* bound = nullptr;
+
+  BoundMemory() = default;
+  explicit BoundMemory(const dnnl::memory::desc& md) : mem(md, Engine(), nullptr) {}
+  void Bind(const void* p) {
+    if (p == bound) return;
+    mem.set_data_handle(const_cast<void*>(p));
+    bound = p;
+  }
+};
+
 // Runs f(), turning a dnnl::error or std::exception into an Internal status naming `what`.
 template <typename F>
 Status Guarded(const char* what, F&& f) {

@@ -1,5 +1,7 @@
 #include "kernels/dnnl/matmul_core.h"
 
+#include "kernels/threads.h"
+
 namespace qcal::dnnl_kernels {
 namespace {
 
@@ -39,15 +41,24 @@ std::vector<int64_t> Key(const MatMulShape& s) {
 }  // namespace
 
 Result<MatMulCore::Plan*> MatMulCore::PlanFor(const MatMulShape& s) {
+  const int threads = NumThreads();
+  if (last_plan_ && threads == last_threads_ && s == last_shape_) return last_plan_;
   const std::vector<int64_t> key = PlanKey(Key(s));
   auto it = plans_.find(key);
-  if (it != plans_.end()) return &it->second;
+  if (it == plans_.end()) it = plans_.emplace(key, MakePlan(s)).first;
+  last_plan_ = &it->second;
+  last_shape_ = s;
+  last_threads_ = threads;
+  return last_plan_;
+}
+
+MatMulCore::Plan MatMulCore::MakePlan(const MatMulShape& s) {
   const auto f32 = memory::data_type::f32;
   // Constant B lets the primitive choose its layout; a runtime B is read in place.
-  const memory::desc b_md = const_b_ ? memory::desc(s.b, f32, memory::format_tag::any) : UserBDesc(s);
-  const memory::desc a_md = PlainDesc(s.a), y_md = PlainDesc(s.y);
-  auto desc = s.bias ? dnnl::matmul::desc(a_md, b_md, PlainDesc(BiasDims(s)), y_md)
-                     : dnnl::matmul::desc(a_md, b_md, y_md);
+  const memory::desc user_b_md = UserBDesc(s);
+  const memory::desc b_md = const_b_ ? memory::desc(s.b, f32, memory::format_tag::any) : user_b_md;
+  const memory::desc a_md = PlainDesc(s.a), y_md = PlainDesc(s.y), bias_md = PlainDesc(BiasDims(s));
+  auto desc = s.bias ? dnnl::matmul::desc(a_md, b_md, bias_md, y_md) : dnnl::matmul::desc(a_md, b_md, y_md);
   dnnl::primitive_attr attr;
   if (s.alpha != 1.0f) {
     dnnl::post_ops ops;
@@ -55,24 +66,31 @@ Result<MatMulCore::Plan*> MatMulCore::PlanFor(const MatMulShape& s) {
     attr.set_post_ops(ops);
   }
   dnnl::matmul::primitive_desc pd(desc, attr, Engine());
-  Plan plan{dnnl::matmul(pd), pd.weights_desc()};
-  return &plans_.emplace(key, std::move(plan)).first->second;
-}
-
-memory MatMulCore::BFor(const MatMulShape& s, const Plan& plan, const float* b) {
+  Plan plan;
+  plan.a = BoundMemory(a_md);
+  plan.y = BoundMemory(y_md);
+  memory b;
   if (const_b_) {
-    if (!user_b_) user_b_ = Wrap(UserBDesc(s), *const_b_);
-    return packed_.Get(*user_b_, plan.b_md);
+    if (!user_b_) user_b_ = Wrap(user_b_md, *const_b_);
+    b = packed_.Get(*user_b_, pd.weights_desc());
+  } else {
+    plan.b = BoundMemory(user_b_md);
+    b = plan.b.mem;
   }
-  return Wrap(plan.b_md, b);
+  std::vector<std::pair<int, memory>> args = {
+      {DNNL_ARG_SRC, plan.a.mem}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, plan.y.mem}};
+  if (s.bias) {
+    plan.bias = BoundMemory(bias_md);
+    args.push_back({DNNL_ARG_BIAS, plan.bias.mem});
+  }
+  plan.prim = BoundPrimitive(dnnl::matmul(pd), args);
+  return plan;
 }
 
 Status MatMulCore::Prepare(const MatMulShape& s) {
   return Guarded("matmul setup", [&]() -> Status {
     std::lock_guard<std::mutex> lock(mu_);
-    QCAL_ASSIGN_OR_RETURN(Plan * plan, PlanFor(s));
-    BFor(s, *plan, nullptr);
-    return Status::Ok();
+    return PlanFor(s).status();
   });
 }
 
@@ -81,11 +99,11 @@ Status MatMulCore::Run(const MatMulShape& s, const float* a, const float* b, con
     std::lock_guard<std::mutex> lock(mu_);
     ApplyThreads();
     QCAL_ASSIGN_OR_RETURN(Plan * plan, PlanFor(s));
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, Wrap(PlainDesc(s.a), a)},
-                                            {DNNL_ARG_WEIGHTS, BFor(s, *plan, b)},
-                                            {DNNL_ARG_DST, Wrap(PlainDesc(s.y), y)}};
-    if (s.bias) args[DNNL_ARG_BIAS] = Wrap(PlainDesc(BiasDims(s)), bias);
-    plan->prim.execute(Stream(), args);
+    plan->a.Bind(a);
+    plan->y.Bind(y);
+    if (!const_b_) plan->b.Bind(b);
+    if (s.bias) plan->bias.Bind(bias);
+    plan->prim.Execute();
     Stream().wait();
     return Status::Ok();
   });

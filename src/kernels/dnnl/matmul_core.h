@@ -19,6 +19,7 @@ struct MatMulShape {
   bool trans_b = false;  // B's memory is [.., N, K]
   bool bias = false;     // a [N] bias row is added (alpha must then be 1)
   float alpha = 1.0f;
+  bool operator==(const MatMulShape&) const = default;
 };
 
 class MatMulCore {
@@ -35,17 +36,22 @@ class MatMulCore {
   Status Prepare(const MatMulShape& s);
 
  private:
+  // Created once per problem; Run only rebinds the data pointers.
   struct Plan {
-    dnnl::matmul prim;
-    dnnl::memory::desc b_md;  // the primitive's B layout
+    BoundMemory a, b, y, bias;  // b: runtime B only
+    dnnl::memory packed_b;      // constant B in the primitive's layout
+    BoundPrimitive prim;
   };
   Result<Plan*> PlanFor(const MatMulShape& s);
-  dnnl::memory BFor(const MatMulShape& s, const Plan& plan, const float* b);
+  Plan MakePlan(const MatMulShape& s);
 
   std::optional<Tensor> const_b_;
   std::optional<dnnl::memory> user_b_;
   PackedWeights packed_;
   std::map<std::vector<int64_t>, Plan> plans_;
+  Plan* last_plan_ = nullptr;  // the plan of the last run, for last_shape_ / last_threads_
+  MatMulShape last_shape_;
+  int last_threads_ = -1;
   std::mutex mu_;
 };
 
