@@ -48,7 +48,9 @@ Result<std::unique_ptr<QuantSession>> CalibrateOnData(const Graph& graph, const 
                        std::to_string(graph.inputs.size()));
   }
   LogInfo("calibration data: " + source.Describe());
-  QCAL_ASSIGN_OR_RETURN(auto session, QuantSession::Init(config, graph, record, options));
+  SessionOptions session_options = options;
+  if (session_options.batch_size == 0) session_options.batch_size = batch_size;
+  QCAL_ASSIGN_OR_RETURN(auto session, QuantSession::Init(config, graph, record, session_options));
   QCAL_RETURN_IF_ERROR(session->QuantizeModel());
   QCAL_RETURN_IF_ERROR(CalibrateFromSource(*session, source, graph.inputs[0].name, batch_size, stats).status());
   return session;

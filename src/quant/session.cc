@@ -85,7 +85,18 @@ Status QuantSession::QuantizeWeights() {
   // Conv + Add + activation chains run fused; the values observers read (the
   // inputs of the quantized layers) stay real outputs of the fused nodes.
   for (const auto& l : layers_) eo.observed_values.push_back(l.act_value);
-  QCAL_ASSIGN_OR_RETURN(executor_, Executor::Create(calib, {}, eo));
+  std::map<std::string, Shape> shapes;  // the calibration batch shape, when known
+  for (const auto& in : calib.inputs) {
+    if (options_.batch_size > 0 && in.shape && !in.shape->empty()) {
+      shapes[in.name] = *in.shape;
+      shapes[in.name][0] = options_.batch_size;
+    }
+  }
+  auto executor = Executor::Create(calib, shapes, eo);
+  // A model whose batch is fixed (PrepareObservers then runs it sample by
+  // sample) or with other unknown dims: prepare at the default shapes.
+  if (!executor.ok() && !shapes.empty()) executor = Executor::Create(calib, {}, eo);
+  QCAL_ASSIGN_OR_RETURN(executor_, std::move(executor));
   return Status::Ok();
 }
 

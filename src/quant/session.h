@@ -30,6 +30,10 @@ struct SessionOptions {
   // the machine's physical memory.
   uint64_t ifmr_memory_limit = 0;
   int threads = 0;
+  // Calibration batch size when known up front (0: unknown): the calibration
+  // executor is then prepared for it once, in QuantizeModel, instead of for
+  // batch 1 there and again at the first batch.
+  int64_t batch_size = 0;
   std::string algorithm_summary;  // for the record header, e.g. "ifmr"; "": ActivationAlgorithmSummary
 };
 

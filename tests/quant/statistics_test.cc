@@ -211,6 +211,83 @@ TEST(HistogramTest, VectorizedAddMatchesScalarReference) {
   }
 }
 
+// Values on and next to every bin edge (the float nearest lo + k * w and its
+// neighbours), denormals, signed zeros and the grid ends, for grids with exact
+// and inexact widths, tiny (denormal) and huge ranges: Add's multiply-by-the-
+// reciprocal binning gives exactly the counts of the division formula. The set
+// includes values where floor((v - lo) * (1 / w)) != floor((v - lo) / w), so
+// the correction step is exercised.
+TEST(HistogramTest, BinsEqualTheDivisionOnAdversarialValues) {
+  struct Grid {
+    float lo, hi;
+    int bins;
+    Histogram::Mode mode;
+  };
+  const float tiny = std::numeric_limits<float>::denorm_min(), big = 3e38f;
+  const std::vector<Grid> grids = {
+      {0.0f, 3.0f, 2048, Histogram::Mode::kSigned},     {-4.0f, 4.0f, 257, Histogram::Mode::kSigned},
+      {-0.1f, 7.3f, 8192, Histogram::Mode::kSigned},    {0.0f, 6.0f, 1024, Histogram::Mode::kAbsolute},
+      {-big, big, 4096, Histogram::Mode::kSigned},      {0.0f, 1000 * tiny, 1024, Histogram::Mode::kSigned},
+      {-5 * tiny, 3 * tiny, 2048, Histogram::Mode::kSigned}, {0.0f, 1e-3f, 2048, Histogram::Mode::kAbsolute},
+      // A grid where the product's floor is one below the quotient's at several edges (found by search).
+      {-0.7374512553215027f, 0.9679033160209656f, 1024, Histogram::Mode::kSigned},
+  };
+  bool correction_needed = false;
+  for (const Grid& g : grids) {
+    Histogram h = Make(g.bins, g.mode);
+    ASSERT_TRUE(h.Add(std::vector<float>{g.lo, g.hi}).ok());
+    const double lo = h.lo(), w = h.bin_width(), hi = h.hi();
+    const bool abs = g.mode == Histogram::Mode::kAbsolute;
+    std::vector<float> x = {0.0f, -0.0f, tiny, -tiny, g.lo, g.hi};
+    for (int k = 0; k <= g.bins; ++k) {
+      const float e = static_cast<float>(lo + k * w);
+      for (float v : {e, std::nextafter(e, -INFINITY), std::nextafter(e, INFINITY),
+                      std::nextafter(std::nextafter(e, INFINITY), INFINITY)}) {
+        x.push_back(v);
+        if (abs) x.push_back(-v);
+        const double d = (abs ? std::fabs(v) : v) - lo;
+        correction_needed |= d >= 0 && d / w < g.bins && std::floor(d * (1.0 / w)) != std::floor(d / w);
+      }
+    }
+    // Only values inside the grid (the range must not grow for this comparison).
+    std::erase_if(x, [&](float v) { const double a = abs ? std::fabs(v) : v; return a < lo || a > hi; });
+    for (size_t repeat : {size_t{1}, size_t{40}}) {  // small (direct counts) and large (interleaved counters)
+      std::vector<float> data;
+      for (size_t r = 0; r < repeat; ++r) data.insert(data.end(), x.begin(), x.end());
+      Histogram fresh = h;
+      ASSERT_TRUE(fresh.Add(data).ok());
+      ASSERT_EQ(fresh.lo(), lo);
+      ASSERT_EQ(fresh.bin_width(), w);
+      std::vector<uint64_t> want = ReferenceCounts(h, data);
+      for (size_t b = 0; b < want.size(); ++b) want[b] += h.counts()[b];
+      EXPECT_EQ(fresh.counts(), want) << g.lo << " .. " << g.hi << ", " << g.bins << " bins, x" << repeat;
+    }
+  }
+  EXPECT_TRUE(correction_needed);
+}
+
+// NaN / Inf anywhere in a batch (first lane block, later blocks, the tail) is
+// reported at its index and leaves the histogram as it was.
+TEST(HistogramTest, NonFiniteAnywhereLeavesHistogramUnchanged) {
+  for (auto mode : {Histogram::Mode::kSigned, Histogram::Mode::kAbsolute}) {
+    Histogram h = Make(64, mode);
+    ASSERT_TRUE(h.Add(std::vector<float>{-1.0f, 2.0f, 0.5f}).ok());
+    const std::vector<uint64_t> before = h.counts();
+    for (size_t at : {size_t{0}, size_t{15}, size_t{16}, size_t{3000}, size_t{3002}}) {
+      std::vector<float> x(3003, 1.0f);
+      x[at] = at % 2 ? -std::numeric_limits<float>::infinity() : std::nanf("");
+      Status st = h.Add(x);
+      ASSERT_FALSE(st.ok());
+      EXPECT_NE(st.message().find((at % 2 ? "-inf at element " : "NaN at element ") + std::to_string(at) + " "),
+                std::string::npos)
+          << st.message();
+      EXPECT_EQ(h.counts(), before);
+      EXPECT_EQ(h.total(), 3u);
+      EXPECT_EQ(h.lo(), mode == Histogram::Mode::kAbsolute ? 0.0 : -1.0);
+    }
+  }
+}
+
 // Extremes of all-zero data keep the sign std::minmax_element would report
 // (first smallest, last largest); NaN/Inf anywhere (also past the first
 // vector block and in the tail) is found at its index.
