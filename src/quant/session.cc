@@ -85,6 +85,7 @@ Status QuantSession::QuantizeWeights() {
   // Conv + Add + activation chains run fused; the values observers read (the
   // inputs of the quantized layers) stay real outputs of the fused nodes.
   for (const auto& l : layers_) eo.observed_values.push_back(l.act_value);
+  eo.observer_order_free = true;  // ActivationObserver: min/max, histograms, raw values to sort
   std::map<std::string, Shape> shapes;  // the calibration batch shape, when known
   for (const auto& in : calib.inputs) {
     if (options_.batch_size > 0 && in.shape && !in.shape->empty()) {

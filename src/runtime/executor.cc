@@ -68,6 +68,13 @@ Result<std::map<std::string, TensorType>> ValueTypes(const Graph& graph,
   return types;
 }
 
+// Whether t's non-plain layout (if any) holds exactly its logical elements.
+bool SameElementsWhenNonPlain(const TensorType& t) {
+  const Layout l = NonPlainLayout(t.dtype);
+  return l == Layout::kPlain || t.shape.size() != 4 || !ShapeIsStatic(t.shape) ||
+         NumElements(PhysicalShape(t.shape, l)) == NumElements(t.shape);
+}
+
 size_t PooledBytes(const TensorType& t) {
   return (static_cast<size_t>(NumElements(t.shape)) * DataTypeSize(t.dtype) + 63) / 64 * 64;
 }
@@ -185,6 +192,12 @@ Status Executor::ApplyLayouts(const std::map<std::string, TensorType>& exec_type
   if (WantBlocked()) {
     std::set<std::string> keep_plain(options_.extra_outputs.begin(), options_.extra_outputs.end());
     for (const auto& o : exec_->outputs) keep_plain.insert(o.name);
+    if (observer_) {  // order-free observer: its values may not gain padding
+      for (const auto& v : options_.observed_values) {
+        auto it = exec_types.find(v);
+        if (it == exec_types.end() || !SameElementsWhenNonPlain(it->second)) keep_plain.insert(v);
+      }
+    }
     plan = PlanLayouts(*exec_, kernels_, exec_types, keep_plain);
   }
   blocked_values_ = CountBlocked(plan);

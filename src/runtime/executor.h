@@ -60,8 +60,14 @@ struct ExecutorOptions {
   bool profile = false;
   // Keep activations between kernels that support it in oneDNN's blocked
   // layout (QCAL_BLOCKED_LAYOUT=0 switches it off). Not applied while an
-  // observer is attached.
+  // observer is attached, unless observer_order_free is set.
   bool blocked_layout = true;
+  // The observer only uses the multiset of each observed value's elements
+  // (min/max, histograms, sorted values), not their order or shape: observed
+  // values may then stay in a non-plain layout as long as it holds exactly the
+  // logical elements (no padding: a float32 value's channels a multiple of 8);
+  // other observed values stay plain. The observer sees the physical tensor.
+  bool observer_order_free = false;
 };
 
 class Executor {
@@ -120,7 +126,9 @@ class Executor {
   void PlanInPlace();
   Status CheckInputs(const TensorMap& inputs, bool* shapes_changed) const;
   bool WantFused() const { return fused_ && (!observer_ || !options_.observed_values.empty()); }
-  bool WantBlocked() const { return options_.blocked_layout && !observer_; }
+  bool WantBlocked() const {
+    return options_.blocked_layout && (!observer_ || (options_.observer_order_free && WantFused()));
+  }
   // Output tensors for a step: pooled buffers for planned static shapes.
   void AcquireOutputs(const Step& step, bool writes_all, std::vector<Tensor>& outs,
                       std::vector<std::shared_ptr<uint8_t[]>>& given);

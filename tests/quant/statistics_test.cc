@@ -213,10 +213,10 @@ TEST(HistogramTest, VectorizedAddMatchesScalarReference) {
 
 // Values on and next to every bin edge (the float nearest lo + k * w and its
 // neighbours), denormals, signed zeros and the grid ends, for grids with exact
-// and inexact widths, tiny (denormal) and huge ranges: Add's multiply-by-the-
-// reciprocal binning gives exactly the counts of the division formula. The set
-// includes values where floor((v - lo) * (1 / w)) != floor((v - lo) / w), so
-// the correction step is exercised.
+// and inexact widths, tiny (denormal) and huge ranges: Add's vectorized
+// binning gives exactly the counts of the division formula. The set includes
+// values where floor((v - lo) * (1 / w)) != floor((v - lo) / w), so binning by
+// a reciprocal multiply (a tempting speed-up) would fail it.
 TEST(HistogramTest, BinsEqualTheDivisionOnAdversarialValues) {
   struct Grid {
     float lo, hi;

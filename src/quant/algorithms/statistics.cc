@@ -165,78 +165,19 @@ void Histogram::GrowToCover(double need_lo, double need_hi) {
   width_ = new_width;
 }
 
-namespace {
-
-// Bin indices of one chunk, equal to BinOf's floor((v - lo) / width) clamped
-// to [0, last], without a division per value: x = (v - lo) * inv with
-// inv = 1 / width differs from the quotient by at most ~3 ulps of x (< tol),
-// so its floor can differ only when x lies within tol of an interior bin edge.
-// Such elements are flagged and recomputed with the division (exact
-// correction step). Clamping to [0, top] before the truncation is safe on both
-// sides: near 0 and near top both formulas land in bin 0 / bin last.
-// Returns whether any element needed the correction.
-struct BinGrid {
-  double lo, width, inv, top, tol;
-  int32_t last;
-  int always_divide;  // 1 when 1 / width is not finite
-};
-
-template <bool kAbs>
-__attribute__((always_inline)) inline void BinChunk(const BinGrid& g, const float* p, size_t len, int32_t* idx) {
-  int fix = g.always_divide;
-  for (size_t j = 0; j < len; ++j) {
-    double x = (static_cast<double>(kAbs ? std::fabs(p[j]) : p[j]) - g.lo) * g.inv;
-    x = x > 0.0 ? x : 0.0;
-    x = x < g.top ? x : g.top;
-    const auto k = static_cast<int32_t>(x);
-    const double frac = x - k;  // exact (Sterbenz)
-    fix |= (frac < g.tol) & (k >= 1) & (k <= g.last);
-    fix |= (frac > 1.0 - g.tol) & (k < g.last);
-    idx[j] = k < g.last ? k : g.last;
-  }
-  if (!fix) return;
-  for (size_t j = 0; j < len; ++j) {  // the division, as BinOf
-    double x = (static_cast<double>(kAbs ? std::fabs(p[j]) : p[j]) - g.lo) / g.width;
-    x = x > 0.0 ? x : 0.0;
-    x = x < g.top ? x : g.top;
-    const auto k = static_cast<int32_t>(x);
-    idx[j] = k < g.last ? k : g.last;
-  }
-}
-
-template <bool kAbs>
-void BinChunkDefault(const BinGrid& g, const float* p, size_t len, int32_t* idx) {
-  BinChunk<kAbs>(g, p, len, idx);
-}
-
-template <bool kAbs>
-__attribute__((target("avx2"))) void BinChunkAvx2(const BinGrid& g, const float* p, size_t len, int32_t* idx) {
-  BinChunk<kAbs>(g, p, len, idx);
-}
-
-using BinChunkFn = void (*)(const BinGrid&, const float*, size_t, int32_t*);
-
-BinChunkFn SelectBinChunk(bool abs) {
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) return abs ? BinChunkAvx2<true> : BinChunkAvx2<false>;
-  return abs ? BinChunkDefault<true> : BinChunkDefault<false>;
-}
-
-}  // namespace
-
-// Indices are produced per chunk (BinChunk), then counted into kWays
-// interleaved count arrays, so runs of one bin (the zeros after a ReLU) do not
-// serialize on a single counter.
+// Bin indices: the same double arithmetic as BinOf ((v - lo) / width, floor,
+// clamped), with the floor of a value already clamped to [0, num_bins] done by
+// truncation, so the loop has no branch or call and vectorizes. Indices are
+// produced per chunk, then counted into kWays interleaved count arrays, so runs
+// of one bin (the zeros after a ReLU) do not serialize on a single counter.
 void Histogram::CountBins(std::span<const float> data) {
   if (width_ <= 0) {  // BinOf's rule: everything in bin 0
     counts_[0] += data.size();
     return;
   }
-  const double top = num_bins();
-  // |x - quotient| <= ~3 ulp(top + 1); tol leaves a margin of ~2^10.
-  const double inv = 1.0 / width_;
-  const BinGrid grid{lo_, width_, inv, top, (top + 1.0) * 0x1p-40, num_bins() - 1, !std::isfinite(inv)};
-  const BinChunkFn bin_chunk = SelectBinChunk(mode_ == Mode::kAbsolute);
+  const bool abs = mode_ == Mode::kAbsolute;
+  const double lo = lo_, width = width_, top = num_bins();
+  const int32_t last = num_bins() - 1;
   const size_t n = counts_.size();
   constexpr size_t kWays = 4, kChunk = 512;
   // Small batches count straight into counts_ (the merge would cost more).
@@ -247,7 +188,14 @@ void Histogram::CountBins(std::span<const float> data) {
   int32_t idx[kChunk];
   for (size_t start = 0; start < data.size(); start += kChunk) {
     const size_t len = std::min(kChunk, data.size() - start);
-    bin_chunk(grid, data.data() + start, len, idx);
+    const float* p = data.data() + start;
+    for (size_t j = 0; j < len; ++j) {
+      double x = (static_cast<double>(abs ? std::fabs(p[j]) : p[j]) - lo) / width;
+      x = x > 0.0 ? x : 0.0;
+      x = x < top ? x : top;
+      const auto k = static_cast<int32_t>(x);
+      idx[j] = k < last ? k : last;
+    }
     size_t j = 0;
     if (ways == kWays) {
       for (; j + kWays <= len; j += kWays) {
