@@ -330,7 +330,8 @@ std::optional<ResidualMatch> MatchResidual(const Graph& g, const Consumers& cons
   auto a = SoleConsumer(g, cons, outputs, y);
   if (!a || g.nodes[*a].op_type != "Add") return std::nullopt;
   const Node& add = g.nodes[*a];
-  if (add.inputs.size() != 2 || add.outputs.size() != 1 || add.inputs[0] == add.inputs[1]) return std::nullopt;
+  if (add.inputs.size() != 2 || add.outputs.size() != 1 || add.inputs[0] == add.inputs[1])
+    return std::nullopt;
   const std::string& z = add.inputs[0] == y ? add.inputs[1] : add.inputs[0];
   if (ValueType(g, z) != DataType::kFloat32 || !SameShape(g, z, y) || !SameShape(g, add.outputs[0], y)) {
     return std::nullopt;

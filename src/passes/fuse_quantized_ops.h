@@ -52,6 +52,7 @@ struct QuantizedFusionOptions {
   bool residual = true;  // also the residual Add [-> Relu] fusion (above)
 };
 
-Result<std::vector<QuantizedFusion>> FuseQuantizedOps(Graph& graph, const QuantizedFusionOptions& options = {});
+Result<std::vector<QuantizedFusion>> FuseQuantizedOps(Graph& graph,
+                                                      const QuantizedFusionOptions& options = {});
 
 }  // namespace qcal

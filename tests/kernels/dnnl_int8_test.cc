@@ -102,7 +102,7 @@ Node ConvNode(const std::string& op, const QCase& c, size_t inputs) {
 
 std::vector<bool> ConstFlags(size_t n) {
   std::vector<bool> f(n, true);
-  f[0] = false;           // x and QcalQConv's residual Z are the runtime inputs
+  f[0] = false;  // x and QcalQConv's residual Z are the runtime inputs
   if (n > 9) f[9] = false;
   return f;
 }
@@ -481,7 +481,7 @@ TEST(DnnlInt8ConvTest, ResidualInputIsChecked) {
   const Tensor z(DataType::kFloat32, {1, 4, 3, 3});
   Node node = ConvNode("QcalQConv", c, 10);
   EXPECT_TRUE(infer(node, z, false).ok());
-  EXPECT_FALSE(infer(node, z, true).ok());                                      // quantized output
+  EXPECT_FALSE(infer(node, z, true).ok());                                          // quantized output
   EXPECT_FALSE(infer(node, Tensor(DataType::kFloat32, {1, 4, 3, 1}), false).ok());  // shape
   EXPECT_FALSE(infer(node, Tensor(DataType::kUint8, {1, 4, 3, 3}), false).ok());    // dtype
   node.attrs.Set("residual_activation", std::string("Tanh"));

@@ -60,12 +60,12 @@ void AddQdqConv(Graph& g, const std::string& name, const std::string& out, uint3
 }
 
 struct Residual {
-  Shape skip = kY;               // shape of the skip input s
-  bool skip_first = false;       // Add(s, conv) instead of Add(conv, s)
-  bool relu = true;              // Relu after the Add
-  bool conv_output = false;      // the conv output is also a graph output
-  bool add_output = false;       // the Add output is also a graph output
-  bool second_conv = false;      // the skip is a second quantized conv of x (both Add inputs match)
+  Shape skip = kY;           // shape of the skip input s
+  bool skip_first = false;   // Add(s, conv) instead of Add(conv, s)
+  bool relu = true;          // Relu after the Add
+  bool conv_output = false;  // the conv output is also a graph output
+  bool add_output = false;   // the Add output is also a graph output
+  bool second_conv = false;  // the skip is a second quantized conv of x (both Add inputs match)
 };
 
 // x -> Q -> DQ -> conv -> Add(s) [-> Relu] -> y
@@ -78,8 +78,8 @@ Graph Build(const Residual& r) {
              Node{"x_dq", "DequantizeLinear", "", {"xq", "sx", "zx"}, {"xd"}, {}}};
   AddQdqConv(g, "conv", "t", 1);
   if (r.second_conv) AddQdqConv(g, "down", "s", 2);
-  const std::vector<std::string> add_in = r.skip_first ? std::vector<std::string>{"s", "t"}
-                                                       : std::vector<std::string>{"t", "s"};
+  const std::vector<std::string> add_in =
+      r.skip_first ? std::vector<std::string>{"s", "t"} : std::vector<std::string>{"t", "s"};
   g.nodes.push_back(Node{"add", "Add", "", add_in, {"a"}, {}});
   if (r.relu) g.nodes.push_back(Node{"relu", "Relu", "", {"a"}, {"y"}, {}});
   g.outputs.push_back({r.relu ? "y" : "a", DataType::kFloat32, std::nullopt});
@@ -189,8 +189,8 @@ TEST(FuseResidualTest, LeavesOtherPatternsAlone) {
     int adds, relus;
   };
   for (const Case& c : {Case{{.skip = {1, kCout, 1, 1}}, 1, 1},  // broadcasting Add
-                        Case{{.conv_output = true}, 1, 1},        // conv output has a second consumer
-                        Case{{.add_output = true}, 0, 1}}) {      // Add output is a graph output: no Relu
+                        Case{{.conv_output = true}, 1, 1},       // conv output has a second consumer
+                        Case{{.add_output = true}, 0, 1}}) {     // Add output is a graph output: no Relu
     const Graph plain = Prepared(Build(c.r), false), fused = Prepared(Build(c.r), true);
     EXPECT_EQ(Count(fused, "Add"), c.adds);
     EXPECT_EQ(Count(fused, "Relu"), c.relus);

@@ -97,7 +97,7 @@ void Rows(const ref::OutputStage& s, const std::vector<float>& mult, const A* ac
 
 // y = act(y + z), eight lanes: the add, then Relu as x86/elementwise.h (v > 0 ? v : 0).
 __attribute__((target("avx2"))) void ResidualAvx2(ref::ResidualActivation act, const float* z, int64_t begin,
-                                                   int64_t end, float* y) {
+                                                  int64_t end, float* y) {
   const __m256 zero = _mm256_setzero_ps();
   const bool relu = act == ref::ResidualActivation::kRelu;
   int64_t i = begin;
