@@ -262,6 +262,17 @@ std::optional<Match> MatchLayer(const Graph& g, const Producers& prod, const Con
   return m;
 }
 
+// Puts replace[i] in place of node i and drops the nodes in `drop`.
+void Rewrite(Graph& g, std::unordered_map<size_t, Node*>& replace, const std::set<size_t>& drop) {
+  std::vector<Node> nodes;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (drop.count(i)) continue;
+    auto it = replace.find(i);
+    nodes.push_back(it == replace.end() ? std::move(g.nodes[i]) : std::move(*it->second));
+  }
+  g.nodes = std::move(nodes);
+}
+
 // Replaces each matched layer by its fused node and drops the absorbed nodes.
 void Apply(Graph& g, std::vector<Match>& matches) {
   std::unordered_map<size_t, Node*> replace;
@@ -276,18 +287,101 @@ void Apply(Graph& g, std::vector<Match>& matches) {
     replace[m.layer] = &m.fused;
     drop.insert(m.absorbed.begin(), m.absorbed.end());
   }
-  std::vector<Node> nodes;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    if (drop.count(i)) continue;
-    auto it = replace.find(i);
-    nodes.push_back(it == replace.end() ? std::move(g.nodes[i]) : std::move(*it->second));
+  Rewrite(g, replace, drop);
+}
+
+// ---- residual: float QcalQConv -> Add(Z) [-> Relu] ----
+
+// Activations after the Add, as the fused node's residual_activation (kernels/ref/quant_output.h).
+// Clip is not among them: it keeps NaN where residual_activation "Relu" gives 0.
+const std::string_view kResidualActivations[] = {"Relu"};
+
+constexpr size_t kResidualInput = 9;  // QcalQConv's input Z
+
+bool IsResidualActivation(std::string_view op) {
+  for (std::string_view a : kResidualActivations) {
+    if (a == op) return true;
   }
-  g.nodes = std::move(nodes);
+  return false;
+}
+
+// Both values have the same rank and dims (a dim unknown in both is taken as equal;
+// the executor's shape inference checks it against Y's when the shapes are known).
+bool SameShape(const Graph& g, const std::string& a, const std::string& b) {
+  const ValueInfo* va = g.FindValueInfo(a);
+  const ValueInfo* vb = g.FindValueInfo(b);
+  return va && vb && va->shape && vb->shape && *va->shape == *vb->shape;
+}
+
+struct ResidualMatch {
+  size_t conv, add;
+  std::optional<size_t> activation;
+  Node fused;
+};
+
+std::optional<ResidualMatch> MatchResidual(const Graph& g, const Consumers& cons,
+                                           const std::set<std::string>& outputs, size_t index) {
+  const Node& conv = g.nodes[index];
+  if (conv.op_type != "QcalQConv" || conv.outputs.size() != 1 || HasInput(conv, 6) ||
+      conv.inputs.size() > kResidualInput) {
+    return std::nullopt;
+  }
+  const std::string& y = conv.outputs[0];
+  auto a = SoleConsumer(g, cons, outputs, y);
+  if (!a || g.nodes[*a].op_type != "Add") return std::nullopt;
+  const Node& add = g.nodes[*a];
+  if (add.inputs.size() != 2 || add.outputs.size() != 1 || add.inputs[0] == add.inputs[1])
+    return std::nullopt;
+  const std::string& z = add.inputs[0] == y ? add.inputs[1] : add.inputs[0];
+  if (ValueType(g, z) != DataType::kFloat32 || !SameShape(g, z, y) || !SameShape(g, add.outputs[0], y)) {
+    return std::nullopt;
+  }
+  ResidualMatch m{index, *a, std::nullopt, conv};
+  m.fused.inputs.resize(kResidualInput + 1);
+  m.fused.inputs[kResidualInput] = z;
+  m.fused.outputs = add.outputs;
+  if (auto r = SoleConsumer(g, cons, outputs, add.outputs[0])) {
+    const Node& act = g.nodes[*r];
+    if (IsResidualActivation(act.op_type) && act.inputs.size() == 1 && act.outputs.size() == 1) {
+      m.activation = *r;
+      m.fused.attrs.Set("residual_activation", act.op_type);
+      m.fused.outputs = act.outputs;
+    }
+  }
+  return m;
+}
+
+// Fuses every match (an Add whose two inputs both match is taken once); the fused
+// node goes where the Add was, after Z's producer. Adds the absorbed names to `report`.
+void FuseResiduals(Graph& g, std::vector<QuantizedFusion>& report) {
+  const Consumers cons = g.ConsumerIndex();
+  std::set<std::string> outputs;
+  for (const auto& o : g.outputs) outputs.insert(o.name);
+  std::vector<ResidualMatch> matches;
+  std::set<size_t> adds;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    auto m = MatchResidual(g, cons, outputs, i);
+    if (m && adds.insert(m->add).second) matches.push_back(std::move(*m));
+  }
+  std::unordered_map<size_t, Node*> replace;
+  std::set<size_t> drop;
+  for (ResidualMatch& m : matches) {
+    replace[m.add] = &m.fused;
+    drop.insert(m.conv);
+    if (m.activation) drop.insert(*m.activation);
+    for (QuantizedFusion& f : report) {
+      if (f.layer != m.fused.name) continue;
+      f.residual = true;
+      f.absorbed.push_back(g.nodes[m.add].name);
+      if (m.activation) f.absorbed.push_back(g.nodes[*m.activation].name);
+    }
+  }
+  Rewrite(g, replace, drop);
 }
 
 }  // namespace
 
-Result<std::vector<QuantizedFusion>> FuseQuantizedOps(Graph& graph) {
+Result<std::vector<QuantizedFusion>> FuseQuantizedOps(Graph& graph, const QuantizedFusionOptions& options) {
   const Producers prod = graph.ProducerIndex();
   const Consumers cons = graph.ConsumerIndex();
   std::set<std::string> outputs;
@@ -304,6 +398,7 @@ Result<std::vector<QuantizedFusion>> FuseQuantizedOps(Graph& graph) {
     matches.push_back(std::move(*m));
   }
   Apply(graph, matches);
+  if (options.residual) FuseResiduals(graph, report);
   return report;
 }
 

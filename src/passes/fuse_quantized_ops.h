@@ -24,6 +24,12 @@
 // quantized outputs differ by at most one quantum (float rounding of the conv
 // result before QuantizeLinear), float outputs by float rounding.
 //
+// Residual: a fused QcalQConv with float output whose only consumer is an Add
+// (not broadcasting: the other input Z is float32 of the same shape) takes Z as
+// its input 9 and absorbs the Add and a following Relu (the Add's only consumer)
+// as residual_activation; the fused node takes the Add's place in the node order.
+// Bit-identical to the unfused QcalQConv -> Add -> Relu (same float operations).
+//
 // Dequantize nodes left without consumers are removed by dead code elimination.
 #pragma once
 
@@ -37,10 +43,16 @@ namespace qcal {
 struct QuantizedFusion {
   std::string layer;                  // the Conv/Gemm/MatMul node (the fused node keeps its name)
   std::string fused_op;               // "QcalQConv" / "QcalQMatMul"
-  std::vector<std::string> absorbed;  // activation / QuantizeLinear node names
+  std::vector<std::string> absorbed;  // activation / QuantizeLinear / Add / Relu node names
   bool quantized_output = false;
+  bool residual = false;  // took a residual Add's other input (QcalQConv input Z)
 };
 
-Result<std::vector<QuantizedFusion>> FuseQuantizedOps(Graph& graph);
+struct QuantizedFusionOptions {
+  bool residual = true;  // also the residual Add [-> Relu] fusion (above)
+};
+
+Result<std::vector<QuantizedFusion>> FuseQuantizedOps(Graph& graph,
+                                                      const QuantizedFusionOptions& options = {});
 
 }  // namespace qcal

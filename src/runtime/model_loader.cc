@@ -109,6 +109,11 @@ bool QuantizedFusionEnabled(const LoadOptions& options) {
   return options.fuse_quantized_ops && !(env && std::string_view(env) == "0");
 }
 
+bool ResidualFusionEnabled(const LoadOptions& options) {
+  const char* env = std::getenv("QCAL_INT8_RESIDUAL_FUSION");
+  return options.fuse_residual_add && !(env && std::string_view(env) == "0");
+}
+
 Result<Graph> LoadModel(const ModelFiles& files, const LoadOptions& options) {
   QCAL_ASSIGN_OR_RETURN(Graph graph, ImportModel(files));
   QCAL_RETURN_IF_ERROR(PrepareModel(graph, options, files.model));
@@ -124,7 +129,7 @@ Status PrepareModel(Graph& graph, const LoadOptions& options, const std::string&
   if (QuantizedFusionEnabled(options)) {
     QCAL_ASSIGN_OR_RETURN(auto hoisted, HoistQuantizeLinear(graph));
     if (!hoisted.empty()) LogDebug("int8: " + std::to_string(hoisted.size()) + " QuantizeLinear moves");
-    QCAL_ASSIGN_OR_RETURN(auto fused, FuseQuantizedOps(graph));
+    QCAL_ASSIGN_OR_RETURN(auto fused, FuseQuantizedOps(graph, {.residual = ResidualFusionEnabled(options)}));
     if (!fused.empty()) LogDebug("int8 fusion: " + std::to_string(fused.size()) + " quantized layers");
   }
   if (options.fold_constants) {

@@ -26,11 +26,16 @@ struct LoadOptions {
   // ops next to the layers that produce their input. The environment variable
   // QCAL_INT8_FUSION=0 also disables it (comparisons against float execution).
   bool fuse_quantized_ops = true;
+  // With it: also fuse a float QcalQConv's residual Add [-> Relu] into the conv
+  // (bit-identical; off for comparisons, as is QCAL_INT8_RESIDUAL_FUSION=0).
+  bool fuse_residual_add = true;
   ConstantFoldingOptions folding;
 };
 
 // options.fuse_quantized_ops unless the environment sets QCAL_INT8_FUSION=0.
 bool QuantizedFusionEnabled(const LoadOptions& options);
+// options.fuse_residual_add unless the environment sets QCAL_INT8_RESIDUAL_FUSION=0.
+bool ResidualFusionEnabled(const LoadOptions& options);
 
 Result<Graph> LoadModel(const ModelFiles& files, const LoadOptions& options = {});
 // The steps of LoadModel after the import, for a graph imported some other way

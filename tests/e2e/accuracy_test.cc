@@ -5,7 +5,8 @@
 // (stratified), evaluate on the other images (held out). One `qcal eval` run per
 // model gives per-image predictions (--predictions) and logits (--logits-dir),
 // from which the test computes FP32 on all images, FP32 and INT8 on the held-out
-// ones, and compares qcal's runtime with ONNX Runtime image by image.
+// ones, and compares qcal's runtime with ONNX Runtime image by image. The CIFAR
+// ResNets' deploy models also check the residual fusion bit for bit.
 //
 // The suite is named Accuracy* so CI can run or skip it as a group
 // (ctest -R '^Accuracy' / -E '^Accuracy'; gtest --gtest_filter='Accuracy*').
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <set>
 #include <sstream>
@@ -21,6 +23,8 @@
 #include "base/file.h"
 #include "data/data_source.h"
 #include "ir/npy.h"
+#include "runtime/executor.h"
+#include "runtime/model_loader.h"
 #include "support/ort_runner.h"
 #include "support/testdata.h"
 
@@ -175,6 +179,36 @@ OrtComparison CompareWithOrt(const data::DataSource& source, const std::vector<b
   return c;
 }
 
+// The deploy model on qcal's int8 runtime with and without the residual fusion
+// (QcalQConv -> Add -> Relu into one QcalQConv, passes/fuse_quantized_ops.h): the
+// fusion takes every residual Add, and the logits of the first 16 images are
+// bit-identical.
+void CheckResidualFusionIsExact(const data::DataSource& source, const std::string& deploy) {
+  LoadOptions off;
+  off.fuse_residual_add = false;
+  auto fused = LoadModel({deploy, ""});
+  auto plain = LoadModel({deploy, ""}, off);
+  ASSERT_TRUE(fused.ok() && plain.ok()) << fused.status().ToString() << plain.status().ToString();
+  auto count = [](const Graph& g, const std::string& op) {
+    return std::count_if(g.nodes.begin(), g.nodes.end(), [&](const Node& n) { return n.op_type == op; });
+  };
+  EXPECT_GT(count(*plain, "Add"), 0);
+  EXPECT_EQ(count(*fused, "Add"), 0);
+  EXPECT_EQ(count(*fused, "Relu"), 0);
+  auto batch = data::Batcher(source, 16).GetBatch(0);
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  TensorMap a, b;
+  auto ea = Executor::Create(*fused), eb = Executor::Create(*plain);
+  ASSERT_TRUE(ea.ok() && eb.ok());
+  ASSERT_TRUE((*ea)->Run({{"input", batch->data}}, &a).ok());
+  ASSERT_TRUE((*eb)->Run({{"input", batch->data}}, &b).ok());
+  ASSERT_EQ(a.size(), 1u);
+  const Tensor& ya = a.begin()->second;
+  const Tensor& yb = b.at(a.begin()->first);
+  ASSERT_EQ(ya.shape(), yb.shape());
+  EXPECT_EQ(std::memcmp(ya.raw(), yb.raw(), static_cast<size_t>(ya.numel()) * sizeof(float)), 0);
+}
+
 double Quantile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -237,6 +271,7 @@ void CheckCifarResNet(const std::string& model_file, double manifest_fp32) {
   OrtComparison ort = CompareWithOrt(**source, held_out, *logits, dir + "/q_fake_quant_model.onnx",
                                      dir + "/q_deploy_model.onnx");
   timer.Lap("ORT");
+  CheckResidualFusionIsExact(**source, dir + "/q_deploy_model.onnx");
   ASSERT_EQ(ort.images, 5000 - static_cast<int64_t>(kCalibImages));
   double agree = double(ort.same_top1) / ort.images, deploy = double(ort.deploy_hits) / ort.images;
   EXPECT_GE(agree, 0.995) << "ORT and qcal disagree on the fake-quant top-1 of too many images";

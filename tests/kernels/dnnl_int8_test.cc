@@ -102,7 +102,8 @@ Node ConvNode(const std::string& op, const QCase& c, size_t inputs) {
 
 std::vector<bool> ConstFlags(size_t n) {
   std::vector<bool> f(n, true);
-  f[0] = false;  // x is the only runtime input
+  f[0] = false;  // x and QcalQConv's residual Z are the runtime inputs
+  if (n > 9) f[9] = false;
   return f;
 }
 
@@ -387,6 +388,108 @@ TEST(DnnlInt8ConvTest, ForcedModesAreBitExact) {
                .act_max = 0.3f,
                .w_max = w_max});
   }
+}
+
+// ---- QcalQConv's residual input Z: y = residual_act(conv float output + Z) ----
+
+// Z for the conv's float output y0: random values of y0's magnitude, and at
+// fixed positions -y0 (sums of exactly 0), -0, NaN and +-infinity.
+Tensor ResidualInput(const Tensor& y0, uint32_t seed) {
+  float mag = 1.0f;
+  for (int64_t i = 0; i < y0.numel(); ++i) mag = std::max(mag, std::fabs(y0.data<float>()[i]));
+  Tensor z = RandomFloat(y0.shape(), seed, -mag, mag);
+  float* p = z.data<float>();
+  for (int64_t i = 0; i < z.numel(); ++i) {
+    if (i % 7 == 0) p[i] = -y0.data<float>()[i];
+    if (i % 7 == 1) p[i] = -0.0f;
+    if (i % 29 == 2) p[i] = NAN;
+    if (i % 31 == 3) p[i] = i % 2 ? INFINITY : -INFINITY;
+  }
+  return z;
+}
+
+// One node on the reference kernel; every input at run time.
+Tensor RunRef(const Node& node, const std::vector<const Tensor*>& in, const std::vector<bool>& is_const) {
+  auto k = MakeKernel(node, in, is_const, "ref");
+  EXPECT_TRUE(k.ok()) << k.status().ToString();
+  if (!k.ok()) return Tensor();
+  auto y = RunKernel(**k, in);
+  EXPECT_TRUE(y.ok()) << y.status().ToString();
+  return y.ok() ? *y : Tensor();
+}
+
+// The fused QcalQConv with Z (dnnl and ref) equals, bit for bit, the unfused
+// reference nodes QcalQConv (float output) -> Add(Z) [-> Relu].
+void CheckResidual(QCase c, bool relu, uint32_t seed = 13) {
+  c.out = Out::kFloat;
+  QInputs in = MakeInputs(c, c.w[0], c.w[1] * c.w[2] * c.w[3], seed);
+  SCOPED_TRACE("x " + ShapeToString(c.x) + " w " + ShapeToString(c.w) + (relu ? " relu" : "") +
+               (c.act_min ? " own activation" : ""));
+  std::vector<const Tensor*> list = in.list(c, true);
+  const Tensor y0 = RunRef(ConvNode("QcalQConv", c, 9), list, ConstFlags(9));
+  const Tensor z = ResidualInput(y0, seed + 3);
+  Tensor want = RunRef(MakeNode("Add", 2), {&y0, &z}, {false, false});
+  if (relu) want = RunRef(MakeNode("Relu", 1), {&want}, {false});
+  Node fused = ConvNode("QcalQConv", c, 10);
+  if (relu) fused.attrs.Set("residual_activation", std::string("Relu"));
+  list.push_back(&z);
+  const Tensor got = ExpectBitExact(fused, list);
+  EXPECT_TRUE(BitExact(got, want));
+}
+
+TEST(DnnlInt8ConvTest, ResidualIsBitIdenticalToAddReluInEveryMode) {
+  using dnnl_kernels::Int8Compute;
+  for (std::optional<Int8Compute> m : std::initializer_list<std::optional<Int8Compute>>{
+           std::nullopt, Int8Compute::kInt8Split, Int8Compute::kInt8Narrow, Int8Compute::kExactFloat}) {
+    SCOPED_TRACE(m ? dnnl_kernels::Int8ComputeName(*m) : "automatic");
+    const ForcedMode forced(m);
+    const int w_max = m == Int8Compute::kInt8Narrow ? 64 : 127;
+    for (bool relu : {false, true}) {
+      CheckResidual({.x = {1, 3, 1, 1}, .w = {1, 3, 1, 1}, .x_zp = 5, .w_max = w_max}, relu);
+      CheckResidual({.x = {2, 5, 5, 7}, .w = {3, 5, 3, 3}, .pads = {1, 1, 1, 1}, .x_zp = 131, .w_max = w_max},
+                    relu);
+      CheckResidual({.x = {1, 4, 5, 7},
+                     .w = {17, 4, 1, 1},
+                     .x_type = DataType::kInt8,
+                     .x_zp = -3,
+                     .per_channel = false,
+                     .act_min = 0.0f,
+                     .w_max = w_max},
+                    relu);
+      CheckResidual({.x = {2, 3, 7, 9},
+                     .w = {33, 3, 3, 3},
+                     .x_zp = 60,
+                     .bias = false,
+                     .act_min = -0.1f,
+                     .act_max = 0.2f,
+                     .w_max = w_max},
+                    relu);
+    }
+  }
+}
+
+TEST(DnnlInt8ConvTest, ResidualInputIsChecked) {
+  QCase c{.x = {1, 3, 5, 5}, .w = {4, 3, 3, 3}, .out = Out::kFloat};
+  QInputs in = MakeInputs(c, 4, 27, 3);
+  auto infer = [&](const Node& node, const Tensor& z, bool quantized) {
+    c.out = quantized ? Out::kUint8 : Out::kFloat;
+    std::vector<const Tensor*> list = in.list(c, true);
+    list.push_back(&z);
+    std::vector<TensorType> types;
+    return KernelRegistry::Global().Infer(ContextFor(node, list, ConstFlags(list.size())), types);
+  };
+  const Tensor z(DataType::kFloat32, {1, 4, 3, 3});
+  Node node = ConvNode("QcalQConv", c, 10);
+  EXPECT_TRUE(infer(node, z, false).ok());
+  EXPECT_FALSE(infer(node, z, true).ok());                                          // quantized output
+  EXPECT_FALSE(infer(node, Tensor(DataType::kFloat32, {1, 4, 3, 1}), false).ok());  // shape
+  EXPECT_FALSE(infer(node, Tensor(DataType::kUint8, {1, 4, 3, 3}), false).ok());    // dtype
+  node.attrs.Set("residual_activation", std::string("Tanh"));
+  EXPECT_FALSE(infer(node, z, false).ok());
+  Node no_z = ConvNode("QcalQConv", c, 9);
+  no_z.attrs.Set("residual_activation", std::string("Relu"));
+  std::vector<TensorType> types;
+  EXPECT_FALSE(KernelRegistry::Global().Infer(ContextFor(no_z, in.list(c, true), ConstFlags(9)), types).ok());
 }
 
 // ---- matmul ----

@@ -95,7 +95,35 @@ void Rows(const ref::OutputStage& s, const std::vector<float>& mult, const A* ac
   }
 }
 
+// y = act(y + z), eight lanes: the add, then Relu as x86/elementwise.h (v > 0 ? v : 0).
+__attribute__((target("avx2"))) void ResidualAvx2(ref::ResidualActivation act, const float* z, int64_t begin,
+                                                  int64_t end, float* y) {
+  const __m256 zero = _mm256_setzero_ps();
+  const bool relu = act == ref::ResidualActivation::kRelu;
+  int64_t i = begin;
+  for (; i + 8 <= end; i += 8) {
+    const __m256 v = _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(z + i));
+    _mm256_storeu_ps(y + i, relu ? _mm256_and_ps(_mm256_cmp_ps(v, zero, _CMP_GT_OQ), v) : v);
+  }
+  for (; i < end; ++i) y[i] = ref::ResidualOutputValue(y[i], z[i], act);
+}
+
 }  // namespace
+
+void ApplyResidual(ref::ResidualActivation act, const float* z, int64_t n, float* y) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  constexpr int64_t kChunk = 1 << 12;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) if (n >= (1 << 14))
+  for (int64_t k = 0; k < chunks; ++k) {
+    const int64_t begin = k * kChunk, end = std::min(n, begin + kChunk);
+    if (avx2) {
+      ResidualAvx2(act, z, begin, end, y);
+    } else {
+      for (int64_t i = begin; i < end; ++i) y[i] = ref::ResidualOutputValue(y[i], z[i], act);
+    }
+  }
+}
 
 bool HasInt8DotProduct() {
   const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());

@@ -116,4 +116,9 @@ void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float
                           const Accumulators& acc, const int32_t* corr, int64_t corr_rows, int64_t rows,
                           int64_t channels, void* y);
 
+// y[i] = ref::ResidualOutputValue(y[i], z[i], act) for i < n (QcalQConv's residual
+// input, quant_output.h): AVX2 with the same IEEE operations, multi-threaded like
+// ApplyOutputStageRows.
+void ApplyResidual(ref::ResidualActivation act, const float* z, int64_t n, float* y);
+
 }  // namespace qcal::dnnl_kernels

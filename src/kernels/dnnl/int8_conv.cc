@@ -12,7 +12,8 @@
 // the int8 primitives read and write NHWC, so an NCHW X is reordered (and, in
 // the u8 modes of int8_common.h, prepared: flipped / split into nibbles), the
 // s32 result is NHWC, and the output stage writes Y directly or through one
-// reorder to NCHW.
+// reorder to NCHW. QcalQConv's residual Z (float output only) is NCHW like Y and
+// is applied to Y after that reorder (ApplyResidual).
 #include <map>
 #include <mutex>
 #include <optional>
@@ -27,7 +28,7 @@ namespace {
 using dnnl::memory;
 using Tag = memory::format_tag;
 
-enum Input { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias };
+enum Input { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias, kZ };
 
 struct Int8ConvPlan {
   dnnl::convolution_forward prim;
@@ -100,11 +101,18 @@ std::vector<int32_t> Correction(const Int8Params& p, int32_t x_zp, const ref::Wi
 
 class DnnlInt8Conv final : public Kernel {
  public:
-  DnnlInt8Conv(ref::WindowParams params, int64_t group, DataType x_type, Int8Compute mode, Int8Params p)
-      : params_(std::move(params)), group_(group), x_type_(x_type), mode_(mode), p_(std::move(p)) {}
+  DnnlInt8Conv(ref::WindowParams params, int64_t group, DataType x_type, Int8Compute mode, Int8Params p,
+               ref::ResidualActivation residual_act)
+      : params_(std::move(params)),
+        group_(group),
+        x_type_(x_type),
+        mode_(mode),
+        p_(std::move(p)),
+        residual_act_(residual_act) {}
 
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
-    return Guarded("int8 convolution", [&]() -> Status { return RunImpl(*in[kX], out); });
+    const Tensor* z = in.size() > kZ ? in[kZ] : nullptr;
+    return Guarded("int8 convolution", [&]() -> Status { return RunImpl(*in[kX], z, out); });
   }
   bool WritesAllOutputs() const override { return true; }
 
@@ -141,7 +149,7 @@ class DnnlInt8Conv final : public Kernel {
  private:
   Result<Int8ConvPlan*> PlanFor(const Shape& x);
   void PlanSource(const dnnl::convolution_forward::primitive_desc& pd, Int8ConvPlan& plan) const;
-  Status RunImpl(const Tensor& x, std::vector<Tensor>& out);
+  Status RunImpl(const Tensor& x, const Tensor* z, std::vector<Tensor>& out);
   void Compute(const memory& x_mem, Int8ConvPlan& plan);
   // s8 activations fed to oneDNN as u8 (x + 128).
   bool Flips() const { return UsesU8Activations(mode_) && x_type_ == DataType::kInt8; }
@@ -156,6 +164,7 @@ class DnnlInt8Conv final : public Kernel {
   DataType x_type_;
   Int8Compute mode_;
   Int8Params p_;
+  ref::ResidualActivation residual_act_;
   Layout x_layout_ = Layout::kPlain, y_layout_ = Layout::kPlain;
   std::optional<Shape> prepared_;  // the static X shape known at creation
   std::optional<memory> user_w_;
@@ -237,7 +246,7 @@ void DnnlInt8Conv::PlanSource(const dnnl::convolution_forward::primitive_desc& p
   }
 }
 
-Status DnnlInt8Conv::RunImpl(const Tensor& x, std::vector<Tensor>& out) {
+Status DnnlInt8Conv::RunImpl(const Tensor& x, const Tensor* z, std::vector<Tensor>& out) {
   std::lock_guard<std::mutex> lock(mu_);
   ApplyThreads();
   QCAL_ASSIGN_OR_RETURN(Int8ConvPlan * plan, PlanFor(LogicalX(x.shape())));
@@ -259,6 +268,12 @@ Status DnnlInt8Conv::RunImpl(const Tensor& x, std::vector<Tensor>& out) {
     ExecuteReorder(*plan->to_y, *plan->out_nhwc,
                    memory(memory::desc(ToDims(ys), DnnlType(p_.stage.dtype), Tag::nchw), Engine(), y.raw()));
     Stream().wait();
+  }
+  if (z) {
+    if (p_.stage.quantized() || z->dtype() != DataType::kFloat32 || z->shape() != ys) {
+      return InvalidArgument("Z must be float32 of Y's shape " + ShapeToString(ys));
+    }
+    dnnl_kernels::ApplyResidual(residual_act_, z->data<float>(), y.numel(), y.data<float>());
   }
   return Status::Ok();
 }
@@ -312,6 +327,8 @@ bool SupportsInt8Conv(const OpContext& ctx) {
     return false;
   }
   if (ctx.has_input(kBias) && !IsConstOf(ctx, kBias, {DataType::kInt32})) return false;
+  if (ctx.has_input(kZ) && (y || ctx.inputs[kZ].dtype != DataType::kFloat32)) return false;
+  if (!ref::ReadResidualActivation(ctx.node).ok()) return false;
   if (!ref::ParseAutoPad(ctx.node.attrs.GetString("auto_pad", "NOTSET")).ok()) return false;
   return ReadInt8Params(ctx, ctx.constant(kW)->dim(0), kBias).ok() && ModeFor(ctx) != Int8Compute::kNone;
 }
@@ -323,8 +340,9 @@ Result<std::unique_ptr<Kernel>> CreateInt8Conv(const OpContext& ctx) {
   QCAL_ASSIGN_OR_RETURN(ref::WindowParams params,
                         ref::ReadWindowParams(ctx.node, 2, std::move(kernel), /*allow_ceil_mode=*/false));
   QCAL_ASSIGN_OR_RETURN(Int8Params p, ReadInt8Params(ctx, w[0], kBias));
+  QCAL_ASSIGN_OR_RETURN(ref::ResidualActivation act, ref::ReadResidualActivation(ctx.node));
   auto k = std::make_unique<DnnlInt8Conv>(std::move(params), ctx.node.attrs.GetInt("group", 1),
-                                          ctx.inputs[kX].dtype, ModeFor(ctx), std::move(p));
+                                          ctx.inputs[kX].dtype, ModeFor(ctx), std::move(p), act);
   const Shape& x = ctx.inputs[kX].shape;
   if (ShapeIsStatic(x) && !k->Prepare(x).ok()) {
     // oneDNN has no implementation for this case: the reference kernel runs it.

@@ -6,11 +6,13 @@
 //   y[n, m, o]   = output stage of acc for channel m           (see quant_output.h)
 //
 // Inputs: x, x_scale, x_zero_point, w, w_scale, [w_zero_point], [y_scale,
-// y_zero_point], [B]. x: int8/uint8 [N, C, d...]; w: int8/uint8 [M, C/group, k...];
+// y_zero_point], [B], [Z]. x: int8/uint8 [N, C, d...]; w: int8/uint8 [M, C/group, k...];
 // x_scale / x_zero_point per-tensor; w_scale / w_zero_point per-tensor or [M];
 // y_scale / y_zero_point per-tensor, both given (output dtype = y_zero_point's)
-// or both empty (float32 output); B int32 [M] (optional).
-// Attributes: those of Conv, plus optional floats activation_min / activation_max.
+// or both empty (float32 output); B int32 [M] (optional); Z float32 of Y's shape
+// (optional, float output only): the residual, y = residual_act(y + Z).
+// Attributes: those of Conv, plus optional floats activation_min / activation_max
+// and the optional string residual_activation (with Z; see quant_output.h).
 // With y given and no activation this is QLinearConv.
 #include "kernels/ref/qcal_qconv.h"
 
@@ -21,7 +23,7 @@
 namespace qcal::ref {
 namespace {
 
-enum Input { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias };
+enum Input { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias, kZ };
 
 }  // namespace
 
@@ -42,6 +44,30 @@ Result<IntConvProblem> CheckQConvOperands(const OpContext& ctx) {
 
 namespace {
 
+bool SameShape(const Shape& a, const Shape& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] >= 0 && b[i] >= 0 && a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+// Z (if any): float32 of Y's shape, with a float output; residual_activation only with Z.
+Status CheckResidual(const OpContext& ctx, DataType out, const Shape& y_shape) {
+  QCAL_ASSIGN_OR_RETURN(ResidualActivation act, ReadResidualActivation(ctx.node));
+  if (!ctx.has_input(kZ)) {
+    if (act != ResidualActivation::kNone) return InvalidArgument("residual_activation needs the input Z");
+    return Status::Ok();
+  }
+  if (out != DataType::kFloat32) return InvalidArgument("the residual input Z needs a float32 output");
+  QCAL_RETURN_IF_ERROR(ExpectDtype(ctx, kZ, {DataType::kFloat32}));
+  if (!SameShape(ctx.inputs[kZ].shape, y_shape)) {
+    return InvalidArgument("Z has shape " + ShapeToString(ctx.inputs[kZ].shape) + ", Y has " +
+                           ShapeToString(y_shape));
+  }
+  return Status::Ok();
+}
+
 Status InferQcalQConv(const OpContext& ctx, std::vector<TensorType>& outputs) {
   QCAL_ASSIGN_OR_RETURN(IntConvProblem p, CheckQConvOperands(ctx));
   const int64_t m = p.out_channels;
@@ -49,6 +75,7 @@ Status InferQcalQConv(const OpContext& ctx, std::vector<TensorType>& outputs) {
   if (ctx.has_input(kBias)) {
     QCAL_RETURN_IF_ERROR(CheckVectorParam(ctx, kBias, "B", m, "output channels", {DataType::kInt32}));
   }
+  QCAL_RETURN_IF_ERROR(CheckResidual(ctx, out, p.out_shape));
   outputs[0] = TensorType{out, p.out_shape};
   return Status::Ok();
 }
@@ -75,6 +102,13 @@ Status RunQcalQConv(const Node& node, const std::vector<const Tensor*>& in, std:
   const int64_t spatial = NumElements(p.out_shape) / std::max<int64_t>(1, p.batch * m);
   Tensor& y = PrepareOutput(out, 0, stage.dtype, p.out_shape);
   ApplyOutputStage(stage, acc, bias ? bias->data<int32_t>() : nullptr, p.batch, m, spatial, y);
+  if (const Tensor* z = OptionalInput(in, kZ)) {
+    QCAL_ASSIGN_OR_RETURN(ResidualActivation act, ReadResidualActivation(node));
+    if (stage.quantized() || z->dtype() != DataType::kFloat32 || z->shape() != p.out_shape) {
+      return InvalidArgument("Z must be float32 of Y's shape " + ShapeToString(p.out_shape));
+    }
+    ApplyResidual(act, z->data<float>(), y.numel(), y.data<float>());
+  }
   return Status::Ok();
 }
 
@@ -86,7 +120,7 @@ Result<std::unique_ptr<Kernel>> CreateQcalQConv(const OpContext& ctx) {
 
 }  // namespace
 
-QCAL_REGISTER_OP("QcalQConv", InferQcalQConv, 5, 9, 1, 1);
+QCAL_REGISTER_OP("QcalQConv", InferQcalQConv, 5, 10, 1, 1);
 QCAL_REGISTER_KERNEL("QcalQConv", "ref", 0, nullptr, CreateQcalQConv);
 
 }  // namespace qcal::ref

@@ -88,6 +88,20 @@ void ApplyOutputStage(const OutputStage& stage, const std::vector<int32_t>& acc,
   }
 }
 
+Result<ResidualActivation> ReadResidualActivation(const Node& node) {
+  static const std::pair<const char*, ResidualActivation> kNames[] = {{"Relu", ResidualActivation::kRelu}};
+  if (!node.attrs.Has("residual_activation")) return ResidualActivation::kNone;
+  const std::string name = node.attrs.GetString("residual_activation", "");
+  for (const auto& [n, act] : kNames) {
+    if (name == n) return act;
+  }
+  return InvalidArgument("residual_activation '" + name + "' is not supported (supported: Relu)");
+}
+
+void ApplyResidual(ResidualActivation act, const float* z, int64_t n, float* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = ResidualOutputValue(y[i], z[i], act);
+}
+
 Result<DataType> InferOutputStageType(const OpContext& ctx, size_t y_scale_idx, size_t y_zp_idx) {
   const auto& a = ctx.node.attrs;
   if (a.Has("activation_min") && a.Has("activation_max") &&

@@ -19,6 +19,13 @@
 // activation_min / activation_max are optional float attributes of the node
 // (Relu: min 0; Clip: its bounds), applied in the output domain as above. The
 // multipliers must be finite (MakeOutputStage rejects others).
+//
+// Residual (QcalQConv with float output and input Z, float32 of Y's shape; made
+// from QcalQConv -> Add(Z) [-> Relu] by FuseQuantizedOps):
+//   y = residual_act(y_float + z)     y_float: the float output above, clamp included
+// residual_act (string attribute residual_activation): absent: identity;
+// "Relu": v > 0 ? v : 0 (kernels/ref/relu.cc: NaN and -0 give +0). The same IEEE
+// operations as the unfused Add and Relu nodes, so the fused node is bit-identical.
 #pragma once
 
 #include <algorithm>
@@ -64,6 +71,19 @@ inline int32_t WrapAdd(int32_t a, int32_t b) {
 // adding bias[channel] (nullptr: none) first.
 void ApplyOutputStage(const OutputStage& stage, const std::vector<int32_t>& acc, const int32_t* bias,
                       int64_t outer, int64_t channels, int64_t inner, Tensor& y);
+
+enum class ResidualActivation { kNone, kRelu };
+
+// The node's residual_activation attribute (absent: kNone). Errors without op prefix.
+Result<ResidualActivation> ReadResidualActivation(const Node& node);
+
+inline float ResidualOutputValue(float y, float z, ResidualActivation act) {
+  const float v = y + z;
+  return act == ResidualActivation::kRelu ? (v > 0.0f ? v : 0.0f) : v;
+}
+
+// y[i] = ResidualOutputValue(y[i], z[i], act) for i < n.
+void ApplyResidual(ResidualActivation act, const float* z, int64_t n, float* y);
 
 // Validation shared by the QcalQConv / QcalQMatMul inference functions: the
 // activation attributes, and y_scale / y_zero_point both present (quantized
