@@ -68,6 +68,27 @@ Result<std::map<std::string, TensorType>> ValueTypes(const Graph& graph,
   return types;
 }
 
+const char* LayoutLetter(Layout l) {
+  switch (l) {
+    case Layout::kNChw8c:
+      return "8c";
+    case Layout::kNhwc:
+      return "nhwc";
+    case Layout::kPlain:
+      break;
+  }
+  return "p";
+}
+
+// "name Op (provider) [in,in -> out]" for the per-node profile.
+std::string NodeLabel(const Node& node, std::string_view provider, const NodeLayouts& l) {
+  std::string s = node.name + " " + node.op_type + " (" + std::string(provider) + ") [";
+  for (size_t i = 0; i < l.inputs.size(); ++i) s += std::string(i ? "," : "") + LayoutLetter(l.inputs[i]);
+  s += " ->";
+  for (Layout o : l.outputs) s += std::string(" ") + LayoutLetter(o);
+  return s + "]";
+}
+
 size_t PooledBytes(const TensorType& t) {
   return (static_cast<size_t>(NumElements(t.shape)) * DataTypeSize(t.dtype) + 63) / 64 * 64;
 }
@@ -76,6 +97,8 @@ size_t PooledBytes(const TensorType& t) {
 
 Executor::Executor(Graph graph, ExecutorOptions options) : source_(std::move(graph)), options_(std::move(options)) {
   options_.profile = options_.profile || EnvIsSet("QCAL_PROFILE");
+  const char* p = std::getenv("QCAL_PROFILE");
+  profile_nodes_ = p && std::strcmp(p, "nodes") == 0;
   options_.blocked_layout = options_.blocked_layout && !EnvIsZero("QCAL_BLOCKED_LAYOUT");
 }
 
@@ -188,12 +211,15 @@ Status Executor::ApplyLayouts(const std::map<std::string, TensorType>& exec_type
     plan = PlanLayouts(*exec_, kernels_, exec_types, keep_plain);
   }
   blocked_values_ = CountBlocked(plan);
+  per_node_.assign(exec_->nodes.size(), {});
+  node_labels_.clear();
   for (size_t i = 0; i < exec_->nodes.size(); ++i) {
     const Node& node = exec_->nodes[i];
     NodeLayouts& l = plan[i];
     l.inputs.resize(node.inputs.size(), Layout::kPlain);
     l.outputs.resize(node.outputs.size(), Layout::kPlain);
     QCAL_RETURN_IF_ERROR(kernels_[i]->SetLayouts(l.inputs, l.outputs).WithContext("preparing " + node.Describe()));
+    node_labels_.push_back(NodeLabel(node, providers_[i], l));
     for (size_t o = 0; o < l.outputs.size(); ++o) {
       TensorType& t = steps_[i].out_types[o];
       t.shape = PhysicalShape(t.shape, l.outputs[o]);
@@ -346,8 +372,11 @@ Status Executor::Run(const TensorMap& inputs, TensorMap* outputs) {
     const auto t0 = std::chrono::steady_clock::now();
     QCAL_RETURN_IF_ERROR(kernels_[i]->Run(in_ptrs, outs).WithContext("running " + node.Describe()));
     if (options_.profile) {
-      node_profile_[i]->ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      node_profile_[i]->ms += ms;
       ++node_profile_[i]->calls;
+      per_node_[i].ms += ms;
+      ++per_node_[i].calls;
     }
     out_ptrs.clear();
     for (size_t o = 0; o < outs.size(); ++o) {
@@ -403,6 +432,22 @@ std::string Executor::ProfileReport() const {
     std::snprintf(line, sizeof line, "  %-32s %9.3f ms/run %5.1f %%  %6lld nodes/run %8.1f us/node\n", key.c_str(),
                   ms / static_cast<double>(profiled_runs_), 100.0 * ms / std::max(total, 1e-9),
                   static_cast<long long>(e.calls / profiled_runs_), 1000.0 * ms / static_cast<double>(e.calls));
+    report += line;
+  }
+  return profile_nodes_ ? report + NodeProfileReport() : report;
+}
+
+std::string Executor::NodeProfileReport() const {
+  std::vector<std::pair<double, size_t>> rows;
+  for (size_t i = 0; i < per_node_.size() && i < node_labels_.size(); ++i) {
+    if (per_node_[i].calls > 0) rows.push_back({per_node_[i].ms, i});
+  }
+  std::sort(rows.rbegin(), rows.rend());
+  std::string report = "qcal profile per node (slowest first; [input layouts -> output layouts]):\n";
+  char line[512];
+  for (const auto& [ms, i] : rows) {
+    std::snprintf(line, sizeof line, "  %8.1f us/run  %s\n", 1000.0 * ms / static_cast<double>(profiled_runs_),
+                  node_labels_[i].c_str());
     report += line;
   }
   return report;

@@ -22,7 +22,9 @@
 // extra outputs are always plain NCHW.
 //
 // QCAL_PROFILE=1 in the environment makes every executor time each node and
-// print per-op-type totals to stderr when it is destroyed (ProfileReport()).
+// print per-op-type totals to stderr when it is destroyed (ProfileReport());
+// QCAL_PROFILE=nodes adds one line per node (name, op, provider, layouts of X
+// and Y), slowest first.
 #pragma once
 
 #include <functional>
@@ -139,12 +141,16 @@ class Executor {
   std::vector<Tensor> slots_;
   std::unordered_multimap<size_t, std::shared_ptr<uint8_t[]>> pool_;  // free buffers by byte size
 
+  std::string NodeProfileReport() const;
   struct ProfileEntry {
     double ms = 0;
     int64_t calls = 0;
   };
   std::map<std::string, ProfileEntry> profile_;  // by "op_type (provider)"
   std::vector<ProfileEntry*> node_profile_;      // per step, into profile_
+  std::vector<ProfileEntry> per_node_;           // per step (QCAL_PROFILE=nodes)
+  std::vector<std::string> node_labels_;         // per step: "name op (provider) layouts"
+  bool profile_nodes_ = false;
   int64_t profiled_runs_ = 0;
 };
 
