@@ -23,8 +23,8 @@
 //
 // QCAL_PROFILE=1 in the environment makes every executor time each node and
 // print per-op-type totals to stderr when it is destroyed (ProfileReport());
-// QCAL_PROFILE=nodes adds one line per node (name, op, provider, layouts of X
-// and Y), slowest first.
+// QCAL_PROFILE=nodes adds one line per node (CPU time of the calling thread and
+// wall time, name, op, provider, layouts of the inputs and outputs), most CPU first.
 #pragma once
 
 #include <functional>
@@ -144,6 +144,7 @@ class Executor {
   std::string NodeProfileReport() const;
   struct ProfileEntry {
     double ms = 0;
+    double cpu_ms = 0;  // calling thread's CPU time (per-node profile only)
     int64_t calls = 0;
   };
   std::map<std::string, ProfileEntry> profile_;  // by "op_type (provider)"
