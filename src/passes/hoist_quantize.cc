@@ -28,10 +28,11 @@ struct CommutingOp {
 bool MaxPoolWithoutIndices(const Node& n) { return n.outputs.size() == 1 || n.outputs[1].empty(); }
 
 const CommutingOp kCommutingOps[] = {
-    {"Reshape", false, nullptr},   {"Flatten", false, nullptr},   {"Squeeze", false, nullptr},
-    {"Unsqueeze", false, nullptr}, {"Transpose", false, nullptr}, {"Identity", false, nullptr},
-    {"Slice", false, nullptr},     {"Split", false, nullptr},     {"Concat", true, nullptr},
-    {"MaxPool", false, MaxPoolWithoutIndices},
+    {"Reshape", false, nullptr},   {"Flatten", false, nullptr},
+    {"Squeeze", false, nullptr},   {"Unsqueeze", false, nullptr},
+    {"Transpose", false, nullptr}, {"Identity", false, nullptr},
+    {"Slice", false, nullptr},     {"Split", false, nullptr},
+    {"Concat", true, nullptr},     {"MaxPool", false, MaxPoolWithoutIndices},
 };
 
 const CommutingOp* FindCommuting(std::string_view op) {

@@ -10,9 +10,9 @@
 
 #include "base/limits.h"
 #include "base/log.h"
+#include "kernels/threads.h"
 #include "passes/fold_batchnorm.h"
 #include "passes/fuse_conv.h"
-#include "kernels/threads.h"
 #include "passes/shape_inference.h"
 #include "runtime/layout_plan.h"
 
@@ -383,7 +383,8 @@ Status Executor::Run(const TensorMap& inputs, TensorMap* outputs) {
     const double cpu0 = profile_nodes_ ? ThreadCpuMs() : 0;
     QCAL_RETURN_IF_ERROR(kernels_[i]->Run(in_ptrs, outs).WithContext("running " + node.Describe()));
     if (options_.profile) {
-      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       node_profile_[i]->ms += ms;
       ++node_profile_[i]->calls;
       per_node_[i].ms += ms;
@@ -465,8 +466,8 @@ std::string Executor::NodeProfileReport() const {
                 cpu_total / runs);
   std::string report = line;
   for (const auto& [cpu, i] : rows) {
-    std::snprintf(line, sizeof line, "  %8.1f %8.1f  %s\n", 1000.0 * cpu / runs, 1000.0 * per_node_[i].ms / runs,
-                  node_labels_[i].c_str());
+    std::snprintf(line, sizeof line, "  %8.1f %8.1f  %s\n", 1000.0 * cpu / runs,
+                  1000.0 * per_node_[i].ms / runs, node_labels_[i].c_str());
     report += line;
   }
   return report;

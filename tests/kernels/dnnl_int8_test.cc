@@ -486,7 +486,6 @@ TEST(DnnlInt8MatMulTest, FloatOutput) {
                .act_min = 0.0f});
 }
 
-
 // Few input channels (the RGB stem) and one-row matmuls run as exact float
 // automatically (Int8Compute::kExactFloat); still bit-exact, also when a
 // one-row matmul is beyond 2^24 and keeps an int8 mode.
@@ -500,7 +499,8 @@ TEST(DnnlInt8Test, StemConvAndOneRowMatMulAreBitExact) {
              .x_zp = -4,
              .out = Out::kFloat});
   CheckMatMul({.x = {1, 300}, .w = {300, 37}, .x_zp = 5});
-  CheckMatMul({.x = {1, 1, 200}, .w = {41, 200}, .x_type = DataType::kInt8, .out = Out::kInt8, .trans_b = true});
+  CheckMatMul(
+      {.x = {1, 1, 200}, .w = {41, 200}, .x_type = DataType::kInt8, .out = Out::kInt8, .trans_b = true});
   QCase big{.x = {1, 600}, .w = {600, 9}, .out = Out::kFloat};  // 255 * 600 * 127 > 2^24
   QInputs in = MakeInputs(big, 9, 600, 4);
   Fill<int8_t>(in.w, 127);

@@ -108,7 +108,8 @@ TEST(DnnlPoolTest, UnsupportedCasesFallBackToRef) {
   Tensor xi = RandomInt<int32_t>({1, 2, 4, 4}, 1, -5, 5);  // int32 MaxPool
   EXPECT_EQ(SelectedProvider(node2, {&xi}, {false}), "ref");
   Tensor xa = RandomInt<int8_t>({1, 2, 4, 4}, 1, -5, 5);  // int8 AveragePool
-  EXPECT_EQ(SelectedProvider(PoolNode("AveragePool", {.x = {1, 2, 4, 4}, .kernel = {2, 2}}), {&xa}, {false}), "ref");
+  EXPECT_EQ(SelectedProvider(PoolNode("AveragePool", {.x = {1, 2, 4, 4}, .kernel = {2, 2}}), {&xa}, {false}),
+            "ref");
 }
 
 // ---- int8 / uint8 MaxPool: bit-identical to the reference, NCHW and NHWC ----
@@ -143,8 +144,8 @@ Tensor FromNhwc(const Tensor& y, const Shape& nchw) {
   if (std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0) return ::testing::AssertionSuccess();
   for (int64_t i = 0; i < a.numel(); ++i) {
     if (a.GetAsDouble(i) != b.GetAsDouble(i)) {
-      return ::testing::AssertionFailure() << "element " << i << ": " << a.GetAsDouble(i) << " vs "
-                                           << b.GetAsDouble(i);
+      return ::testing::AssertionFailure()
+             << "element " << i << ": " << a.GetAsDouble(i) << " vs " << b.GetAsDouble(i);
     }
   }
   return ::testing::AssertionFailure() << "bytes differ";
@@ -186,7 +187,8 @@ TEST(DnnlPoolTest, Int8MaxPoolIsBitExactInNchwAndNhwc) {
 
 // Every value at the type's minimum: the padding (-inf in the reference) must never win.
 TEST(DnnlPoolTest, Int8MaxPoolPaddingNeverWins) {
-  const PoolCase c{.x = {1, 19, 6, 7}, .kernel = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}, .ceil_mode = 1};
+  const PoolCase c{
+      .x = {1, 19, 6, 7}, .kernel = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}, .ceil_mode = 1};
   for (Layout layout : {Layout::kPlain, Layout::kNhwc}) {
     CheckInt8MaxPool(c, RandomInt<int8_t>(c.x, 1, -128, -128), layout);
     CheckInt8MaxPool(c, RandomInt<uint8_t>(c.x, 2, 0, 0), layout);

@@ -157,8 +157,8 @@ Int8Compute ModeFor(const OpContext& ctx) {
   // oneDNN's f32 GEMV streams it faster than its AVX2 int8 matmul computes it.
   const Shape& a = ctx.inputs[kA].shape;
   const bool one_row = ShapeIsStatic(a) && !a.empty() && NumElements(a) == a.back();
-  return ChooseInt8Compute(ctx.inputs[kA].dtype, ComputeWeightBounds(b, trans_b ? b.dim(0) : b.dim(1), trans_b),
-                           one_row);
+  return ChooseInt8Compute(ctx.inputs[kA].dtype,
+                           ComputeWeightBounds(b, trans_b ? b.dim(0) : b.dim(1), trans_b), one_row);
 }
 
 // QcalQMatMul: B is 2-D by definition. QLinearMatMul: only a 2-D B, per-tensor

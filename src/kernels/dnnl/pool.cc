@@ -147,9 +147,10 @@ class DnnlPool final : public Kernel {
     }
     const Dims src_dims = ToDims(x), dst_dims = {x[0], x[1], g.out[0], g.out[1]};
     const auto dt = DnnlType(dtype_);
-    dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg_, memory::desc(src_dims, dt, src),
-                                        memory::desc(dst_dims, dt, dst), ToDims(g.strides), ToDims(g.kernel),
-                                        dilates, ToDims(g.pad_begin), pad_r);
+    dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg_,
+                                        memory::desc(src_dims, dt, src), memory::desc(dst_dims, dt, dst),
+                                        ToDims(g.strides), ToDims(g.kernel), dilates, ToDims(g.pad_begin),
+                                        pad_r);
     return dnnl::pooling_v2_forward::primitive_desc(desc, Engine());
   }
 
@@ -169,8 +170,15 @@ class DnnlPool final : public Kernel {
     }
     const Dims y_dims = pd->dst_desc().dims();
     const auto dt = DnnlType(dtype_);
-    PoolPlan plan{dnnl::pooling_v2_forward(*pd), memory::desc(ToDims(x), dt, TagOf(x_layout_)),
-                  memory::desc(y_dims, dt, TagOf(y_layout_)), {}, {}, {}, {}, {}, Shape(y_dims.begin(), y_dims.end())};
+    PoolPlan plan{dnnl::pooling_v2_forward(*pd),
+                  memory::desc(ToDims(x), dt, TagOf(x_layout_)),
+                  memory::desc(y_dims, dt, TagOf(y_layout_)),
+                  {},
+                  {},
+                  {},
+                  {},
+                  {},
+                  Shape(y_dims.begin(), y_dims.end())};
     if (pd->src_desc() != plan.x_md) {
       plan.src.emplace(pd->src_desc(), Engine());
       plan.to_src = MakeReorder(plan.x_md, pd->src_desc());
@@ -218,7 +226,6 @@ bool SupportsMaxPool(const OpContext& ctx) {
   const DataType t = ctx.inputs[0].dtype;
   return (t == DataType::kFloat32 || t == DataType::kInt8 || t == DataType::kUint8) && SupportsWindow(ctx);
 }
-
 
 Result<std::unique_ptr<Kernel>> Probed(const OpContext& ctx, std::unique_ptr<DnnlPool> k) {
   if (ShapeIsStatic(ctx.inputs[0].shape)) QCAL_RETURN_IF_ERROR(k->Probe(ctx.inputs[0].shape));
