@@ -22,10 +22,17 @@ struct CommutingOp {
   bool (*accept)(const Node& n);  // extra conditions; nullptr: none
 };
 
+// MaxPool: a per-tensor QuantizeLinear is monotone non-decreasing, so
+// Q(max(x)) == max(Q(x)) exactly; its padding never wins in either type. Not
+// with the Indices output (it would have to stay a float MaxPool).
+bool MaxPoolWithoutIndices(const Node& n) { return n.outputs.size() == 1 || n.outputs[1].empty(); }
+
 const CommutingOp kCommutingOps[] = {
-    {"Reshape", false, nullptr},   {"Flatten", false, nullptr},   {"Squeeze", false, nullptr},
-    {"Unsqueeze", false, nullptr}, {"Transpose", false, nullptr}, {"Identity", false, nullptr},
-    {"Slice", false, nullptr},     {"Split", false, nullptr},     {"Concat", true, nullptr},
+    {"Reshape", false, nullptr},   {"Flatten", false, nullptr},
+    {"Squeeze", false, nullptr},   {"Unsqueeze", false, nullptr},
+    {"Transpose", false, nullptr}, {"Identity", false, nullptr},
+    {"Slice", false, nullptr},     {"Split", false, nullptr},
+    {"Concat", true, nullptr},     {"MaxPool", false, MaxPoolWithoutIndices},
 };
 
 const CommutingOp* FindCommuting(std::string_view op) {

@@ -8,11 +8,11 @@
 // For a per-tensor Q, Q(f(x)) == f(Q(x)) element for element when f only moves,
 // copies or selects elements: Reshape, Flatten, Squeeze, Unsqueeze, Transpose,
 // Identity, Slice, Split, Concat (every input gets its own Q with the same
-// parameters). The op table is kCommutingOps in hoist_quantize.cc. Not in it:
-// Relu (in the quantized domain it would be max(q, zero_point)) and MaxPool:
-// it commutes too (Q is monotone), but qcal's int8/uint8 MaxPool is the scalar
-// reference kernel, slower than oneDNN's float MaxPool plus a vectorized Q
-// (ShuffleNet: +0.9 ms for the stem pool); add it once a fast 8-bit MaxPool exists.
+// parameters), and MaxPool (without Indices): Q is monotone non-decreasing, so
+// Q(max(x)) == max(Q(x)); padding never wins the max in either type. The op
+// table is kCommutingOps in hoist_quantize.cc. Not in it: Relu (in the quantized
+// domain it would be max(q, zero_point)). A hoisted MaxPool runs as oneDNN's
+// int8 / uint8 pooling in NHWC between int8 convolutions.
 //
 // Conditions (anything else is left as is): the QuantizeLinear has a float32
 // input and constant per-tensor scale / zero point (no block_size); every output

@@ -5,18 +5,28 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <set>
 
 #include "base/limits.h"
 #include "base/log.h"
+#include "kernels/threads.h"
 #include "passes/fold_batchnorm.h"
 #include "passes/fuse_conv.h"
-#include "kernels/threads.h"
 #include "passes/shape_inference.h"
 #include "runtime/layout_plan.h"
 
 namespace qcal {
 namespace {
+
+// CPU time of the calling thread (the per-node profile: unlike wall time it
+// does not grow when other processes share the cores; kernels running on
+// more threads than the caller are undercounted).
+double ThreadCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
+}
 
 bool EnvIsSet(const char* name) {
   const char* v = std::getenv(name);
@@ -75,6 +85,27 @@ bool SameElementsWhenNonPlain(const TensorType& t) {
          NumElements(PhysicalShape(t.shape, l)) == NumElements(t.shape);
 }
 
+const char* LayoutLetter(Layout l) {
+  switch (l) {
+    case Layout::kNChw8c:
+      return "8c";
+    case Layout::kNhwc:
+      return "nhwc";
+    case Layout::kPlain:
+      break;
+  }
+  return "p";
+}
+
+// "name Op (provider) [in,in -> out]" for the per-node profile.
+std::string NodeLabel(const Node& node, std::string_view provider, const NodeLayouts& l) {
+  std::string s = node.name + " " + node.op_type + " (" + std::string(provider) + ") [";
+  for (size_t i = 0; i < l.inputs.size(); ++i) s += std::string(i ? "," : "") + LayoutLetter(l.inputs[i]);
+  s += " ->";
+  for (Layout o : l.outputs) s += std::string(" ") + LayoutLetter(o);
+  return s + "]";
+}
+
 size_t PooledBytes(const TensorType& t) {
   return (static_cast<size_t>(NumElements(t.shape)) * DataTypeSize(t.dtype) + 63) / 64 * 64;
 }
@@ -83,6 +114,8 @@ size_t PooledBytes(const TensorType& t) {
 
 Executor::Executor(Graph graph, ExecutorOptions options) : source_(std::move(graph)), options_(std::move(options)) {
   options_.profile = options_.profile || EnvIsSet("QCAL_PROFILE");
+  const char* p = std::getenv("QCAL_PROFILE");
+  profile_nodes_ = p && std::strcmp(p, "nodes") == 0;
   options_.blocked_layout = options_.blocked_layout && !EnvIsZero("QCAL_BLOCKED_LAYOUT");
 }
 
@@ -201,12 +234,15 @@ Status Executor::ApplyLayouts(const std::map<std::string, TensorType>& exec_type
     plan = PlanLayouts(*exec_, kernels_, exec_types, keep_plain);
   }
   blocked_values_ = CountBlocked(plan);
+  per_node_.assign(exec_->nodes.size(), {});
+  node_labels_.clear();
   for (size_t i = 0; i < exec_->nodes.size(); ++i) {
     const Node& node = exec_->nodes[i];
     NodeLayouts& l = plan[i];
     l.inputs.resize(node.inputs.size(), Layout::kPlain);
     l.outputs.resize(node.outputs.size(), Layout::kPlain);
     QCAL_RETURN_IF_ERROR(kernels_[i]->SetLayouts(l.inputs, l.outputs).WithContext("preparing " + node.Describe()));
+    node_labels_.push_back(NodeLabel(node, providers_[i], l));
     for (size_t o = 0; o < l.outputs.size(); ++o) {
       TensorType& t = steps_[i].out_types[o];
       t.shape = PhysicalShape(t.shape, l.outputs[o]);
@@ -393,12 +429,18 @@ Status Executor::Run(const TensorMap& inputs, TensorMap* outputs) {
     }
     AcquireOutputs(step, kernels_[i]->WritesAllOutputs(), outs, given);
     const auto t0 = options_.profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+    const double cpu0 = profile_nodes_ ? ThreadCpuMs() : 0;
     if (Status st = kernels_[i]->Run(in_ptrs, outs); !st.ok()) {
       return st.WithContext("running " + node.Describe());  // the message is built only on failure
     }
     if (options_.profile) {
-      node_profile_[i]->ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      node_profile_[i]->ms += ms;
       ++node_profile_[i]->calls;
+      per_node_[i].ms += ms;
+      if (profile_nodes_) per_node_[i].cpu_ms += ThreadCpuMs() - cpu0;
+      ++per_node_[i].calls;
     }
     out_ptrs.clear();
     for (size_t o = 0; o < outs.size(); ++o) {
@@ -454,6 +496,29 @@ std::string Executor::ProfileReport() const {
     std::snprintf(line, sizeof line, "  %-32s %9.3f ms/run %5.1f %%  %6lld nodes/run %8.1f us/node\n", key.c_str(),
                   ms / static_cast<double>(profiled_runs_), 100.0 * ms / std::max(total, 1e-9),
                   static_cast<long long>(e.calls / profiled_runs_), 1000.0 * ms / static_cast<double>(e.calls));
+    report += line;
+  }
+  return profile_nodes_ ? report + NodeProfileReport() : report;
+}
+
+std::string Executor::NodeProfileReport() const {
+  std::vector<std::pair<double, size_t>> rows;
+  double cpu_total = 0;
+  for (size_t i = 0; i < per_node_.size() && i < node_labels_.size(); ++i) {
+    if (per_node_[i].calls > 0) rows.push_back({per_node_[i].cpu_ms, i});
+    cpu_total += per_node_[i].cpu_ms;
+  }
+  std::sort(rows.rbegin(), rows.rend());
+  const double runs = static_cast<double>(profiled_runs_);
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "qcal profile per node: %.3f ms/run CPU of the calling thread; most CPU first "
+                "(us/run: CPU, wall; [input layouts -> output layouts]):\n",
+                cpu_total / runs);
+  std::string report = line;
+  for (const auto& [cpu, i] : rows) {
+    std::snprintf(line, sizeof line, "  %8.1f %8.1f  %s\n", 1000.0 * cpu / runs,
+                  1000.0 * per_node_[i].ms / runs, node_labels_[i].c_str());
     report += line;
   }
   return report;

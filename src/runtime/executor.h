@@ -22,7 +22,9 @@
 // extra outputs are always plain NCHW.
 //
 // QCAL_PROFILE=1 in the environment makes every executor time each node and
-// print per-op-type totals to stderr when it is destroyed (ProfileReport()).
+// print per-op-type totals to stderr when it is destroyed (ProfileReport());
+// QCAL_PROFILE=nodes adds one line per node (CPU time of the calling thread and
+// wall time, name, op, provider, layouts of the inputs and outputs), most CPU first.
 #pragma once
 
 #include <functional>
@@ -154,12 +156,17 @@ class Executor {
   std::vector<std::pair<size_t, std::shared_ptr<uint8_t[]>>> pool_;  // free buffers and their byte sizes
   int in_place_outputs_ = 0;
 
+  std::string NodeProfileReport() const;
   struct ProfileEntry {
     double ms = 0;
+    double cpu_ms = 0;  // calling thread's CPU time (per-node profile only)
     int64_t calls = 0;
   };
   std::map<std::string, ProfileEntry> profile_;  // by "op_type (provider)"
   std::vector<ProfileEntry*> node_profile_;      // per step, into profile_
+  std::vector<ProfileEntry> per_node_;           // per step (QCAL_PROFILE=nodes)
+  std::vector<std::string> node_labels_;         // per step: "name op (provider) layouts"
+  bool profile_nodes_ = false;
   int64_t profiled_runs_ = 0;
 };
 

@@ -339,9 +339,16 @@ TEST(DnnlInt8ConvTest, ModeChoiceFollowsTheWeights) {
             vnni ? Int8Compute::kInt8 : Int8Compute::kInt8Split);
   EXPECT_EQ(ChooseInt8Compute(DataType::kInt8, {.max_abs = 128, .max_abs_sum = 900, .depthwise = true}),
             vnni ? Int8Compute::kInt8 : Int8Compute::kInt8Narrow);
+  // Where the caller knows f32 is faster: kExactFloat while exact (255 * 65000 < 2^24), else as above.
+  EXPECT_EQ(ChooseInt8Compute(DataType::kUint8, {.max_abs = 127, .max_abs_sum = 65000}, true),
+            vnni ? Int8Compute::kInt8 : Int8Compute::kExactFloat);
+  EXPECT_EQ(ChooseInt8Compute(DataType::kUint8, {.max_abs = 127, .max_abs_sum = 66000}, true),
+            vnni ? Int8Compute::kInt8 : Int8Compute::kInt8Split);
   {
     const ForcedMode forced(Int8Compute::kInt8Narrow);
     EXPECT_EQ(ChooseInt8Compute(DataType::kUint8, {.max_abs = 65, .max_abs_sum = 65}), Int8Compute::kNone);
+    EXPECT_EQ(ChooseInt8Compute(DataType::kUint8, {.max_abs = 64, .max_abs_sum = 65}, true),
+              Int8Compute::kInt8Narrow);  // a forced mode wins
   }
   QCase c{.x = {1, 160, 3, 3}, .w = {2, 160, 3, 3}, .pads = {1, 1, 1, 1}};
   QInputs in = MakeInputs(c, 2, 160 * 9, 3);
@@ -580,6 +587,27 @@ TEST(DnnlInt8MatMulTest, FloatOutput) {
                .per_channel = false,
                .out = Out::kFloat,
                .act_min = 0.0f});
+}
+
+// Few input channels (the RGB stem) and one-row matmuls run as exact float
+// automatically (Int8Compute::kExactFloat); still bit-exact, also when a
+// one-row matmul is beyond 2^24 and keeps an int8 mode.
+TEST(DnnlInt8Test, StemConvAndOneRowMatMulAreBitExact) {
+  CheckConv({.x = {1, 3, 23, 19}, .w = {24, 3, 3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}, .x_zp = 17});
+  CheckConv({.x = {2, 4, 9, 8},
+             .w = {8, 2, 3, 3},
+             .group = 2,
+             .pads = {1, 1, 1, 1},
+             .x_type = DataType::kInt8,
+             .x_zp = -4,
+             .out = Out::kFloat});
+  CheckMatMul({.x = {1, 300}, .w = {300, 37}, .x_zp = 5});
+  CheckMatMul(
+      {.x = {1, 1, 200}, .w = {41, 200}, .x_type = DataType::kInt8, .out = Out::kInt8, .trans_b = true});
+  QCase big{.x = {1, 600}, .w = {600, 9}, .out = Out::kFloat};  // 255 * 600 * 127 > 2^24
+  QInputs in = MakeInputs(big, 9, 600, 4);
+  Fill<int8_t>(in.w, 127);
+  ExpectBitExact(MatMulNode("QcalQMatMul", big, 9), in.list(big, true));
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
 // oneDNN MaxPool / AveragePool vs the reference kernels (tolerance: kDnnlTol in dnnl_test_util.h).
+#include <cstring>
+
 #include "kernels/dnnl_test_util.h"
 
 namespace qcal::testing {
@@ -103,11 +105,94 @@ TEST(DnnlPoolTest, UnsupportedCasesFallBackToRef) {
   EXPECT_EQ(SelectedProvider(node, {&x1}, {false}), "ref");
   a.Set("kernel_shape", std::vector<int64_t>{2, 2});
   Node node2 = MakeNode("MaxPool", 1, a);
-  Tensor xi = RandomInt<int8_t>({1, 2, 4, 4}, 1, -5, 5);  // int8 MaxPool
+  Tensor xi = RandomInt<int32_t>({1, 2, 4, 4}, 1, -5, 5);  // int32 MaxPool
   EXPECT_EQ(SelectedProvider(node2, {&xi}, {false}), "ref");
-  auto y = EvaluateNode(node2, {&xi});
-  ASSERT_TRUE(y.ok()) << y.status().ToString();
-  EXPECT_EQ(y->at(0).shape(), (Shape{1, 2, 3, 3}));
+  Tensor xa = RandomInt<int8_t>({1, 2, 4, 4}, 1, -5, 5);  // int8 AveragePool
+  EXPECT_EQ(SelectedProvider(PoolNode("AveragePool", {.x = {1, 2, 4, 4}, .kernel = {2, 2}}), {&xa}, {false}),
+            "ref");
+}
+
+// ---- int8 / uint8 MaxPool: bit-identical to the reference, NCHW and NHWC ----
+
+// x [N, C, H, W] <-> [N, H, W, C] (1-byte elements).
+Tensor ToNhwc(const Tensor& x) {
+  const int64_t n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
+  Tensor y(x.dtype(), NhwcShape(x.shape()));
+  const auto* src = static_cast<const uint8_t*>(x.raw());
+  auto* dst = static_cast<uint8_t*>(y.raw());
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t p = 0; p < hw; ++p) dst[(i * hw + p) * c + ch] = src[(i * c + ch) * hw + p];
+  return y;
+}
+
+Tensor FromNhwc(const Tensor& y, const Shape& nchw) {
+  const int64_t n = nchw[0], c = nchw[1], hw = nchw[2] * nchw[3];
+  Tensor x(y.dtype(), nchw);
+  const auto* src = static_cast<const uint8_t*>(y.raw());
+  auto* dst = static_cast<uint8_t*>(x.raw());
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t p = 0; p < hw; ++p) dst[(i * c + ch) * hw + p] = src[(i * hw + p) * c + ch];
+  return x;
+}
+
+::testing::AssertionResult SameBytes(const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype() || a.shape() != b.shape()) {
+    return ::testing::AssertionFailure() << ShapeToString(a.shape()) << " vs " << ShapeToString(b.shape());
+  }
+  if (std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0) return ::testing::AssertionSuccess();
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    if (a.GetAsDouble(i) != b.GetAsDouble(i)) {
+      return ::testing::AssertionFailure()
+             << "element " << i << ": " << a.GetAsDouble(i) << " vs " << b.GetAsDouble(i);
+    }
+  }
+  return ::testing::AssertionFailure() << "bytes differ";
+}
+
+// The dnnl kernel on x with X and Y in `layout` (kPlain or kNhwc) vs the reference, bytes compared.
+void CheckInt8MaxPool(const PoolCase& c, const Tensor& x, Layout layout) {
+  SCOPED_TRACE(ShapeToString(c.x) + " " + std::string(DataTypeName(x.dtype())) +
+               (layout == Layout::kNhwc ? " nhwc" : " nchw"));
+  const Node node = PoolNode("MaxPool", c);
+  ASSERT_EQ(SelectedProvider(node, {&x}, {false}), "dnnl");
+  auto dk = MakeKernel(node, {&x}, {false}, "dnnl");
+  ASSERT_TRUE(dk.ok()) << dk.status().ToString();
+  if (layout != Layout::kPlain) {
+    // oneDNN's int8 pooling JIT has no dilations: such a pool stays NCHW (the executor plans kPlain).
+    const bool jit = c.dilations == std::vector<int64_t>{1, 1};
+    ASSERT_EQ((*dk)->AcceptsBlocked(0) && (*dk)->ProducesBlocked(0), jit);
+    if (!jit) return;
+  }
+  ASSERT_TRUE((*dk)->SetLayouts({layout}, {layout}).ok());
+  auto rk = MakeKernel(node, {&x}, {false}, "ref");
+  ASSERT_TRUE(rk.ok());
+  auto want = RunKernel(**rk, {&x});
+  ASSERT_TRUE(want.ok()) << want.status().ToString();
+  const Tensor x_in = layout == Layout::kNhwc ? ToNhwc(x) : x;
+  auto got = RunKernel(**dk, {&x_in});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(SameBytes(layout == Layout::kNhwc ? FromNhwc(*got, want->shape()) : *got, *want));
+}
+
+TEST(DnnlPoolTest, Int8MaxPoolIsBitExactInNchwAndNhwc) {
+  for (const PoolCase& c : Cases()) {
+    for (Layout layout : {Layout::kPlain, Layout::kNhwc}) {
+      CheckInt8MaxPool(c, RandomInt<int8_t>(c.x, 11, -128, 127), layout);
+      CheckInt8MaxPool(c, RandomInt<uint8_t>(c.x, 12, 0, 255), layout);
+    }
+  }
+}
+
+// Every value at the type's minimum: the padding (-inf in the reference) must never win.
+TEST(DnnlPoolTest, Int8MaxPoolPaddingNeverWins) {
+  const PoolCase c{
+      .x = {1, 19, 6, 7}, .kernel = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}, .ceil_mode = 1};
+  for (Layout layout : {Layout::kPlain, Layout::kNhwc}) {
+    CheckInt8MaxPool(c, RandomInt<int8_t>(c.x, 1, -128, -128), layout);
+    CheckInt8MaxPool(c, RandomInt<uint8_t>(c.x, 2, 0, 0), layout);
+  }
 }
 
 }  // namespace

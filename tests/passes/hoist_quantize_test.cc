@@ -330,4 +330,80 @@ TEST(HoistQuantizeTest, FusedLayersAbsorbTheMovedQuantize) {
 }
 
 }  // namespace
+TEST(HoistQuantizeTest, ClimbsAboveMaxPool) {
+  for (const char* zp : {"z", "zi"}) {  // uint8 and int8 Q
+    Builder b;
+    b.g.initializers["zi"] = Tensor::Scalar<int8_t>(-20);
+    b.Input("x", {2, 5, 9, 7});
+    Attributes a;
+    a.Set("kernel_shape", std::vector<int64_t>{3, 3});
+    a.Set("strides", std::vector<int64_t>{2, 2});
+    a.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
+    a.Set("ceil_mode", int64_t{1});
+    b.Add("MaxPool", {"x"}, {"p"}, a);
+    b.QdqOutput("p", "y", "s", zp);
+    const Graph g = HoistAndCompare(b.Done(), 1);
+    ASSERT_EQ(g.nodes[0].op_type, "QuantizeLinear");
+    EXPECT_EQ(g.nodes[0].inputs[0], "x");
+    const Node& pool = g.nodes[static_cast<size_t>(IndexOf(g, "MaxPool"))];
+    const ValueInfo* vi = g.FindValueInfo(pool.outputs[0]);
+    ASSERT_NE(vi, nullptr);
+    EXPECT_EQ(vi->dtype, std::string(zp) == "z" ? DataType::kUint8 : DataType::kInt8);
+  }
+}
+
+TEST(HoistQuantizeTest, NotAboveAveragePoolOrAMaxPoolWithAFloatReader) {
+  for (const char* op : {"AveragePool", "MaxPool"}) {
+    Builder b;
+    b.Input("x", {1, 3, 6, 6});
+    Attributes a;
+    a.Set("kernel_shape", std::vector<int64_t>{2, 2});
+    b.Add(op, {"x"}, {"p"}, a);
+    b.QdqOutput("p", "y");
+    if (std::string(op) == "MaxPool") {  // a second, float reader of the pooled values
+      b.Add("Relu", {"p"}, {"r"});
+      b.g.outputs.push_back({"r", DataType::kFloat32, std::nullopt});
+    }
+    Graph g = b.Done();
+    auto moves = HoistQuantizeLinear(g);
+    ASSERT_TRUE(moves.ok());
+    EXPECT_TRUE(moves->empty()) << op;
+  }
+}
+
+TEST(HoistQuantizeTest, MaxPoolBetweenQuantizedConvsRunsOn8BitValues) {
+  // conv+relu -> MaxPool -> Q -> DQ -> conv: the Q climbs above the MaxPool into
+  // the first conv, the pool runs on uint8 (NHWC between the int8 convs, oneDNN),
+  // and every provider computes the same bytes.
+  Builder b;
+  b.Input("x", {1, 5, 11, 9});
+  QdqConvRelu(b, "x", "c1", 5, 19, 4);
+  Attributes a;
+  a.Set("kernel_shape", std::vector<int64_t>{3, 3});
+  a.Set("strides", std::vector<int64_t>{2, 2});
+  a.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.Add("MaxPool", {"c1"}, {"p"}, a);
+  QdqConvRelu(b, "p", "c2", 19, 6, 5);
+  b.g.outputs.push_back({"c2", DataType::kFloat32, std::nullopt});
+  Graph fused = b.Done();
+  ASSERT_TRUE(PrepareModel(fused, LoadOptions{}, "test").ok());
+  EXPECT_EQ(Count(fused, "QcalQConv"), 2);
+  EXPECT_EQ(Count(fused, "QuantizeLinear"), 1);  // the graph input's
+  const Node& pool = fused.nodes[static_cast<size_t>(IndexOf(fused, "MaxPool"))];
+  ExpectQuantizedOutput(fused, pool);
+  const TensorMap in = RandomInputs(fused, 9);
+  auto& reg = KernelRegistry::Global();
+  reg.SetProviderEnabled("dnnl", false);
+  reg.SetProviderEnabled("x86", false);
+  const TensorMap want = RunGraph(fused, in);
+  reg.SetProviderEnabled("dnnl", true);
+  reg.SetProviderEnabled("x86", true);
+  auto ex = Executor::Create(fused);
+  ASSERT_TRUE(ex.ok()) << ex.status().ToString();
+  EXPECT_GE((*ex)->blocked_values(), 2);  // the first conv's and the pool's outputs stay NHWC
+  TensorMap got;
+  ASSERT_TRUE((*ex)->Run(in, &got).ok());
+  ExpectSameOutputs(got, want);
+}
+
 }  // namespace qcal

@@ -196,9 +196,10 @@ const char* Int8ComputeName(Int8Compute mode) {
 
 void SetForcedInt8Compute(std::optional<Int8Compute> mode) { ForcedMode() = mode; }
 
-Int8Compute ChooseInt8Compute(DataType x_type, const WeightBounds& w) {
+Int8Compute ChooseInt8Compute(DataType x_type, const WeightBounds& w, bool float_faster) {
   if (const auto forced = ForcedMode()) return ExactFor(*forced, x_type, w) ? *forced : Int8Compute::kNone;
   if (HasInt8DotProduct()) return Int8Compute::kInt8;
+  if (float_faster && ExactFor(Int8Compute::kExactFloat, x_type, w)) return Int8Compute::kExactFloat;
   return ExactFor(Int8Compute::kInt8Narrow, x_type, w) ? Int8Compute::kInt8Narrow : Int8Compute::kInt8Split;
 }
 

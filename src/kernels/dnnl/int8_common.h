@@ -54,8 +54,10 @@ WeightBounds ComputeWeightBounds(const Tensor& w, int64_t channels, bool channel
 
 // The compute mode for activations of x_type and these weights: the forced
 // mode if any (only where it is exact, else kNone), kInt8 with VNNI,
-// kInt8Narrow for weights within [-64, 64] or depthwise, else kInt8Split.
-Int8Compute ChooseInt8Compute(DataType x_type, const WeightBounds& w);
+// kExactFloat when `float_faster` (the caller knows oneDNN's f32 kernel beats
+// its int8 ones for this shape) and it is exact, kInt8Narrow for weights within
+// [-64, 64] or depthwise, else kInt8Split.
+Int8Compute ChooseInt8Compute(DataType x_type, const WeightBounds& w, bool float_faster = false);
 
 // Test hook: force a mode for kernels created from now on (nullopt: automatic;
 // the QCAL_DNNL_INT8 environment variable: "float", "split", "narrow").

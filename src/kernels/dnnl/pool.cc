@@ -1,10 +1,11 @@
-// MaxPool and AveragePool on oneDNN pooling (provider "dnnl"): float32, 2-D,
-// strides, dilations, pads / auto_pad, ceil_mode, count_include_pad (geometry
-// from kernels/ref/conv_geometry.h). Other ranks and dtypes (int8/uint8 MaxPool)
-// are declined and run on the reference kernels.
+// MaxPool and AveragePool on oneDNN pooling (provider "dnnl"): float32 (and
+// int8 / uint8 MaxPool), 2-D, strides, dilations, pads / auto_pad, ceil_mode,
+// count_include_pad (geometry from kernels/ref/conv_geometry.h). Other ranks and
+// dtypes are declined and run on the reference kernels.
 //
 // Mapping to oneDNN:
-//   MaxPool                          -> pooling_max (padding never wins)
+//   MaxPool                          -> pooling_max (padding never wins: oneDNN pads
+//                                       with the type's lowest value, as -inf for float)
 //   AveragePool count_include_pad=0  -> pooling_avg_exclude_padding (divide by taps inside X)
 //   AveragePool count_include_pad=1  -> pooling_avg_include_padding (divide by kh*kw)
 //   ceil_mode: oneDNN computes out = floor((in + pad_l + pad_r - dk) / s) + 1, so
@@ -15,13 +16,15 @@
 //                                    -> pooling_avg with the whole H x W as the window
 //                                       (ReduceMean keepdims=0: Y is [N, C], same memory)
 //
-// X and Y are NCHW unless the executor planned them as kNChw8c (Kernel::SetLayouts).
+// X and Y are NCHW unless the executor planned them as kNChw8c (float32) or
+// kNhwc (int8 / uint8, between int8 kernels) (Kernel::SetLayouts).
 #include <algorithm>
 #include <map>
 #include <mutex>
 #include <optional>
 
 #include "kernels/dnnl/dnnl_common.h"
+#include "kernels/dnnl/int8_common.h"
 #include "kernels/ref/common.h"
 #include "kernels/ref/conv_geometry.h"
 
@@ -43,13 +46,28 @@ struct PoolPlan {
 // Layouts tried for the pooling, in order: oneDNN's NCHW pooling is a slow
 // generic loop ("simple_nchw": 50 ms for ShuffleNet's 24x112x112 max pool under
 // load), its blocked ones are JIT kernels; reordering in and out is cheaper.
-const Tag kPoolLayouts[] = {Tag::nChw16c, Tag::nChw8c, Tag::nchw};
+// int8 pooling has JIT kernels for NHWC only. NCHW, the last, is always taken.
+const std::vector<Tag> kFloatPoolLayouts = {Tag::nChw16c, Tag::nChw8c, Tag::nchw};
+const std::vector<Tag> kInt8PoolLayouts = {Tag::nhwc, Tag::nchw};
+
+Tag TagOf(Layout l) {
+  switch (l) {
+    case Layout::kNChw8c:
+      return Tag::nChw8c;
+    case Layout::kNhwc:
+      return Tag::nhwc;
+    case Layout::kPlain:
+      break;
+  }
+  return Tag::nchw;
+}
 
 bool IsGenericImpl(const std::string& impl) { return impl.rfind("simple", 0) == 0 || impl.rfind("ref", 0) == 0; }
 
 class DnnlPool final : public Kernel {
  public:
-  DnnlPool(dnnl::algorithm alg, ref::WindowParams params) : alg_(alg), params_(std::move(params)) {}
+  DnnlPool(dnnl::algorithm alg, ref::WindowParams params, DataType dtype = DataType::kFloat32)
+      : alg_(alg), params_(std::move(params)), dtype_(dtype) {}
   // A global pool: the window is the input's whole H x W; `squeeze` drops the 1 x 1 dims of Y.
   static std::unique_ptr<DnnlPool> Global(bool squeeze) {
     auto k = std::make_unique<DnnlPool>(dnnl::algorithm::pooling_avg_exclude_padding, ref::WindowParams{});
@@ -75,12 +93,13 @@ class DnnlPool final : public Kernel {
     });
   }
 
-  // Whether oneDNN pools nChw8c with a JIT kernel for input shape x, and the
-  // shape SetLayouts prepares for.
+  // Whether oneDNN pools the dtype's non-plain layout (nChw8c / NHWC) with a JIT
+  // kernel for input shape x, and the shape SetLayouts prepares for.
   Status Probe(const Shape& x) {
     return Guarded("pooling setup", [&]() -> Status {
       prepare_x_ = x;
-      QCAL_ASSIGN_OR_RETURN(auto pd, PrimitiveDesc(x, Tag::nChw8c, Tag::nChw8c));
+      const Tag tag = TagOf(NonPlainLayout(dtype_));
+      QCAL_ASSIGN_OR_RETURN(auto pd, PrimitiveDesc(x, tag, tag));
       blocked_ = IsJit(pd.impl_info_str());
       return Status::Ok();
     });
@@ -91,16 +110,18 @@ class DnnlPool final : public Kernel {
       std::lock_guard<std::mutex> lock(mu_);
       ApplyThreads();
       const Tensor& x = *in[0];
+      if (x.dtype() != dtype_) return InvalidArgument("X is not of the prepared data type");
       const bool blocked_x = x_layout_ == Layout::kNChw8c;
       if (x.rank() != (blocked_x ? 5 : 4)) return InvalidArgument("X must be 4-D");
-      // A kNChw8c X has the blocked shape; the channel count is the planned one.
-      const Shape x_shape = blocked_x ? Shape{x.dim(0), prepare_x_->at(1), x.dim(2), x.dim(3)} : x.shape();
+      // A kNChw8c X has the blocked shape (the channel count is the planned one), a kNhwc one [N, H, W, C].
+      Shape x_shape = x.shape();
+      if (blocked_x) x_shape = {x.dim(0), prepare_x_->at(1), x.dim(2), x.dim(3)};
+      if (x_layout_ == Layout::kNhwc) x_shape = {x.dim(0), x.dim(3), x.dim(1), x.dim(2)};
       QCAL_ASSIGN_OR_RETURN(PoolPlan * plan, PlanFor(x_shape));
-      const bool blocked_y = y_layout_ == Layout::kNChw8c;
       const Shape y_shape = squeeze_ ? Shape{plan->y_shape[0], plan->y_shape[1]} : plan->y_shape;
-      Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, blocked_y ? BlockedShape(y_shape) : y_shape);
+      Tensor& y = ref::PrepareOutput(out, 0, dtype_, PhysicalShape(y_shape, y_layout_));
       memory x_mem = Wrap(plan->x_md, x);
-      memory y_mem = Wrap(plan->y_md, y.data<float>());
+      memory y_mem(plan->y_md, Engine(), y.raw());
       if (plan->src) ExecuteReorder(*plan->to_src, x_mem, *plan->src);
       std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, plan->src ? *plan->src : x_mem},
                                               {DNNL_ARG_DST, plan->dst ? *plan->dst : y_mem}};
@@ -125,10 +146,11 @@ class DnnlPool final : public Kernel {
       pad_r[i] = std::max(pad_r[i], (g.out[i] - 1) * g.strides[i] + dk - g.in[i] - g.pad_begin[i]);
     }
     const Dims src_dims = ToDims(x), dst_dims = {x[0], x[1], g.out[0], g.out[1]};
-    const auto f32 = memory::data_type::f32;
-    dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg_, memory::desc(src_dims, f32, src),
-                                        memory::desc(dst_dims, f32, dst), ToDims(g.strides), ToDims(g.kernel),
-                                        dilates, ToDims(g.pad_begin), pad_r);
+    const auto dt = DnnlType(dtype_);
+    dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg_,
+                                        memory::desc(src_dims, dt, src), memory::desc(dst_dims, dt, dst),
+                                        ToDims(g.strides), ToDims(g.kernel), dilates, ToDims(g.pad_begin),
+                                        pad_r);
     return dnnl::pooling_v2_forward::primitive_desc(desc, Engine());
   }
 
@@ -136,19 +158,27 @@ class DnnlPool final : public Kernel {
     const std::vector<int64_t> key = PlanKey(x);
     auto it = plans_.find(key);
     if (it != plans_.end()) return &it->second;
-    const Tag y_tag = y_layout_ == Layout::kNChw8c ? Tag::nChw8c : Tag::any;
+    const Tag y_tag = y_layout_ != Layout::kPlain ? TagOf(y_layout_) : Tag::any;
     std::optional<dnnl::pooling_v2_forward::primitive_desc> pd;
-    if (x_layout_ == Layout::kNChw8c) {
-      QCAL_ASSIGN_OR_RETURN(pd, PrimitiveDesc(x, Tag::nChw8c, y_tag));
+    if (x_layout_ != Layout::kPlain) {
+      QCAL_ASSIGN_OR_RETURN(pd, PrimitiveDesc(x, TagOf(x_layout_), y_tag));
     } else {  // the first layout with a JIT kernel (NCHW, the last, is always taken)
-      for (Tag tag : kPoolLayouts) {
+      for (Tag tag : dtype_ == DataType::kFloat32 ? kFloatPoolLayouts : kInt8PoolLayouts) {
         QCAL_ASSIGN_OR_RETURN(pd, PrimitiveDesc(x, tag, y_tag));
         if (tag == Tag::nchw || !IsGenericImpl(pd->impl_info_str())) break;
       }
     }
     const Dims y_dims = pd->dst_desc().dims();
-    PoolPlan plan{dnnl::pooling_v2_forward(*pd), ActivationDesc(ToDims(x), x_layout_),
-                  ActivationDesc(y_dims, y_layout_), {}, {}, {}, {}, {}, Shape(y_dims.begin(), y_dims.end())};
+    const auto dt = DnnlType(dtype_);
+    PoolPlan plan{dnnl::pooling_v2_forward(*pd),
+                  memory::desc(ToDims(x), dt, TagOf(x_layout_)),
+                  memory::desc(y_dims, dt, TagOf(y_layout_)),
+                  {},
+                  {},
+                  {},
+                  {},
+                  {},
+                  Shape(y_dims.begin(), y_dims.end())};
     if (pd->src_desc() != plan.x_md) {
       plan.src.emplace(pd->src_desc(), Engine());
       plan.to_src = MakeReorder(plan.x_md, pd->src_desc());
@@ -163,6 +193,7 @@ class DnnlPool final : public Kernel {
 
   dnnl::algorithm alg_;
   ref::WindowParams params_;
+  DataType dtype_;
   bool blocked_ = false;
   bool global_ = false, squeeze_ = false;
   std::optional<Shape> prepare_x_;
@@ -177,11 +208,23 @@ Result<ref::WindowParams> PoolParams(const Node& node) {
   return ref::ReadWindowParams(node, 2, node.attrs.GetInts("kernel_shape"), /*allow_ceil_mode=*/true);
 }
 
-bool SupportsPool(const OpContext& ctx) {
-  if (!AllInputsFloat32(ctx) || !HasRank(ctx, 0, 4)) return false;
+// Window parameters the kernel handles (no MaxPool Indices output).
+bool SupportsWindow(const OpContext& ctx) {
   if (ctx.node.outputs.size() > 1 && !ctx.node.outputs[1].empty()) return false;  // MaxPool Indices
   const int64_t include_pad = ctx.node.attrs.GetInt("count_include_pad", 0);
   return (include_pad == 0 || include_pad == 1) && PoolParams(ctx.node).ok();
+}
+
+bool SupportsPool(const OpContext& ctx) {
+  if (!AllInputsFloat32(ctx) || !HasRank(ctx, 0, 4)) return false;
+  return SupportsWindow(ctx);
+}
+
+// int8 / uint8 MaxPool (max is exact in any type).
+bool SupportsMaxPool(const OpContext& ctx) {
+  if (!HasRank(ctx, 0, 4)) return false;
+  const DataType t = ctx.inputs[0].dtype;
+  return (t == DataType::kFloat32 || t == DataType::kInt8 || t == DataType::kUint8) && SupportsWindow(ctx);
 }
 
 Result<std::unique_ptr<Kernel>> Probed(const OpContext& ctx, std::unique_ptr<DnnlPool> k) {
@@ -191,7 +234,7 @@ Result<std::unique_ptr<Kernel>> Probed(const OpContext& ctx, std::unique_ptr<Dnn
 
 Result<std::unique_ptr<Kernel>> CreatePool(const OpContext& ctx, dnnl::algorithm alg) {
   QCAL_ASSIGN_OR_RETURN(ref::WindowParams p, PoolParams(ctx.node));
-  return Probed(ctx, std::make_unique<DnnlPool>(alg, std::move(p)));
+  return Probed(ctx, std::make_unique<DnnlPool>(alg, std::move(p), ctx.inputs[0].dtype));
 }
 
 bool SupportsGlobalAveragePool(const OpContext& ctx) { return AllInputsFloat32(ctx) && HasRank(ctx, 0, 4); }
@@ -230,7 +273,7 @@ Result<std::unique_ptr<Kernel>> CreateAveragePool(const OpContext& ctx) {
 
 }  // namespace
 
-QCAL_REGISTER_KERNEL("MaxPool", kProvider, kPriority, SupportsPool, CreateMaxPool);
+QCAL_REGISTER_KERNEL("MaxPool", kProvider, kPriority, SupportsMaxPool, CreateMaxPool);
 QCAL_REGISTER_KERNEL("AveragePool", kProvider, kPriority, SupportsPool, CreateAveragePool);
 QCAL_REGISTER_KERNEL("GlobalAveragePool", kProvider, kPriority, SupportsGlobalAveragePool,
                      CreateGlobalAveragePool);
