@@ -225,7 +225,7 @@ Status Executor::ApplyLayouts(const std::map<std::string, TensorType>& exec_type
   if (WantBlocked()) {
     std::set<std::string> keep_plain(options_.extra_outputs.begin(), options_.extra_outputs.end());
     for (const auto& o : exec_->outputs) keep_plain.insert(o.name);
-    if (observer_) {  // order-free observer: its values may not gain padding
+    if (options_.observer_order_free) {  // observed values may not gain padding (observer or not yet)
       for (const auto& v : options_.observed_values) {
         auto it = exec_types.find(v);
         if (it == exec_types.end() || !SameElementsWhenNonPlain(it->second)) keep_plain.insert(v);
