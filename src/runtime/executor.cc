@@ -62,7 +62,7 @@ Result<std::unique_ptr<Graph>> MakeFusedGraph(const Graph& graph, const Executor
 
 // Shapes of every value of `g` with its inputs fixed to `input_shapes`.
 Result<std::map<std::string, TensorType>> ValueTypes(const Graph& graph,
-                                                    const std::map<std::string, Shape>& input_shapes) {
+                                                     const std::map<std::string, Shape>& input_shapes) {
   Graph g = graph;
   for (auto& in : g.inputs) {
     in.shape = input_shapes.at(in.name);
@@ -86,13 +86,9 @@ bool SameElementsWhenNonPlain(const TensorType& t) {
 }
 
 const char* LayoutLetter(Layout l) {
-  switch (l) {
-    case Layout::kNChw8c:
-      return "8c";
-    case Layout::kNhwc:
-      return "nhwc";
-    case Layout::kPlain:
-      break;
+  static const std::pair<Layout, const char*> kLetters[] = {{Layout::kNChw8c, "8c"}, {Layout::kNhwc, "nhwc"}};
+  for (const auto& [layout, letter] : kLetters) {
+    if (layout == l) return letter;
   }
   return "p";
 }
@@ -112,7 +108,8 @@ size_t PooledBytes(const TensorType& t) {
 
 }  // namespace
 
-Executor::Executor(Graph graph, ExecutorOptions options) : source_(std::move(graph)), options_(std::move(options)) {
+Executor::Executor(Graph graph, ExecutorOptions options)
+    : source_(std::move(graph)), options_(std::move(options)) {
   options_.profile = options_.profile || EnvIsSet("QCAL_PROFILE");
   const char* p = std::getenv("QCAL_PROFILE");
   profile_nodes_ = p && std::strcmp(p, "nodes") == 0;
@@ -133,8 +130,8 @@ Result<std::unique_ptr<Executor>> Executor::Create(const Graph& graph,
     if (!found) {
       std::string names;
       for (const auto& in : graph.inputs) names += (names.empty() ? "" : ", ") + in.name;
-      return InvalidArgument("input shape given for '" + name + "', which is not a graph input (inputs: " +
-                             names + ")");
+      return InvalidArgument("input shape given for '" + name +
+                             "', which is not a graph input (inputs: " + names + ")");
     }
   }
   std::unique_ptr<Executor> ex(new Executor(graph, std::move(options)));
@@ -144,9 +141,11 @@ Result<std::unique_ptr<Executor>> Executor::Create(const Graph& graph,
     Shape s = it != input_shapes.end() ? it->second : in.shape.value_or(Shape{});
     if (it != input_shapes.end() && in.shape && in.shape->size() != s.size()) {
       return InvalidArgument("input '" + in.name + "': shape " + ShapeToString(s) + " has rank " +
-                             std::to_string(s.size()) + " but the model declares " + ShapeToString(*in.shape));
+                             std::to_string(s.size()) + " but the model declares " +
+                             ShapeToString(*in.shape));
     }
-    for (auto& d : s) if (d < 0) d = 1;
+    for (auto& d : s)
+      if (d < 0) d = 1;
     shapes[in.name] = s;
   }
   if (ex->options_.fuse) {
@@ -241,7 +240,8 @@ Status Executor::ApplyLayouts(const std::map<std::string, TensorType>& exec_type
     NodeLayouts& l = plan[i];
     l.inputs.resize(node.inputs.size(), Layout::kPlain);
     l.outputs.resize(node.outputs.size(), Layout::kPlain);
-    QCAL_RETURN_IF_ERROR(kernels_[i]->SetLayouts(l.inputs, l.outputs).WithContext("preparing " + node.Describe()));
+    QCAL_RETURN_IF_ERROR(
+        kernels_[i]->SetLayouts(l.inputs, l.outputs).WithContext("preparing " + node.Describe()));
     node_labels_.push_back(NodeLabel(node, providers_[i], l));
     for (size_t o = 0; o < l.outputs.size(); ++o) {
       TensorType& t = steps_[i].out_types[o];
@@ -290,7 +290,8 @@ void Executor::PlanSlots() {
     if (auto it = slot_of_.find(o); it != slot_of_.end()) keep.insert(it->second);
   }
   for (size_t s = 0; s < last_use.size(); ++s) {
-    if (last_use[s] >= 0 && !keep.count(static_cast<int>(s))) steps_[last_use[s]].release.push_back(static_cast<int>(s));
+    if (last_use[s] >= 0 && !keep.count(static_cast<int>(s)))
+      steps_[last_use[s]].release.push_back(static_cast<int>(s));
   }
   slots_.assign(slot_of_.size(), Tensor());
   PlanInPlace();
@@ -428,7 +429,8 @@ Status Executor::Run(const TensorMap& inputs, TensorMap* outputs) {
       in_ptrs.push_back(step.in_slots[k] >= 0 ? &slots_[step.in_slots[k]] : step.in_consts[k]);
     }
     AcquireOutputs(step, kernels_[i]->WritesAllOutputs(), outs, given);
-    const auto t0 = options_.profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+    const auto t0 =
+        options_.profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     const double cpu0 = profile_nodes_ ? ThreadCpuMs() : 0;
     if (Status st = kernels_[i]->Run(in_ptrs, outs); !st.ok()) {
       return st.WithContext("running " + node.Describe());  // the message is built only on failure
@@ -445,7 +447,8 @@ Status Executor::Run(const TensorMap& inputs, TensorMap* outputs) {
     out_ptrs.clear();
     for (size_t o = 0; o < outs.size(); ++o) {
       // A kernel that replaced the given buffer (e.g. a view of its input) leaves it unused.
-      if (given[o] && outs[o].storage() != given[o]) pool_.emplace_back(PooledBytes(step.out_types[o]), given[o]);
+      if (given[o] && outs[o].storage() != given[o])
+        pool_.emplace_back(PooledBytes(step.out_types[o]), given[o]);
       if (step.out_slots[o] < 0) continue;
       Tensor& dst = slots_[step.out_slots[o]];
       dst = std::move(outs[o]);
@@ -493,9 +496,10 @@ std::string Executor::ProfileReport() const {
   std::string report = line;
   for (const auto& [ms, key] : rows) {
     const ProfileEntry& e = profile_.at(key);
-    std::snprintf(line, sizeof line, "  %-32s %9.3f ms/run %5.1f %%  %6lld nodes/run %8.1f us/node\n", key.c_str(),
-                  ms / static_cast<double>(profiled_runs_), 100.0 * ms / std::max(total, 1e-9),
-                  static_cast<long long>(e.calls / profiled_runs_), 1000.0 * ms / static_cast<double>(e.calls));
+    std::snprintf(line, sizeof line, "  %-32s %9.3f ms/run %5.1f %%  %6lld nodes/run %8.1f us/node\n",
+                  key.c_str(), ms / static_cast<double>(profiled_runs_), 100.0 * ms / std::max(total, 1e-9),
+                  static_cast<long long>(e.calls / profiled_runs_),
+                  1000.0 * ms / static_cast<double>(e.calls));
     report += line;
   }
   return profile_nodes_ ? report + NodeProfileReport() : report;

@@ -265,11 +265,7 @@ TEST(DnnlInt8ConvTest, LargerResNetLikeLayer) {
 }
 
 // Forces an Int8Compute mode for the kernels created in its scope.
-class ForcedMode {
- public:
-  explicit ForcedMode(std::optional<dnnl_kernels::Int8Compute> m) { dnnl_kernels::SetForcedInt8Compute(m); }
-  ~ForcedMode() { dnnl_kernels::SetForcedInt8Compute(std::nullopt); }
-};
+using ForcedMode = dnnl_kernels::ScopedForcedInt8Compute;
 
 // Every element of t set to v.
 template <typename T>

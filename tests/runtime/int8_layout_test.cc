@@ -94,11 +94,7 @@ void ExpectBitIdentical(const TensorMap& got, const TensorMap& want) {
   }
 }
 
-class ForcedMode {
- public:
-  explicit ForcedMode(std::optional<Int8Compute> m) { dnnl_kernels::SetForcedInt8Compute(m); }
-  ~ForcedMode() { dnnl_kernels::SetForcedInt8Compute(std::nullopt); }
-};
+using ForcedMode = dnnl_kernels::ScopedForcedInt8Compute;
 
 TEST(Int8LayoutTest, NhwcChainIsBitIdenticalToReference) {
   const struct {

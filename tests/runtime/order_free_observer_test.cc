@@ -84,7 +84,8 @@ TEST(OrderFreeObserverTest, PaddedValuesStayPlainAndMultisetsMatch) {
     // Convs agree within float tolerance, not bit for bit, across layouts.
     ASSERT_EQ(with.at(v).sorted.size(), without.at(v).sorted.size()) << v;
     for (size_t i = 0; i < with.at(v).sorted.size(); ++i) {
-      ASSERT_NEAR(with.at(v).sorted[i], without.at(v).sorted[i], 1e-3f * (1 + std::fabs(without.at(v).sorted[i])))
+      ASSERT_NEAR(with.at(v).sorted[i], without.at(v).sorted[i],
+                  1e-3f * (1 + std::fabs(without.at(v).sorted[i])))
           << v << " element " << i;
     }
   }

@@ -180,18 +180,14 @@ bool ExactFor(Int8Compute mode, DataType x_type, const WeightBounds& w) {
 }  // namespace
 
 const char* Int8ComputeName(Int8Compute mode) {
-  switch (mode) {
-    case Int8Compute::kInt8:
-      return "int8";
-    case Int8Compute::kInt8Narrow:
-      return "int8-narrow";
-    case Int8Compute::kInt8Split:
-      return "int8-split";
-    case Int8Compute::kExactFloat:
-      return "exact-float";
-    default:
-      return "none";
+  static const std::pair<Int8Compute, const char*> kNames[] = {{Int8Compute::kInt8, "int8"},
+                                                               {Int8Compute::kInt8Narrow, "int8-narrow"},
+                                                               {Int8Compute::kInt8Split, "int8-split"},
+                                                               {Int8Compute::kExactFloat, "exact-float"}};
+  for (const auto& [m, name] : kNames) {
+    if (m == mode) return name;
   }
+  return "none";
 }
 
 void SetForcedInt8Compute(std::optional<Int8Compute> mode) { ForcedMode() = mode; }

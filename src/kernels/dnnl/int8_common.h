@@ -63,6 +63,15 @@ Int8Compute ChooseInt8Compute(DataType x_type, const WeightBounds& w, bool float
 // the QCAL_DNNL_INT8 environment variable: "float", "split", "narrow").
 void SetForcedInt8Compute(std::optional<Int8Compute> mode);
 
+// SetForcedInt8Compute for one scope (tests): back to automatic when it ends.
+class ScopedForcedInt8Compute {
+ public:
+  explicit ScopedForcedInt8Compute(std::optional<Int8Compute> mode) { SetForcedInt8Compute(mode); }
+  ~ScopedForcedInt8Compute() { SetForcedInt8Compute(std::nullopt); }
+  ScopedForcedInt8Compute(const ScopedForcedInt8Compute&) = delete;
+  ScopedForcedInt8Compute& operator=(const ScopedForcedInt8Compute&) = delete;
+};
+
 // The mode feeds oneDNN u8 activations (s8 ones flipped by +128).
 inline bool UsesU8Activations(Int8Compute m) {
   return m == Int8Compute::kInt8Narrow || m == Int8Compute::kInt8Split;

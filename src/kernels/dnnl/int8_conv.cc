@@ -199,8 +199,10 @@ Result<Int8ConvPlan*> DnnlInt8Conv::PlanFor(const Shape& x) {
                                        ToDims(g.strides), dilates, ToDims(g.pad_begin), ToDims(g.pad_end));
   dnnl::convolution_forward::primitive_desc pd(desc, Engine());
 
-  Int8ConvPlan plan{dnnl::convolution_forward(pd), pd.weights_desc(),
-                    memory::desc(src_dims, DnnlType(x_type_), TagOf(x_layout_))};
+  Int8ConvPlan plan;
+  plan.prim = dnnl::convolution_forward(pd);
+  plan.weights_md = pd.weights_desc();
+  plan.x_md = memory::desc(src_dims, DnnlType(x_type_), TagOf(x_layout_));
   plan.acc = memory(pd.dst_desc(), Engine());
   plan.y_shape = Shape{x[0], w[0], g.out[0], g.out[1]};
   if (pd.dst_desc() != acc_nhwc) {
