@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <array>
+
 #include "kernels/threads.h"
 
 namespace qcal::dnnl_kernels {
@@ -55,10 +57,17 @@ dnnl::memory::desc PlainDesc(const Dims& dims, dnnl::memory::format_tag tag) {
   return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, tag);
 }
 
-dnnl::memory::desc ActivationDesc(const Dims& d, Layout l) {
-  return PlainDesc(d,
-                   l == Layout::kNChw8c ? dnnl::memory::format_tag::nChw8c : dnnl::memory::format_tag::nchw);
+dnnl::memory::format_tag LayoutTag(Layout l) {
+  using Tag = dnnl::memory::format_tag;
+  static constexpr std::array<std::pair<Layout, Tag>, 3> kTags = {
+      {{Layout::kPlain, Tag::nchw}, {Layout::kNChw8c, Tag::nChw8c}, {Layout::kNhwc, Tag::nhwc}}};
+  for (const auto& [layout, tag] : kTags) {
+    if (layout == l) return tag;
+  }
+  return Tag::nchw;
 }
+
+dnnl::memory::desc ActivationDesc(const Dims& d, Layout l) { return PlainDesc(d, LayoutTag(l)); }
 
 dnnl::memory Wrap(const dnnl::memory::desc& md, const Tensor& t) {
   return dnnl::memory(md, Engine(), const_cast<void*>(t.raw()));

@@ -40,7 +40,9 @@ Dims ToDims(const Shape& s);
 // A plain (row-major) float32 descriptor.
 dnnl::memory::desc PlainDesc(const Dims& dims);
 dnnl::memory::desc PlainDesc(const Dims& dims, dnnl::memory::format_tag tag);
-// The descriptor of a float32 4-D activation of logical dims `d` held in layout `l` (nchw / nChw8c).
+// oneDNN's format tag of a 4-D activation held in layout `l` (kPlain: nchw).
+dnnl::memory::format_tag LayoutTag(Layout l);
+// The descriptor of a float32 4-D activation of logical dims `d` held in layout `l`.
 dnnl::memory::desc ActivationDesc(const Dims& d, Layout l);
 // Wraps tensor storage without copying (oneDNN takes non-const pointers; inputs are only read).
 dnnl::memory Wrap(const dnnl::memory::desc& md, const Tensor& t);

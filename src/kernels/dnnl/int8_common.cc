@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kernels/ref/quant_common.h"
+#include "kernels/simd_lanes.h"
 
 namespace qcal::dnnl_kernels {
 namespace {
@@ -95,15 +96,14 @@ void Rows(const ref::OutputStage& s, const std::vector<float>& mult, const A* ac
   }
 }
 
-// y = act(y + z), eight lanes: the add, then Relu as x86/elementwise.h (v > 0 ? v : 0).
+// y = act(y + z), eight lanes: the add, then the reference Relu rule (simd::ReluLanes).
 __attribute__((target("avx2"))) void ResidualAvx2(ref::ResidualActivation act, const float* z, int64_t begin,
                                                   int64_t end, float* y) {
-  const __m256 zero = _mm256_setzero_ps();
   const bool relu = act == ref::ResidualActivation::kRelu;
   int64_t i = begin;
   for (; i + 8 <= end; i += 8) {
     const __m256 v = _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(z + i));
-    _mm256_storeu_ps(y + i, relu ? _mm256_and_ps(_mm256_cmp_ps(v, zero, _CMP_GT_OQ), v) : v);
+    _mm256_storeu_ps(y + i, relu ? simd::ReluLanes(v) : v);
   }
   for (; i < end; ++i) y[i] = ref::ResidualOutputValue(y[i], z[i], act);
 }

@@ -173,8 +173,6 @@ class DnnlInt8Conv final : public Kernel {
   std::mutex mu_;
 };
 
-Tag TagOf(Layout l) { return l == Layout::kNhwc ? Tag::nhwc : Tag::nchw; }
-
 Result<Int8ConvPlan*> DnnlInt8Conv::PlanFor(const Shape& x) {
   const std::vector<int64_t> key = PlanKey(x);
   auto it = plans_.find(key);
@@ -202,7 +200,7 @@ Result<Int8ConvPlan*> DnnlInt8Conv::PlanFor(const Shape& x) {
   Int8ConvPlan plan;
   plan.prim = dnnl::convolution_forward(pd);
   plan.weights_md = pd.weights_desc();
-  plan.x_md = memory::desc(src_dims, DnnlType(x_type_), TagOf(x_layout_));
+  plan.x_md = memory::desc(src_dims, DnnlType(x_type_), LayoutTag(x_layout_));
   plan.acc = memory(pd.dst_desc(), Engine());
   plan.y_shape = Shape{x[0], w[0], g.out[0], g.out[1]};
   if (pd.dst_desc() != acc_nhwc) {

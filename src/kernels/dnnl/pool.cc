@@ -36,8 +36,9 @@ using Tag = memory::format_tag;
 
 struct PoolPlan {
   dnnl::pooling_v2_forward prim;
-  memory::desc x_md, y_md;         // X and Y as the caller holds them
-  std::optional<memory> src, dst;  // staging buffers in the primitive's layout (nullopt: x_md / y_md in place)
+  memory::desc x_md, y_md;  // X and Y as the caller holds them
+  std::optional<memory> src,
+      dst;  // staging buffers in the primitive's layout (nullopt: x_md / y_md in place)
   std::optional<dnnl::reorder> to_src, from_dst;
   std::optional<memory> workspace;
   Shape y_shape;
@@ -50,19 +51,9 @@ struct PoolPlan {
 const std::vector<Tag> kFloatPoolLayouts = {Tag::nChw16c, Tag::nChw8c, Tag::nchw};
 const std::vector<Tag> kInt8PoolLayouts = {Tag::nhwc, Tag::nchw};
 
-Tag TagOf(Layout l) {
-  switch (l) {
-    case Layout::kNChw8c:
-      return Tag::nChw8c;
-    case Layout::kNhwc:
-      return Tag::nhwc;
-    case Layout::kPlain:
-      break;
-  }
-  return Tag::nchw;
+bool IsGenericImpl(const std::string& impl) {
+  return impl.rfind("simple", 0) == 0 || impl.rfind("ref", 0) == 0;
 }
-
-bool IsGenericImpl(const std::string& impl) { return impl.rfind("simple", 0) == 0 || impl.rfind("ref", 0) == 0; }
 
 class DnnlPool final : public Kernel {
  public:
@@ -98,7 +89,7 @@ class DnnlPool final : public Kernel {
   Status Probe(const Shape& x) {
     return Guarded("pooling setup", [&]() -> Status {
       prepare_x_ = x;
-      const Tag tag = TagOf(NonPlainLayout(dtype_));
+      const Tag tag = LayoutTag(NonPlainLayout(dtype_));
       QCAL_ASSIGN_OR_RETURN(auto pd, PrimitiveDesc(x, tag, tag));
       blocked_ = IsJit(pd.impl_info_str());
       return Status::Ok();
@@ -158,10 +149,10 @@ class DnnlPool final : public Kernel {
     const std::vector<int64_t> key = PlanKey(x);
     auto it = plans_.find(key);
     if (it != plans_.end()) return &it->second;
-    const Tag y_tag = y_layout_ != Layout::kPlain ? TagOf(y_layout_) : Tag::any;
+    const Tag y_tag = y_layout_ != Layout::kPlain ? LayoutTag(y_layout_) : Tag::any;
     std::optional<dnnl::pooling_v2_forward::primitive_desc> pd;
     if (x_layout_ != Layout::kPlain) {
-      QCAL_ASSIGN_OR_RETURN(pd, PrimitiveDesc(x, TagOf(x_layout_), y_tag));
+      QCAL_ASSIGN_OR_RETURN(pd, PrimitiveDesc(x, LayoutTag(x_layout_), y_tag));
     } else {  // the first layout with a JIT kernel (NCHW, the last, is always taken)
       for (Tag tag : dtype_ == DataType::kFloat32 ? kFloatPoolLayouts : kInt8PoolLayouts) {
         QCAL_ASSIGN_OR_RETURN(pd, PrimitiveDesc(x, tag, y_tag));
@@ -171,8 +162,8 @@ class DnnlPool final : public Kernel {
     const Dims y_dims = pd->dst_desc().dims();
     const auto dt = DnnlType(dtype_);
     PoolPlan plan{dnnl::pooling_v2_forward(*pd),
-                  memory::desc(ToDims(x), dt, TagOf(x_layout_)),
-                  memory::desc(y_dims, dt, TagOf(y_layout_)),
+                  memory::desc(ToDims(x), dt, LayoutTag(x_layout_)),
+                  memory::desc(y_dims, dt, LayoutTag(y_layout_)),
                   {},
                   {},
                   {},

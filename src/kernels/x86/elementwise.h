@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "kernels/simd_lanes.h"
 #include "kernels/x86/parallel_rows.h"
 
 namespace qcal::x86 {
@@ -23,12 +24,8 @@ __attribute__((target("avx2"))) inline void AddAvx2(const float* a, const float*
 
 // y[i] = x[i] > 0 ? x[i] : 0 (kernels/ref/relu.cc: NaN and -0 give +0).
 __attribute__((target("avx2"))) inline void ReluAvx2(const float* x, float* y, int64_t begin, int64_t end) {
-  const __m256 zero = _mm256_setzero_ps();
   int64_t i = begin;
-  for (; i + 8 <= end; i += 8) {
-    const __m256 v = _mm256_loadu_ps(x + i);
-    _mm256_storeu_ps(y + i, _mm256_and_ps(_mm256_cmp_ps(v, zero, _CMP_GT_OQ), v));
-  }
+  for (; i + 8 <= end; i += 8) _mm256_storeu_ps(y + i, simd::ReluLanes(_mm256_loadu_ps(x + i)));
   for (; i < end; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
