@@ -35,7 +35,7 @@ struct TensorType {
 // What an op's inference function and a kernel's factory see.
 struct OpContext {
   const Node& node;
-  std::vector<TensorType> inputs;          // one per node input
+  std::vector<TensorType> inputs;           // one per node input
   std::vector<const Tensor*> const_inputs;  // value when the input is a known constant, else nullptr
   int64_t opset = 13;
 
@@ -61,6 +61,11 @@ using InferFn = Status (*)(const OpContext& ctx, std::vector<TensorType>& output
 //             channels >= C are zero padding.
 //   kNhwc:    int8 / uint8 (oneDNN's int8 kernels): channels innermost, the
 //             tensor's shape is the physical NhwcShape() = [N, H, W, C].
+// A float32 value may instead take kNhwc when its producer ProducesFloatNhwc and
+// every consumer AcceptsFloatNhwc (and kNChw8c is not possible): the float
+// outputs and residual inputs of the int8 convolutions and the per-tensor
+// QuantizeLinear between them, so an int8 network's residual path needs no
+// reorder to NCHW and back.
 enum class Layout : uint8_t { kPlain, kNChw8c, kNhwc };
 inline constexpr int64_t kLayoutBlock = 8;
 // Physical shape of a logical NCHW shape stored as kNChw8c / kNhwc / in layout l.
@@ -97,6 +102,13 @@ class Kernel {
   // gets the call (EvaluateNode, tests) works on kPlain tensors.
   virtual bool AcceptsBlocked(size_t /*input*/) const { return false; }
   virtual bool ProducesBlocked(size_t /*output*/) const { return false; }
+  // Float32 input i may arrive / output o may be written as kNhwc (see Layout).
+  virtual bool AcceptsFloatNhwc(size_t /*input*/) const { return false; }
+  virtual bool ProducesFloatNhwc(size_t /*output*/) const { return false; }
+  // The input whose layout output `output` must share (-1: none): the planner
+  // keeps both non-plain or both kPlain (an elementwise kernel that cannot
+  // transpose).
+  virtual int LayoutTiedInput(size_t /*output*/) const { return -1; }
   virtual Status SetLayouts(const std::vector<Layout>& inputs, const std::vector<Layout>& outputs);
 };
 
@@ -107,7 +119,7 @@ struct OpDef {
   std::string_view op_type;
   InferFn infer;
   int min_inputs = 1;
-  int max_inputs = 1;   // -1: variadic
+  int max_inputs = 1;  // -1: variadic
   int min_outputs = 1;
   int max_outputs = 1;  // -1: variadic
 };
@@ -132,7 +144,8 @@ class KernelRegistry {
   Result<std::unique_ptr<Kernel>> CreateKernel(const OpContext& ctx) const;
   // The kernel of one provider ("ref", "dnnl", ...), if it is registered and
   // supports the node (agreement tests, debugging).
-  Result<std::unique_ptr<Kernel>> CreateKernelFromProvider(const OpContext& ctx, std::string_view provider) const;
+  Result<std::unique_ptr<Kernel>> CreateKernelFromProvider(const OpContext& ctx,
+                                                           std::string_view provider) const;
   // Provider name of the kernel CreateKernel would pick (for logs/tests), "" if none.
   std::string_view SelectedProvider(const OpContext& ctx) const;
   // Sorted list of registered op types.
@@ -168,9 +181,9 @@ Result<std::vector<Tensor>> EvaluateNode(const Node& node, const std::vector<con
 
 }  // namespace qcal
 
-#define QCAL_REGISTER_OP(...)                                          \
+#define QCAL_REGISTER_OP(...)                                               \
   static const bool QCAL_CONCAT(_qcal_op_reg_, __LINE__) [[maybe_unused]] = \
       ::qcal::KernelRegistry::Global().RegisterOp(::qcal::OpDef{__VA_ARGS__})
-#define QCAL_REGISTER_KERNEL(...)                                          \
+#define QCAL_REGISTER_KERNEL(...)                                               \
   static const bool QCAL_CONCAT(_qcal_kernel_reg_, __LINE__) [[maybe_unused]] = \
       ::qcal::KernelRegistry::Global().RegisterKernel(::qcal::KernelDef{__VA_ARGS__})

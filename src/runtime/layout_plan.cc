@@ -5,12 +5,57 @@
 namespace qcal {
 namespace {
 
-// The non-plain layout the value could take (kPlain: none).
-Layout Candidate(const std::map<std::string, TensorType>& types, const std::string& value) {
+// What a value could be: its type's non-plain layout and/or float NHWC, each
+// while the producer and every consumer so far allow it.
+struct Options {
+  Layout primary = Layout::kPlain;  // NonPlainLayout of the type (kPlain: none)
+  bool primary_ok = false, float_nhwc_ok = false;
+  int consumers = 0;
+  Layout Chosen() const {
+    if (consumers == 0) return Layout::kPlain;
+    if (primary_ok) return primary;
+    return float_nhwc_ok ? Layout::kNhwc : Layout::kPlain;
+  }
+};
+
+bool Static4D(const std::map<std::string, TensorType>& types, const std::string& value, DataType* dtype) {
   auto it = types.find(value);
-  if (it == types.end()) return Layout::kPlain;
-  const TensorType& t = it->second;
-  return t.shape.size() == 4 && ShapeIsStatic(t.shape) ? NonPlainLayout(t.dtype) : Layout::kPlain;
+  if (it == types.end() || it->second.shape.size() != 4 || !ShapeIsStatic(it->second.shape)) return false;
+  *dtype = it->second.dtype;
+  return true;
+}
+
+// The candidate values (outputs whose producer can write a non-plain layout), narrowed by their consumers.
+std::unordered_map<std::string, Options> Candidates(const Graph& graph,
+                                                    const std::vector<std::unique_ptr<Kernel>>& kernels,
+                                                    const std::map<std::string, TensorType>& types,
+                                                    const std::set<std::string>& keep_plain) {
+  std::unordered_map<std::string, Options> values;
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const Node& node = graph.nodes[i];
+    for (size_t o = 0; o < node.outputs.size(); ++o) {
+      const std::string& v = node.outputs[o];
+      DataType dtype;
+      if (v.empty() || keep_plain.count(v) || !Static4D(types, v, &dtype)) continue;
+      Options opt;
+      opt.primary = NonPlainLayout(dtype);
+      opt.primary_ok = opt.primary != Layout::kPlain && kernels[i]->ProducesBlocked(o);
+      opt.float_nhwc_ok = dtype == DataType::kFloat32 && kernels[i]->ProducesFloatNhwc(o);
+      if (opt.primary_ok || opt.float_nhwc_ok) values[v] = opt;
+    }
+  }
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const Node& node = graph.nodes[i];
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      auto it = values.find(node.inputs[k]);
+      if (it == values.end()) continue;
+      Options& opt = it->second;
+      ++opt.consumers;
+      opt.primary_ok = opt.primary_ok && kernels[i]->AcceptsBlocked(k);
+      opt.float_nhwc_ok = opt.float_nhwc_ok && kernels[i]->AcceptsFloatNhwc(k);
+    }
+  }
+  return values;
 }
 
 }  // namespace
@@ -18,33 +63,31 @@ Layout Candidate(const std::map<std::string, TensorType>& types, const std::stri
 std::vector<NodeLayouts> PlanLayouts(const Graph& graph, const std::vector<std::unique_ptr<Kernel>>& kernels,
                                      const std::map<std::string, TensorType>& types,
                                      const std::set<std::string>& keep_plain) {
-  // Candidate values (producer output with a non-plain layout) -> true while every consumer accepts them.
-  std::unordered_map<std::string, bool> blocked;
-  std::unordered_map<std::string, Layout> candidate;
-  std::unordered_map<std::string, int> consumers;
-  for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    const Node& node = graph.nodes[i];
-    for (size_t o = 0; o < node.outputs.size(); ++o) {
-      const std::string& v = node.outputs[o];
-      const Layout l = v.empty() || keep_plain.count(v) ? Layout::kPlain : Candidate(types, v);
-      if (l == Layout::kPlain || !kernels[i]->ProducesBlocked(o)) continue;
-      blocked[v] = true;
-      candidate[v] = l;
-    }
-  }
-  for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    const Node& node = graph.nodes[i];
-    for (size_t k = 0; k < node.inputs.size(); ++k) {
-      auto it = blocked.find(node.inputs[k]);
-      if (it == blocked.end()) continue;
-      ++consumers[it->first];
-      it->second = it->second && kernels[i]->AcceptsBlocked(k);
-    }
+  std::unordered_map<std::string, Layout> layout;
+  for (const auto& [v, opt] : Candidates(graph, kernels, types, keep_plain)) {
+    if (opt.Chosen() != Layout::kPlain) layout[v] = opt.Chosen();
   }
   auto layout_of = [&](const std::string& v) {
-    auto it = blocked.find(v);
-    return it != blocked.end() && it->second && consumers[v] > 0 ? candidate[v] : Layout::kPlain;
+    auto it = layout.find(v);
+    return it == layout.end() ? Layout::kPlain : it->second;
   };
+  // Tied outputs: where one side of a tie is plain, both become plain; values
+  // only ever turn plain, so this ends.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t i = 0; i < graph.nodes.size(); ++i) {
+      const Node& node = graph.nodes[i];
+      for (size_t o = 0; o < node.outputs.size(); ++o) {
+        const int t = kernels[i]->LayoutTiedInput(o);
+        if (t < 0 || static_cast<size_t>(t) >= node.inputs.size()) continue;
+        const std::string &in = node.inputs[t], &out = node.outputs[o];
+        if ((layout_of(in) == Layout::kPlain) == (layout_of(out) == Layout::kPlain)) continue;
+        layout.erase(in);
+        layout.erase(out);
+        changed = true;
+      }
+    }
+  }
   std::vector<NodeLayouts> plan(graph.nodes.size());
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     for (const auto& in : graph.nodes[i].inputs) plan[i].inputs.push_back(layout_of(in));

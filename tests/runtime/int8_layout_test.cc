@@ -22,6 +22,7 @@ struct QConvSpec {
   int64_t in_channels, out_channels, group = 1, stride = 1;
   DataType x_type, y_type;  // y_type kFloat32: float output (no y_scale / y_zp)
   int x_zp, y_zp;
+  std::string z = "";  // float residual input (float Y only), added with residual_activation Relu
 };
 
 // Adds a 3x3 (pad 1) QcalQConv with random weights in [-w_max, w_max] and its constants to g.
@@ -47,7 +48,9 @@ void AddQConv(Graph& g, const QConvSpec& s, int w_max, uint32_t seed) {
     in.insert(in.end(), {p + "ys", p + "yz"});
   }
   in.push_back(p + "b");
+  if (!s.z.empty()) in.push_back(s.z);
   Node n{s.name, "QcalQConv", "", in, {s.y}, {}};
+  if (!s.z.empty()) n.attrs.Set("residual_activation", std::string("Relu"));
   n.attrs.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
   n.attrs.Set("strides", std::vector<int64_t>{s.stride, s.stride});
   n.attrs.Set("group", s.group);
@@ -70,10 +73,11 @@ Graph Int8Chain(int w_max) {
   return g;
 }
 
+// dnnl false: the reference kernels only (the x86 ones are off too).
 Result<TensorMap> RunGraph(const Graph& g, const Tensor& x, bool dnnl, int* non_plain = nullptr) {
-  KernelRegistry::Global().SetProviderEnabled("dnnl", dnnl);
+  for (const char* provider : {"dnnl", "x86"}) KernelRegistry::Global().SetProviderEnabled(provider, dnnl);
   auto ex = Executor::Create(g, {{"x", x.shape()}});
-  KernelRegistry::Global().SetProviderEnabled("dnnl", true);
+  for (const char* provider : {"dnnl", "x86"}) KernelRegistry::Global().SetProviderEnabled(provider, true);
   QCAL_RETURN_IF_ERROR(ex.status());
   if (non_plain) *non_plain = (*ex)->blocked_values();
   TensorMap out;
@@ -83,7 +87,7 @@ Result<TensorMap> RunGraph(const Graph& g, const Tensor& x, bool dnnl, int* non_
 }
 
 void ExpectBitIdentical(const TensorMap& got, const TensorMap& want) {
-  for (const char* y : {"y1", "y2"}) {
+  for (const auto& [y, unused] : want) {
     ASSERT_TRUE(got.count(y) && want.count(y)) << y;
     const Tensor& a = got.at(y);
     const Tensor& b = want.at(y);
@@ -121,6 +125,73 @@ TEST(Int8LayoutTest, NhwcChainIsBitIdenticalToReference) {
       ExpectBitIdentical(*got, *want);
     }
   }
+}
+
+// Appends a per-tensor QuantizeLinear f -> t (uint8, zero point 3).
+void AddQuantize(Graph& g, const std::string& f, const std::string& t) {
+  g.initializers[t + "_s"] = Tensor::Scalar<float>(0.05f);
+  g.initializers[t + "_z"] = Tensor::Scalar<uint8_t>(3);
+  g.nodes.push_back(Node{t + "_q", "QuantizeLinear", "", {f, t + "_s", t + "_z"}, {t}, {}});
+}
+
+// Residual blocks with float outputs between int8 convs (x u8 [N, 5, 9, 7], every float value 6 channels):
+//   qa: x -> fa;  Q: fa -> ta;  qb: ta -> fb -> Identity -> y2 (fb stays NCHW: a reference kernel reads it)
+//   qc: ta -> fc = relu(conv + fa);  Q: fc -> tc
+//   qd: tc -> fd = relu(conv + fb)   (Y NHWC, Z NCHW: Z is reordered)
+//   qe: tc -> y1 = relu(conv + fd)   (Y NCHW graph output, Z NHWC)
+Graph ResidualChain(int w_max) {
+  Graph g;
+  g.name = "int8_residual";
+  g.inputs.push_back({"x", DataType::kUint8, Shape{-1, 5, 9, 7}});
+  const DataType u8 = DataType::kUint8, f32 = DataType::kFloat32;
+  AddQConv(g, {"qa", "x", "fa", 5, 6, 1, 1, u8, f32, 3, 0}, w_max, 11);
+  AddQuantize(g, "fa", "ta");
+  AddQConv(g, {"qb", "ta", "fb", 6, 6, 1, 1, u8, f32, 3, 0}, w_max, 13);
+  g.nodes.push_back(Node{"id", "Identity", "", {"fb"}, {"y2"}, {}});
+  AddQConv(g, {"qc", "ta", "fc", 6, 6, 1, 1, u8, f32, 3, 0, "fa"}, w_max, 15);
+  AddQuantize(g, "fc", "tc");
+  AddQConv(g, {"qd", "tc", "fd", 6, 6, 1, 1, u8, f32, 3, 0, "fb"}, w_max, 17);
+  AddQConv(g, {"qe", "tc", "y1", 6, 6, 1, 1, u8, f32, 3, 0, "fd"}, w_max, 19);
+  g.outputs.push_back({"y1", DataType::kFloat32, std::nullopt});
+  g.outputs.push_back({"y2", DataType::kFloat32, std::nullopt});
+  return g;
+}
+
+TEST(Int8LayoutTest, FloatResidualPathStaysNhwcAndIsBitIdentical) {
+  for (const auto mode : {std::optional<Int8Compute>{}, std::optional{Int8Compute::kInt8Split},
+                          std::optional{Int8Compute::kExactFloat}}) {
+    SCOPED_TRACE(mode ? dnnl_kernels::Int8ComputeName(*mode) : "automatic");
+    const ForcedMode forced(mode);
+    const Graph g = ResidualChain(127);
+    for (int64_t batch : {1, 3}) {
+      const Tensor x = RandomInt<uint8_t>({batch, 5, 9, 7}, 40 + static_cast<uint32_t>(batch), 0, 255);
+      int non_plain = 0;
+      auto got = RunGraph(g, x, /*dnnl=*/true, &non_plain);
+      auto want = RunGraph(g, x, /*dnnl=*/false);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      ASSERT_TRUE(want.ok()) << want.status().ToString();
+      // NHWC: fa, ta, fc, tc, fd. NCHW: fb (read by Identity), y1 and y2 (graph outputs).
+      EXPECT_EQ(non_plain, 5);
+      ExpectBitIdentical(*got, *want);
+    }
+  }
+}
+
+// A per-axis QuantizeLinear cannot take NHWC: its input and output stay NCHW together (the tie),
+// while the residual conv still reads ta in NHWC.
+TEST(Int8LayoutTest, PerAxisQuantizeKeepsItsValuesPlain) {
+  Graph g = ResidualChain(64);
+  g.initializers["tc_s"] = Tensor::FromVector<float>({0.05f, 0.04f, 0.06f, 0.05f, 0.03f, 0.07f}, {6});
+  g.initializers["tc_z"] = Tensor::FromVector<uint8_t>({3, 3, 3, 3, 3, 3}, {6});
+  const Tensor x = RandomInt<uint8_t>({2, 5, 9, 7}, 77, 0, 255);
+  int non_plain = 0;
+  auto got = RunGraph(g, x, /*dnnl=*/true, &non_plain);
+  auto want = RunGraph(g, x, /*dnnl=*/false);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(want.ok()) << want.status().ToString();
+  // NHWC: fa, ta, fd. fc and tc (the per-axis Q's X and Y) are NCHW.
+  EXPECT_EQ(non_plain, 3);
+  ExpectBitIdentical(*got, *want);
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ class FakeKernel final : public Kernel {
 
 TEST(LayoutPlanTest, BlocksOnlyValuesEveryConsumerAccepts) {
   Graph g;
-  g.nodes = {Node{"a", "A", "", {"x"}, {"v1"}, {}},       Node{"b", "B", "", {"v1"}, {"v2"}, {}},
+  g.nodes = {Node{"a", "A", "", {"x"}, {"v1"}, {}},        Node{"b", "B", "", {"v1"}, {"v2"}, {}},
              Node{"c", "C", "", {"v2", "v1"}, {"v3"}, {}}, Node{"d", "D", "", {"v3"}, {"v4"}, {}},
              Node{"e", "E", "", {"v3"}, {"v5"}, {}},       Node{"f", "F", "", {"v5"}, {"v6"}, {}}};
   std::vector<std::unique_ptr<Kernel>> k;
@@ -40,7 +40,8 @@ TEST(LayoutPlanTest, BlocksOnlyValuesEveryConsumerAccepts) {
   k.push_back(std::make_unique<FakeKernel>(true, true));   // e
   k.push_back(std::make_unique<FakeKernel>(true, true));   // f
   std::map<std::string, TensorType> types;
-  for (const char* v : {"x", "v1", "v2", "v3", "v4", "v5", "v6"}) types[v] = {DataType::kFloat32, {1, 3, 4, 4}};
+  for (const char* v : {"x", "v1", "v2", "v3", "v4", "v5", "v6"})
+    types[v] = {DataType::kFloat32, {1, 3, 4, 4}};
   types["v2"].shape = {1, 3, -1, 4};  // not static: stays plain
 
   // v1: both consumers accept. v2: dynamic shape. v3: d does not accept. v4: no consumer.
@@ -57,6 +58,56 @@ TEST(LayoutPlanTest, BlocksOnlyValuesEveryConsumerAccepts) {
   EXPECT_EQ(plan[5].inputs, (std::vector<Layout>{B}));
   EXPECT_EQ(plan[5].outputs, (std::vector<Layout>{P}));
   EXPECT_EQ(CountBlocked(plan), 2);
+}
+
+// Capabilities of a kernel in the float-NHWC and tie rules: accepts / produces
+// kNChw8c (blocked), float kNhwc, and an output tied to input 0.
+struct Caps {
+  bool accepts_blocked, produces_blocked, accepts_nhwc, produces_nhwc, tied;
+};
+class CapsKernel final : public Kernel {
+ public:
+  explicit CapsKernel(Caps c) : c_(c) {}
+  Status Run(const std::vector<const Tensor*>&, std::vector<Tensor>&) override { return Status::Ok(); }
+  bool AcceptsBlocked(size_t) const override { return c_.accepts_blocked; }
+  bool ProducesBlocked(size_t) const override { return c_.produces_blocked; }
+  bool AcceptsFloatNhwc(size_t) const override { return c_.accepts_nhwc; }
+  bool ProducesFloatNhwc(size_t) const override { return c_.produces_nhwc; }
+  int LayoutTiedInput(size_t) const override { return c_.tied ? 0 : -1; }
+
+ private:
+  Caps c_;
+};
+
+TEST(LayoutPlanTest, FloatNhwcWhenBlockedIsNotPossibleAndTiesTurnPlainTogether) {
+  Graph g;
+  g.nodes = {Node{"a", "A", "", {"x"}, {"v1"}, {}},  Node{"b", "B", "", {"v1"}, {"v2"}, {}},
+             Node{"c", "C", "", {"v2"}, {"v3"}, {}}, Node{"d", "D", "", {"v3"}, {"v4"}, {}},
+             Node{"e", "E", "", {"v4"}, {"v5"}, {}}, Node{"f", "F", "", {"v5"}, {"v6"}, {}}};
+  std::vector<std::unique_ptr<Kernel>> k;
+  k.push_back(std::make_unique<CapsKernel>(Caps{true, true, true, true, false}));   // a: everything
+  k.push_back(std::make_unique<CapsKernel>(Caps{true, false, true, true, false}));  // b: writes NHWC only
+  k.push_back(std::make_unique<CapsKernel>(Caps{false, true, true, true, true}));   // c: tied, reads NHWC
+  k.push_back(std::make_unique<CapsKernel>(Caps{true, true, true, true, false}));   // d
+  k.push_back(std::make_unique<CapsKernel>(Caps{true, true, true, true, true}));    // e: tied
+  k.push_back(std::make_unique<CapsKernel>(Caps{true, true, false, true, false}));  // f: no NHWC reads
+  std::map<std::string, TensorType> types;
+  for (const char* v : {"x", "v1", "v2", "v3", "v4", "v5", "v6"})
+    types[v] = {DataType::kFloat32, {1, 3, 4, 4}};
+  types["v5"].dtype = DataType::kUint8;  // e's output: uint8's own non-plain layout is kNhwc
+  const auto plan = PlanLayouts(g, k, types, {"v6"});
+  const Layout P = Layout::kPlain, B = Layout::kNChw8c, N = Layout::kNhwc;
+  EXPECT_EQ(plan[0].outputs[0], B);  // v1: blocked wins where both are possible
+  EXPECT_EQ(plan[1].outputs[0], N);  // v2: b cannot write blocked
+  EXPECT_EQ(plan[2].outputs[0], B);  // v3: c's tie holds (v2 and v3 both non-plain)
+  EXPECT_EQ(plan[3].outputs[0], B);  // v4
+  EXPECT_EQ(plan[4].outputs[0], N);  // v5: uint8 kNhwc; e's tie holds
+  // Now f cannot read v5 non-plain: v5 turns plain, and through e's tie so does v4.
+  k[5] = std::make_unique<CapsKernel>(Caps{false, true, false, true, false});
+  const auto tied = PlanLayouts(g, k, types, {"v6"});
+  EXPECT_EQ(tied[4].outputs[0], P);
+  EXPECT_EQ(tied[4].inputs[0], P);
+  EXPECT_EQ(tied[2].outputs[0], B);  // unrelated values keep their layouts
 }
 
 Node Conv(const std::string& name, std::vector<std::string> in, const std::string& out, int64_t pad,

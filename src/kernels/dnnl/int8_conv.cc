@@ -12,8 +12,11 @@
 // the int8 primitives read and write NHWC, so an NCHW X is reordered (and, in
 // the u8 modes of int8_common.h, prepared: flipped / split into nibbles), the
 // s32 result is NHWC, and the output stage writes Y directly or through one
-// reorder to NCHW. QcalQConv's residual Z (float output only) is NCHW like Y and
-// is applied to Y after that reorder (ApplyResidual).
+// reorder to NCHW. A float Y may be NHWC too (ProducesFloatNhwc), and so may
+// QcalQConv's residual Z (float output only): ApplyResidual adds Z where Y is
+// NHWC (before the reorder, or into Y itself; an NCHW Z is then reordered to
+// NHWC first) and after the reorder when both are NCHW. Elementwise either way,
+// so the values are the same.
 #include <map>
 #include <mutex>
 #include <optional>
@@ -47,6 +50,8 @@ struct Int8ConvPlan {
   std::optional<dnnl::reorder> to_acc_nhwc;
   std::optional<memory> out_nhwc;  // output stage result when Y is NCHW, then reordered by to_y
   std::optional<dnnl::reorder> to_y;
+  std::optional<memory> z_nhwc;  // an NCHW Z reordered to NHWC (by to_z_nhwc) when Y is NHWC
+  std::optional<dnnl::reorder> to_z_nhwc;
   std::vector<int32_t> corr;  // [corr_rows, M]: bias - x_zp * (sum of the weights inside X)
   int64_t corr_rows = 1;
   Shape y_shape;  // logical NCHW
@@ -102,13 +107,14 @@ std::vector<int32_t> Correction(const Int8Params& p, int32_t x_zp, const ref::Wi
 class DnnlInt8Conv final : public Kernel {
  public:
   DnnlInt8Conv(ref::WindowParams params, int64_t group, DataType x_type, Int8Compute mode, Int8Params p,
-               ref::ResidualActivation residual_act)
+               ref::ResidualActivation residual_act, bool has_z)
       : params_(std::move(params)),
         group_(group),
         x_type_(x_type),
         mode_(mode),
         p_(std::move(p)),
-        residual_act_(residual_act) {}
+        residual_act_(residual_act),
+        has_z_(has_z) {}
 
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
     const Tensor* z = in.size() > kZ ? in[kZ] : nullptr;
@@ -116,23 +122,32 @@ class DnnlInt8Conv final : public Kernel {
   }
   bool WritesAllOutputs() const override { return true; }
 
-  // int8 / uint8 X and Y may be NHWC (kNhwc) between int8 kernels; a float Y stays NCHW.
+  // int8 / uint8 X and Y may be NHWC (kNhwc) between int8 kernels; so may a float Y and Z.
   bool AcceptsBlocked(size_t input) const override { return input == kX; }
   bool ProducesBlocked(size_t output) const override {
     return output == 0 && NonPlainLayout(p_.stage.dtype) == Layout::kNhwc;
   }
+  bool AcceptsFloatNhwc(size_t input) const override { return input == kZ; }
+  bool ProducesFloatNhwc(size_t output) const override { return output == 0 && !p_.stage.quantized(); }
   Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override {
-    const Layout x = in.empty() ? Layout::kPlain : in[kX], y = out.empty() ? Layout::kPlain : out[0];
+    const auto at = [](const std::vector<Layout>& v, size_t i) {
+      return i < v.size() ? v[i] : Layout::kPlain;
+    };
+    const Layout x = at(in, kX), y = at(out, 0), z = at(in, kZ);
     for (size_t i = 1; i < in.size(); ++i) {
-      if (in[i] != Layout::kPlain) return Internal("int8 convolution: only X may be non-plain");
+      if (i != kZ && in[i] != Layout::kPlain)
+        return Internal("int8 convolution: only X and Z may be non-plain");
     }
-    if ((x != Layout::kPlain && x != Layout::kNhwc) || (y != Layout::kPlain && !ProducesBlocked(0))) {
+    const bool y_ok =
+        y == Layout::kPlain || (y == Layout::kNhwc && (ProducesBlocked(0) || ProducesFloatNhwc(0)));
+    if ((x != Layout::kPlain && x != Layout::kNhwc) || !y_ok || (z != Layout::kPlain && z != Layout::kNhwc)) {
       return Internal("int8 convolution: unsupported layout");
     }
     std::lock_guard<std::mutex> lock(mu_);
-    if (x == x_layout_ && y == y_layout_) return Status::Ok();
+    if (x == x_layout_ && y == y_layout_ && z == z_layout_) return Status::Ok();
     x_layout_ = x;
     y_layout_ = y;
+    z_layout_ = z;
     plans_.clear();
     return Guarded("int8 convolution setup",
                    [&]() -> Status { return prepared_ ? PlanFor(*prepared_).status() : Status::Ok(); });
@@ -150,6 +165,7 @@ class DnnlInt8Conv final : public Kernel {
   Result<Int8ConvPlan*> PlanFor(const Shape& x);
   void PlanSource(const dnnl::convolution_forward::primitive_desc& pd, Int8ConvPlan& plan) const;
   Status RunImpl(const Tensor& x, const Tensor* z, std::vector<Tensor>& out);
+  Status AddResidualNhwc(Int8ConvPlan& plan, const Tensor& z, void* y_nhwc) const;
   void Compute(const memory& x_mem, Int8ConvPlan& plan);
   // s8 activations fed to oneDNN as u8 (x + 128).
   bool Flips() const { return UsesU8Activations(mode_) && x_type_ == DataType::kInt8; }
@@ -165,7 +181,8 @@ class DnnlInt8Conv final : public Kernel {
   Int8Compute mode_;
   Int8Params p_;
   ref::ResidualActivation residual_act_;
-  Layout x_layout_ = Layout::kPlain, y_layout_ = Layout::kPlain;
+  bool has_z_;
+  Layout x_layout_ = Layout::kPlain, y_layout_ = Layout::kPlain, z_layout_ = Layout::kPlain;
   std::optional<Shape> prepared_;  // the static X shape known at creation
   std::optional<memory> user_w_;
   PackedWeights packed_;
@@ -211,6 +228,10 @@ Result<Int8ConvPlan*> DnnlInt8Conv::PlanFor(const Shape& x) {
     plan.out_nhwc.emplace(memory::desc(dst_dims, DnnlType(p_.stage.dtype), Tag::nhwc), Engine());
     plan.to_y =
         MakeReorder(plan.out_nhwc->get_desc(), memory::desc(dst_dims, DnnlType(p_.stage.dtype), Tag::nchw));
+  } else if (has_z_ && z_layout_ == Layout::kPlain) {
+    plan.z_nhwc.emplace(memory::desc(dst_dims, memory::data_type::f32, Tag::nhwc), Engine());
+    plan.to_z_nhwc =
+        MakeReorder(memory::desc(dst_dims, memory::data_type::f32, Tag::nchw), plan.z_nhwc->get_desc());
   }
   PlanSource(pd, plan);
   if (mode_ == Int8Compute::kInt8Split) plan.acc_lo.emplace(pd.dst_desc(), Engine());
@@ -264,17 +285,39 @@ Status DnnlInt8Conv::RunImpl(const Tensor& x, const Tensor* z, std::vector<Tenso
   void* stage_out = plan->out_nhwc ? plan->out_nhwc->get_data_handle() : y.raw();
   ApplyOutputStageRows(p_.stage, p_.mult, accs, plan->corr.data(), plan->corr_rows, ys[0] * ys[2] * ys[3],
                        ys[1], stage_out);
+  if (z && p_.stage.quantized()) return InvalidArgument("Z needs a float32 Y");
+  const bool residual_nhwc = z && (z_layout_ == Layout::kNhwc || y_layout_ == Layout::kNhwc);
+  if (residual_nhwc) QCAL_RETURN_IF_ERROR(AddResidualNhwc(*plan, *z, stage_out));
   if (plan->out_nhwc) {
     ExecuteReorder(*plan->to_y, *plan->out_nhwc,
                    memory(memory::desc(ToDims(ys), DnnlType(p_.stage.dtype), Tag::nchw), Engine(), y.raw()));
     Stream().wait();
   }
-  if (z) {
-    if (p_.stage.quantized() || z->dtype() != DataType::kFloat32 || z->shape() != ys) {
+  if (z && !residual_nhwc) {
+    if (z->dtype() != DataType::kFloat32 || z->shape() != ys) {
       return InvalidArgument("Z must be float32 of Y's shape " + ShapeToString(ys));
     }
     dnnl_kernels::ApplyResidual(residual_act_, z->data<float>(), y.numel(), y.data<float>());
   }
+  return Status::Ok();
+}
+
+// y_nhwc = act(y_nhwc + Z) with Y's values in NHWC: Z as it is when planned
+// NHWC, else reordered to NHWC first.
+Status DnnlInt8Conv::AddResidualNhwc(Int8ConvPlan& plan, const Tensor& z, void* y_nhwc) const {
+  const Shape& ys = plan.y_shape;
+  if (z.dtype() != DataType::kFloat32 || z.shape() != PhysicalShape(ys, z_layout_)) {
+    return InvalidArgument("Z must be float32 of Y's shape " + ShapeToString(ys));
+  }
+  const float* z_nhwc = z.data<float>();
+  if (z_layout_ != Layout::kNhwc) {
+    if (!plan.z_nhwc) return Internal("int8 convolution: no NHWC staging for an NCHW Z");
+    ExecuteReorder(*plan.to_z_nhwc, Wrap(memory::desc(ToDims(ys), memory::data_type::f32, Tag::nchw), z),
+                   *plan.z_nhwc);
+    Stream().wait();
+    z_nhwc = static_cast<const float*>(plan.z_nhwc->get_data_handle());
+  }
+  dnnl_kernels::ApplyResidual(residual_act_, z_nhwc, NumElements(ys), static_cast<float*>(y_nhwc));
   return Status::Ok();
 }
 
@@ -350,7 +393,8 @@ Result<std::unique_ptr<Kernel>> CreateInt8Conv(const OpContext& ctx) {
   QCAL_ASSIGN_OR_RETURN(Int8Params p, ReadInt8Params(ctx, w[0], kBias));
   QCAL_ASSIGN_OR_RETURN(ref::ResidualActivation act, ref::ReadResidualActivation(ctx.node));
   auto k = std::make_unique<DnnlInt8Conv>(std::move(params), ctx.node.attrs.GetInt("group", 1),
-                                          ctx.inputs[kX].dtype, ModeFor(ctx), std::move(p), act);
+                                          ctx.inputs[kX].dtype, ModeFor(ctx), std::move(p), act,
+                                          ctx.has_input(kZ));
   const Shape& x = ctx.inputs[kX].shape;
   if (ShapeIsStatic(x) && !k->Prepare(x).ok()) {
     // oneDNN has no implementation for this case: the reference kernel runs it.

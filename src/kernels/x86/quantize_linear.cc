@@ -69,8 +69,40 @@ bool SupportsQuantizeLinear(const OpContext& ctx) {
   return ctx.has_input(0) && ctx.inputs[0].dtype == DataType::kFloat32;
 }
 
+// A per-tensor QuantizeLinear is elementwise, so it may read a float NHWC X and
+// write Y in the same order (the int8 kernels' NHWC); X and Y share their layout.
+class QuantizeKernel final : public FullWriteKernel {
+ public:
+  QuantizeKernel(const Node& node, bool per_tensor)
+      : FullWriteKernel(node, RunQuantizeLinear), per_tensor_(per_tensor) {}
+  bool AcceptsFloatNhwc(size_t input) const override { return per_tensor_ && input == 0; }
+  bool ProducesBlocked(size_t output) const override { return per_tensor_ && output == 0; }
+  int LayoutTiedInput(size_t output) const override { return output == 0 ? 0 : -1; }
+  Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override {
+    const Layout x = in.empty() ? Layout::kPlain : in[0], y = out.empty() ? Layout::kPlain : out[0];
+    for (size_t i = 1; i < in.size(); ++i) {
+      if (in[i] != Layout::kPlain) return Internal("QuantizeLinear: scale and zero point must be plain");
+    }
+    if (x != y || (x != Layout::kPlain && (x != Layout::kNhwc || !per_tensor_))) {
+      return Internal("QuantizeLinear: X and Y must share a layout (NHWC only when per-tensor)");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  bool per_tensor_;
+};
+
+// A constant scalar (rank 0) input, or an absent one when `optional`.
+bool ConstScalarInput(const OpContext& ctx, size_t i, bool optional) {
+  if (!ctx.has_input(i)) return optional;
+  const Tensor* t = ctx.constant(i);
+  return t != nullptr && t->rank() == 0;
+}
+
 Result<std::unique_ptr<Kernel>> CreateQuantizeLinear(const OpContext& ctx) {
-  return std::unique_ptr<Kernel>(std::make_unique<FullWriteKernel>(ctx.node, RunQuantizeLinear));
+  const bool per_tensor = ConstScalarInput(ctx, 1, false) && ConstScalarInput(ctx, 2, true);
+  return std::unique_ptr<Kernel>(std::make_unique<QuantizeKernel>(ctx.node, per_tensor));
 }
 
 }  // namespace
