@@ -421,8 +421,50 @@ Tensor RunRef(const Node& node, const std::vector<const Tensor*>& in, const std:
   return y.ok() ? *y : Tensor();
 }
 
+// A float NCHW tensor in NHWC (to_nhwc) or back: element order only.
+Tensor Transposed(const Tensor& t, bool to_nhwc) {
+  const Shape& s = t.shape();
+  const int64_t n = s[0], c = to_nhwc ? s[1] : s[3], h = to_nhwc ? s[2] : s[1], w = to_nhwc ? s[3] : s[2];
+  Tensor out(DataType::kFloat32, to_nhwc ? Shape{n, h, w, c} : Shape{n, c, h, w});
+  const float* src = t.data<float>();
+  float* dst = out.data<float>();
+  for (int64_t i = 0; i < n * c * h * w; ++i) {
+    const int64_t x = i % w, y = i / w % h, ch = i / (w * h) % c, b = i / (w * h * c);
+    const int64_t nhwc = ((b * h + y) * w + x) * c + ch;
+    if (to_nhwc) {
+      dst[nhwc] = src[i];
+    } else {
+      dst[i] = src[nhwc];
+    }
+  }
+  return out;
+}
+
+// The dnnl kernel with Z and / or Y planned NHWC (Z and Y transposed around it) gives `want`.
+void CheckResidualLayouts(const Node& fused, std::vector<const Tensor*> list, const Tensor& want) {
+  const Tensor z = *list.back();
+  const Tensor z_nhwc = Transposed(z, true);
+  for (const auto& [z_layout, y_layout] :
+       {std::pair{Layout::kNhwc, Layout::kNhwc}, std::pair{Layout::kPlain, Layout::kNhwc},
+        std::pair{Layout::kNhwc, Layout::kPlain}}) {
+    SCOPED_TRACE(std::string("Z ") + (z_layout == Layout::kNhwc ? "nhwc" : "nchw") + ", Y " +
+                 (y_layout == Layout::kNhwc ? "nhwc" : "nchw"));
+    auto k = MakeKernel(fused, list, ConstFlags(list.size()), "dnnl");
+    ASSERT_TRUE(k.ok()) << k.status().ToString();
+    std::vector<Layout> in(list.size(), Layout::kPlain);
+    in.back() = z_layout;
+    ASSERT_TRUE((*k)->SetLayouts(in, {y_layout}).ok());
+    list.back() = z_layout == Layout::kNhwc ? &z_nhwc : &z;
+    for (int run = 0; run < 2; ++run) {
+      auto y = RunKernel(**k, list);
+      ASSERT_TRUE(y.ok()) << y.status().ToString();
+      EXPECT_TRUE(BitExact(y_layout == Layout::kNhwc ? Transposed(*y, false) : *y, want));
+    }
+  }
+}
+
 // The fused QcalQConv with Z (dnnl and ref) equals, bit for bit, the unfused
-// reference nodes QcalQConv (float output) -> Add(Z) [-> Relu].
+// reference nodes QcalQConv (float output) -> Add(Z) [-> Relu], also with Z and Y NHWC.
 void CheckResidual(QCase c, bool relu, uint32_t seed = 13) {
   c.out = Out::kFloat;
   QInputs in = MakeInputs(c, c.w[0], c.w[1] * c.w[2] * c.w[3], seed);
@@ -438,6 +480,7 @@ void CheckResidual(QCase c, bool relu, uint32_t seed = 13) {
   list.push_back(&z);
   const Tensor got = ExpectBitExact(fused, list);
   EXPECT_TRUE(BitExact(got, want));
+  CheckResidualLayouts(fused, list, want);
 }
 
 TEST(DnnlInt8ConvTest, ResidualIsBitIdenticalToAddReluInEveryMode) {

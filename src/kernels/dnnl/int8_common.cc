@@ -22,13 +22,18 @@ inline int32_t Combined(int32_t hi, const int32_t* lo, int64_t c) {
 }
 inline int32_t Combined(float acc, const int32_t*, int64_t) { return static_cast<int32_t>(acc); }
 
+// z (float T only): the residual input of this row, added as ApplyResidual does.
 template <typename A, typename T>
 void RowScalar(const ref::OutputStage& s, const float* mult, const A* acc, const int32_t* lo,
-               const int32_t* corr, int64_t begin, int64_t end, T* y) {
+               const int32_t* corr, int64_t begin, int64_t end, T* y, const float* z,
+               ref::ResidualActivation act) {
   for (int64_t c = begin; c < end; ++c) {
     const int32_t a = ref::WrapAdd(Combined(acc[c], lo, c), corr[c]);
     y[c] = static_cast<T>(s.quantized() ? ref::QuantizedOutputValue(a, mult[c], s.zero_point, s.lo, s.hi)
                                         : ref::FloatOutputValue(a, mult[c], s.lo, s.hi));
+    if constexpr (std::is_same_v<T, float>) {
+      if (z) y[c] = ref::ResidualOutputValue(y[c], z[c], act);
+    }
   }
 }
 
@@ -68,19 +73,31 @@ __attribute__((target("avx2"))) inline void Store8(__m256 v, T* y) {
   _mm_storel_epi64(reinterpret_cast<__m128i*>(y), i8);
 }
 
+// The residual's add and Relu on eight stage values (float T only).
+__attribute__((target("avx2"))) inline __m256 Residual8(__m256 v, const float* z,
+                                                        ref::ResidualActivation act) {
+  v = _mm256_add_ps(v, _mm256_loadu_ps(z));
+  return act == ref::ResidualActivation::kRelu ? simd::ReluLanes(v) : v;
+}
+
 template <typename A, typename T>
 __attribute__((target("avx2"))) void RowAvx2(const ref::OutputStage& s, const float* mult, const A* acc,
-                                             const int32_t* lo, const int32_t* corr, int64_t channels, T* y) {
+                                             const int32_t* lo, const int32_t* corr, int64_t channels, T* y,
+                                             const float* z, ref::ResidualActivation act) {
   int64_t c = 0;
   for (; c + 8 <= channels; c += 8) {
-    Store8(Stage8(s, mult + c, acc + c, lo ? lo + c : nullptr, corr + c), y + c);
+    __m256 v = Stage8(s, mult + c, acc + c, lo ? lo + c : nullptr, corr + c);
+    if constexpr (std::is_same_v<T, float>) {
+      if (z) v = Residual8(v, z + c, act);
+    }
+    Store8(v, y + c);
   }
-  RowScalar(s, mult, acc, lo, corr, c, channels, y);
+  RowScalar(s, mult, acc, lo, corr, c, channels, y, z, act);
 }
 
 template <typename A, typename T>
 void Rows(const ref::OutputStage& s, const std::vector<float>& mult, const A* acc, const int32_t* lo,
-          const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, T* y) {
+          const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, T* y, const Residual& res) {
   static const bool avx2 = __builtin_cpu_supports("avx2");
   const bool parallel = rows * channels >= (1 << 14);
 #pragma omp parallel for schedule(static) if (parallel)
@@ -88,10 +105,11 @@ void Rows(const ref::OutputStage& s, const std::vector<float>& mult, const A* ac
     const int64_t off = r * channels;
     const int32_t* cr = corr + (r % corr_rows) * channels;
     const int32_t* lr = lo ? lo + off : nullptr;
+    const float* zr = res.z ? res.z + off : nullptr;
     if (avx2) {
-      RowAvx2(s, mult.data(), acc + off, lr, cr, channels, y + off);
+      RowAvx2(s, mult.data(), acc + off, lr, cr, channels, y + off, zr, res.act);
     } else {
-      RowScalar(s, mult.data(), acc + off, lr, cr, 0, channels, y + off);
+      RowScalar(s, mult.data(), acc + off, lr, cr, 0, channels, y + off, zr, res.act);
     }
   }
 }
@@ -291,14 +309,15 @@ namespace {
 
 template <typename A>
 void RowsTo(const ref::OutputStage& stage, const std::vector<float>& mult, const A* acc, const int32_t* lo,
-            const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, void* y) {
+            const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, void* y,
+            const Residual& res) {
   switch (stage.dtype) {
     case DataType::kInt8:
-      return Rows(stage, mult, acc, lo, corr, corr_rows, rows, channels, static_cast<int8_t*>(y));
+      return Rows(stage, mult, acc, lo, corr, corr_rows, rows, channels, static_cast<int8_t*>(y), res);
     case DataType::kUint8:
-      return Rows(stage, mult, acc, lo, corr, corr_rows, rows, channels, static_cast<uint8_t*>(y));
+      return Rows(stage, mult, acc, lo, corr, corr_rows, rows, channels, static_cast<uint8_t*>(y), res);
     default:
-      return Rows(stage, mult, acc, lo, corr, corr_rows, rows, channels, static_cast<float*>(y));
+      return Rows(stage, mult, acc, lo, corr, corr_rows, rows, channels, static_cast<float*>(y), res);
   }
 }
 
@@ -306,12 +325,13 @@ void RowsTo(const ref::OutputStage& stage, const std::vector<float>& mult, const
 
 void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult,
                           const Accumulators& acc, const int32_t* corr, int64_t corr_rows, int64_t rows,
-                          int64_t channels, void* y) {
+                          int64_t channels, void* y, const Residual& residual) {
   if (acc.float_acc) {
     return RowsTo(stage, mult, static_cast<const float*>(acc.acc), nullptr, corr, corr_rows, rows, channels,
-                  y);
+                  y, residual);
   }
-  RowsTo(stage, mult, static_cast<const int32_t*>(acc.acc), acc.acc_lo, corr, corr_rows, rows, channels, y);
+  RowsTo(stage, mult, static_cast<const int32_t*>(acc.acc), acc.acc_lo, corr, corr_rows, rows, channels, y,
+         residual);
 }
 
 }  // namespace qcal::dnnl_kernels

@@ -119,13 +119,20 @@ struct Accumulators {
   const int32_t* acc_lo = nullptr;
   bool float_acc = false;
 };
+// QcalQConv's residual input in the output stage: z laid out like y (nullptr: none).
+struct Residual {
+  const float* z = nullptr;
+  ref::ResidualActivation act = ref::ResidualActivation::kNone;
+};
 // y[r, c] = stage(sum[r, c] + corr[r % corr_rows, c]) for `rows` rows of
 // `channels` (the channel is the innermost dim of acc and y). y has stage.dtype.
-// All int32 arithmetic wraps like the reference accumulation.
+// All int32 arithmetic wraps like the reference accumulation. With residual.z
+// (float y only) y[i] = ref::ResidualOutputValue(stage value, z[i], act), the
+// same float operations as ApplyResidual after the stage, in the same pass.
 // Multi-threaded with the OpenMP runtime (call ApplyThreads first).
 void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult,
                           const Accumulators& acc, const int32_t* corr, int64_t corr_rows, int64_t rows,
-                          int64_t channels, void* y);
+                          int64_t channels, void* y, const Residual& residual = {});
 
 // y[i] = ref::ResidualOutputValue(y[i], z[i], act) for i < n (QcalQConv's residual
 // input, quant_output.h): AVX2 with the same IEEE operations, multi-threaded like

@@ -13,10 +13,10 @@
 // the u8 modes of int8_common.h, prepared: flipped / split into nibbles), the
 // s32 result is NHWC, and the output stage writes Y directly or through one
 // reorder to NCHW. A float Y may be NHWC too (ProducesFloatNhwc), and so may
-// QcalQConv's residual Z (float output only): ApplyResidual adds Z where Y is
-// NHWC (before the reorder, or into Y itself; an NCHW Z is then reordered to
-// NHWC first) and after the reorder when both are NCHW. Elementwise either way,
-// so the values are the same.
+// QcalQConv's residual Z (float output only): the output stage adds Z as it
+// writes Y's NHWC values (an NCHW Z is reordered to NHWC first), unless Y and
+// Z are both NCHW (then ApplyResidual after Y's reorder). Elementwise either
+// way, so the values are the same.
 #include <map>
 #include <mutex>
 #include <optional>
@@ -165,7 +165,7 @@ class DnnlInt8Conv final : public Kernel {
   Result<Int8ConvPlan*> PlanFor(const Shape& x);
   void PlanSource(const dnnl::convolution_forward::primitive_desc& pd, Int8ConvPlan& plan) const;
   Status RunImpl(const Tensor& x, const Tensor* z, std::vector<Tensor>& out);
-  Status AddResidualNhwc(Int8ConvPlan& plan, const Tensor& z, void* y_nhwc) const;
+  Result<const float*> ResidualNhwc(Int8ConvPlan& plan, const Tensor& z) const;
   void Compute(const memory& x_mem, Int8ConvPlan& plan);
   // s8 activations fed to oneDNN as u8 (x + 128).
   bool Flips() const { return UsesU8Activations(mode_) && x_type_ == DataType::kInt8; }
@@ -283,11 +283,15 @@ Status DnnlInt8Conv::RunImpl(const Tensor& x, const Tensor* z, std::vector<Tenso
   const Shape& ys = plan->y_shape;
   Tensor& y = ref::PrepareOutput(out, 0, p_.stage.dtype, PhysicalShape(ys, y_layout_));
   void* stage_out = plan->out_nhwc ? plan->out_nhwc->get_data_handle() : y.raw();
-  ApplyOutputStageRows(p_.stage, p_.mult, accs, plan->corr.data(), plan->corr_rows, ys[0] * ys[2] * ys[3],
-                       ys[1], stage_out);
   if (z && p_.stage.quantized()) return InvalidArgument("Z needs a float32 Y");
+  // Z meets Y in NHWC inside the output stage, unless both are NCHW (then after Y's reorder).
   const bool residual_nhwc = z && (z_layout_ == Layout::kNhwc || y_layout_ == Layout::kNhwc);
-  if (residual_nhwc) QCAL_RETURN_IF_ERROR(AddResidualNhwc(*plan, *z, stage_out));
+  Residual residual{nullptr, residual_act_};
+  if (residual_nhwc) {
+    QCAL_ASSIGN_OR_RETURN(residual.z, ResidualNhwc(*plan, *z));
+  }
+  ApplyOutputStageRows(p_.stage, p_.mult, accs, plan->corr.data(), plan->corr_rows, ys[0] * ys[2] * ys[3],
+                       ys[1], stage_out, residual);
   if (plan->out_nhwc) {
     ExecuteReorder(*plan->to_y, *plan->out_nhwc,
                    memory(memory::desc(ToDims(ys), DnnlType(p_.stage.dtype), Tag::nchw), Engine(), y.raw()));
@@ -302,9 +306,8 @@ Status DnnlInt8Conv::RunImpl(const Tensor& x, const Tensor* z, std::vector<Tenso
   return Status::Ok();
 }
 
-// y_nhwc = act(y_nhwc + Z) with Y's values in NHWC: Z as it is when planned
-// NHWC, else reordered to NHWC first.
-Status DnnlInt8Conv::AddResidualNhwc(Int8ConvPlan& plan, const Tensor& z, void* y_nhwc) const {
+// Z's values in NHWC: Z itself when planned NHWC, else Z reordered into plan.z_nhwc.
+Result<const float*> DnnlInt8Conv::ResidualNhwc(Int8ConvPlan& plan, const Tensor& z) const {
   const Shape& ys = plan.y_shape;
   if (z.dtype() != DataType::kFloat32 || z.shape() != PhysicalShape(ys, z_layout_)) {
     return InvalidArgument("Z must be float32 of Y's shape " + ShapeToString(ys));
@@ -317,8 +320,7 @@ Status DnnlInt8Conv::AddResidualNhwc(Int8ConvPlan& plan, const Tensor& z, void* 
     Stream().wait();
     z_nhwc = static_cast<const float*>(plan.z_nhwc->get_data_handle());
   }
-  dnnl_kernels::ApplyResidual(residual_act_, z_nhwc, NumElements(ys), static_cast<float*>(y_nhwc));
-  return Status::Ok();
+  return z_nhwc;
 }
 
 // The raw products into plan.acc (and acc_lo): X is staged / prepared as
