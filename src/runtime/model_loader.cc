@@ -12,6 +12,7 @@
 #include "passes/fuse_quantized_ops.h"
 #include "passes/hoist_quantize.h"
 #include "passes/shape_inference.h"
+#include "passes/unsigned_activations.h"
 
 namespace qcal {
 namespace {
@@ -42,8 +43,8 @@ Status CheckOverride(const ValueInfo& in, const Shape& shape) {
   const Shape& declared = *in.shape;
   if (declared.size() != shape.size()) {
     return InvalidArgument("input shape " + ShapeToString(shape) + " for '" + in.name + "' has rank " +
-                           std::to_string(shape.size()) + ", but the model declares " + ShapeToString(declared) +
-                           " (rank " + std::to_string(declared.size()) + ")");
+                           std::to_string(shape.size()) + ", but the model declares " +
+                           ShapeToString(declared) + " (rank " + std::to_string(declared.size()) + ")");
   }
   for (size_t d = 1; d < shape.size(); ++d) {
     if (declared[d] >= 0 && declared[d] != shape[d]) {
@@ -95,8 +96,8 @@ Status ApplyInputShapes(Graph& graph, const std::map<std::string, Shape>& shapes
     auto it = std::find_if(graph.inputs.begin(), graph.inputs.end(),
                            [&](const ValueInfo& v) { return v.name == name; });
     if (it == graph.inputs.end()) {
-      return InvalidArgument("input shape given for '" + name + "', which is not a model input (inputs: " +
-                             InputNames(graph) + ")");
+      return InvalidArgument("input shape given for '" + name +
+                             "', which is not a model input (inputs: " + InputNames(graph) + ")");
     }
     QCAL_RETURN_IF_ERROR(CheckOverride(*it, shape));
     it->shape = shape;
@@ -129,6 +130,9 @@ Status PrepareModel(Graph& graph, const LoadOptions& options, const std::string&
   if (QuantizedFusionEnabled(options)) {
     QCAL_ASSIGN_OR_RETURN(auto hoisted, HoistQuantizeLinear(graph));
     if (!hoisted.empty()) LogDebug("int8: " + std::to_string(hoisted.size()) + " QuantizeLinear moves");
+    QCAL_ASSIGN_OR_RETURN(auto unsigned_q, UnsignedActivations(graph));
+    if (!unsigned_q.empty())
+      LogDebug("int8: " + std::to_string(unsigned_q.size()) + " activations made uint8");
     QCAL_ASSIGN_OR_RETURN(auto fused, FuseQuantizedOps(graph, {.residual = ResidualFusionEnabled(options)}));
     if (!fused.empty()) LogDebug("int8 fusion: " + std::to_string(fused.size()) + " quantized layers");
   }
@@ -148,7 +152,8 @@ Result<Tensor> ReadTensorFile(const std::string& path) {
   }
   std::string known;
   for (const auto& f : kTensorFormats) known += (known.empty() ? "" : ", ") + std::string(f.suffix);
-  return InvalidArgument("cannot tell the format of tensor file '" + path + "' (known suffixes: " + known + ")");
+  return InvalidArgument("cannot tell the format of tensor file '" + path + "' (known suffixes: " + known +
+                         ")");
 }
 
 }  // namespace qcal

@@ -222,10 +222,14 @@ WeightBounds ComputeWeightBounds(const Tensor& w, int64_t channels, bool channel
   const int8_t* p = w.data<int8_t>();
   const int64_t per = w.numel() / channels;
   WeightBounds b;
-  for (int64_t i = 0; i < w.numel(); ++i) {
-    const int64_t a = std::abs(int64_t{p[i]});
-    sums[static_cast<size_t>(channel_major ? i / per : i % channels)] += a;
-    b.max_abs = std::max(b.max_abs, a);
+  // Row r of `per` x `channels` (or `channels` x `per`) elements, no division per element.
+  for (int64_t r = 0; r < (channel_major ? channels : per); ++r) {
+    const int64_t len = channel_major ? per : channels;
+    for (int64_t j = 0; j < len; ++j) {
+      const int64_t a = std::abs(int64_t{p[r * len + j]});
+      sums[static_cast<size_t>(channel_major ? r : j)] += a;
+      b.max_abs = std::max(b.max_abs, a);
+    }
   }
   b.max_abs_sum = sums.empty() ? 0 : *std::max_element(sums.begin(), sums.end());
   return b;
