@@ -122,6 +122,22 @@ Result<Histogram> Histogram::Create(int num_bins, Mode mode) {
   return Histogram(num_bins, mode);
 }
 
+Result<Histogram> Histogram::FromCounts(Mode mode, double lo, double width, std::vector<uint64_t> counts) {
+  if (counts.empty() || !(width >= 0) || !std::isfinite(lo) || !std::isfinite(width))
+    return InvalidArgument("histogram from counts needs >= 1 bin and a finite lo and width >= 0, got " +
+                           std::to_string(counts.size()) + " bins, lo " + std::to_string(lo) + ", width " +
+                           std::to_string(width));
+  Histogram h(static_cast<int>(counts.size()), mode);
+  h.counts_ = std::move(counts);
+  h.lo_ = lo;
+  h.width_ = width;
+  h.initialized_ = true;
+  for (uint64_t c : h.counts_) h.total_ += c;
+  h.min_ = static_cast<float>(h.lo());
+  h.max_ = static_cast<float>(h.hi());
+  return h;
+}
+
 int Histogram::BinOf(double v) const {
   if (width_ <= 0) return 0;
   double idx = std::floor((v - lo_) / width_);

@@ -59,6 +59,10 @@ class Histogram {
   Status Add(std::span<const float> data);
   // `other` must have the same bin count and mode.
   Status Merge(const Histogram& other);
+  // A histogram with the given counts over [lo, lo + width * counts.size()] (tests and tools:
+  // adversarial shapes and huge counts without adding every value). min/max are the range ends,
+  // zero_count 0. InvalidArgument for no bins, width < 0 or a non-finite lo/width.
+  static Result<Histogram> FromCounts(Mode mode, double lo, double width, std::vector<uint64_t> counts);
 
   int num_bins() const { return static_cast<int>(counts_.size()); }
   Mode mode() const { return mode_; }
