@@ -96,6 +96,19 @@ class Histogram {
   float min_ = 0, max_ = 0;
 };
 
+// While alive, histogram binning and the extreme scans run their baseline-ISA
+// code even on AVX2 CPUs (tests compare both builds; not thread-safe, tests only).
+class ScopedBaselineStatsIsa {
+ public:
+  ScopedBaselineStatsIsa();
+  ~ScopedBaselineStatsIsa();
+  ScopedBaselineStatsIsa(const ScopedBaselineStatsIsa&) = delete;
+  ScopedBaselineStatsIsa& operator=(const ScopedBaselineStatsIsa&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // Bytes needed to keep `elements_per_batch * batch_num` float32 values.
 // OutOfRange if the product overflows.
 Result<uint64_t> RequiredRawBytes(uint64_t elements_per_batch, uint64_t batch_num);
