@@ -272,8 +272,8 @@ class RegularGrid {
       sum.AddWhole(mom_.Around(lo, hi, base), static_cast<double>(base - left_) - centre + 0.5);
       if (k < last_ && (((k + 1) * m_) & last_) != 0 && c_[hi] != 0) {  // bin hi straddles k, k + 1
         const double begin = static_cast<double>(hi - left_);
-        sum.AddTerm(BinError(begin, begin + 1, static_cast<double>(k), static_cast<double>(k + 1), dst_w_, half_,
-                             static_cast<double>(c_[hi])));
+        sum.AddTerm(BinError(begin, begin + 1, static_cast<double>(k), static_cast<double>(k + 1), dst_w_,
+                             half_, static_cast<double>(c_[hi])));
       }
     }
   }
@@ -320,7 +320,8 @@ L2ErrorBounds HistogramL2ErrorBounds(const Histogram& h, BinRange r, int dst_bin
   const CountMoments moments(h);
   if (!moments.ok()) return {0.0, std::numeric_limits<double>::infinity()};
   if (RegularGrid::Applies(r, dst_bins))
-    return *RegularBoundsOrPrune(RegularGrid(h, moments, r, dst_bins), std::numeric_limits<double>::infinity());
+    return *RegularBoundsOrPrune(RegularGrid(h, moments, r, dst_bins),
+                                 std::numeric_limits<double>::infinity());
   return BoundsFromMoments(h, moments, r, dst_bins);
 }
 
@@ -340,7 +341,10 @@ namespace {
 class CandidateSearch {
  public:
   CandidateSearch(const Histogram& h, std::vector<BinRange> candidates)
-      : h_(h), candidates_(std::move(candidates)), moments_(h), state_(candidates_.size(), State::kOpen),
+      : h_(h),
+        candidates_(std::move(candidates)),
+        moments_(h),
+        state_(candidates_.size(), State::kOpen),
         bounds_(candidates_.size()) {}
 
   BinRange Run() {
@@ -348,8 +352,7 @@ class CandidateSearch {
     const size_t stride = std::max<size_t>(1, count / 64);
     for (size_t k = 0; k < count; k += stride) Bound(k);
     const size_t best = best_bounded_;
-    for (size_t k = best >= stride ? best - stride : 0; k < std::min(count, best + stride + 1); ++k)
-      Bound(k);
+    for (size_t k = best >= stride ? best - stride : 0; k < std::min(count, best + stride + 1); ++k) Bound(k);
     for (size_t k = 0; k < count; ++k) Bound(k);
     return ExactMinimum();
   }
@@ -363,8 +366,7 @@ class CandidateSearch {
     L2ErrorBounds b{0.0, std::numeric_limits<double>::infinity()};  // no bound: evaluated exactly
     if (moments_.ok() && FastPathApplies(h_, r, kHfmgDstBins)) {
       if (RegularGrid::Applies(r, kHfmgDstBins)) {
-        const auto got = RegularBoundsOrPrune(RegularGrid(h_, moments_, r, kHfmgDstBins),
-                                              upper_);
+        const auto got = RegularBoundsOrPrune(RegularGrid(h_, moments_, r, kHfmgDstBins), upper_);
         if (!got) {
           state_[k] = State::kPruned;
           return;

@@ -42,7 +42,7 @@ bool HasAvx2() {
 }
 
 __attribute__((always_inline)) inline Extremes ScanExtremesBody(std::span<const float> data, bool abs,
-                                                                 bool last_max) {
+                                                                bool last_max) {
   constexpr int kLanes = 16;
   const float* p = data.data();
   const size_t n = data.size();
@@ -125,8 +125,8 @@ __attribute__((always_inline)) inline void BinIndicesBody(const float* p, size_t
   }
 }
 
-QCAL_STATS_AVX2 void BinIndicesAvx2(const float* p, size_t len, bool abs, double lo, double width, int32_t last,
-                                    int32_t* idx) {
+QCAL_STATS_AVX2 void BinIndicesAvx2(const float* p, size_t len, bool abs, double lo, double width,
+                                    int32_t last, int32_t* idx) {
   BinIndicesBody(p, len, abs, lo, width, last, idx);
 }
 
@@ -163,7 +163,9 @@ void MinMaxStats::Merge(const MinMaxStats& other) {
   count_ += other.count_;
 }
 
-ScopedBaselineStatsIsa::ScopedBaselineStatsIsa() : previous_(force_baseline_isa) { force_baseline_isa = true; }
+ScopedBaselineStatsIsa::ScopedBaselineStatsIsa() : previous_(force_baseline_isa) {
+  force_baseline_isa = true;
+}
 ScopedBaselineStatsIsa::~ScopedBaselineStatsIsa() { force_baseline_isa = previous_; }
 
 // ------------------------------------------------------------------ Histogram
