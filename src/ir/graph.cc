@@ -91,28 +91,42 @@ Status Graph::TopoSort() {
   return Status::Ok();
 }
 
-std::string Graph::UniqueValueName(const std::string& base) const {
-  std::unordered_set<std::string> used;
-  for (const auto& v : inputs) used.insert(v.name);
-  for (const auto& [n, t] : initializers) used.insert(n);
-  for (const auto& n : nodes) {
-    for (const auto& o : n.outputs) used.insert(o);
-  }
-  if (!used.count(base)) return base;
+namespace {
+// `base` if `used(base)` is false, else the first free `base_<i>`, i = 1, 2, ...
+// Each check scans the graph in place: no set of every name is built (these
+// are called once per inserted value, and the materializer inserts hundreds).
+template <typename Used>
+std::string FirstFreeName(const std::string& base, Used used) {
+  if (!used(base)) return base;
   for (int i = 1;; ++i) {
     std::string c = base + "_" + std::to_string(i);
-    if (!used.count(c)) return c;
+    if (!used(c)) return c;
   }
+}
+}  // namespace
+
+std::string Graph::UniqueValueName(const std::string& base) const {
+  return FirstFreeName(base, [this](const std::string& name) {
+    if (initializers.count(name)) return true;
+    for (const auto& v : inputs) {
+      if (v.name == name) return true;
+    }
+    for (const auto& n : nodes) {
+      for (const auto& o : n.outputs) {
+        if (o == name) return true;
+      }
+    }
+    return false;
+  });
 }
 
 std::string Graph::UniqueNodeName(const std::string& base) const {
-  std::unordered_set<std::string> used;
-  for (const auto& n : nodes) used.insert(n.name);
-  if (!used.count(base)) return base;
-  for (int i = 1;; ++i) {
-    std::string c = base + "_" + std::to_string(i);
-    if (!used.count(c)) return c;
-  }
+  return FirstFreeName(base, [this](const std::string& name) {
+    for (const auto& n : nodes) {
+      if (n.name == name) return true;
+    }
+    return false;
+  });
 }
 
 Status VerifyGraph(const Graph& graph) {

@@ -301,6 +301,128 @@ TEST(HfmgTest, PrunedSearchMatchesExhaustiveReference) {
   }
 }
 
+// Exhaustive search with the per-bin reference error, first minimum winning.
+QuantParams BruteForceHfmg(const Histogram& h) {
+  BinRange best;
+  double best_e = std::numeric_limits<double>::infinity();
+  for (BinRange r : HfmgCandidates(h)) {
+    const double e = HistogramL2ErrorReference(h, r);
+    if (e < best_e) {
+      best_e = e;
+      best = r;
+    }
+  }
+  return *ParamsFromRange(h.BinLeft(best.left), h.BinLeft(best.right + 1), true);
+}
+
+// Adversarial histograms (built from counts): the pruned search must pick the
+// exhaustive search's range. Spikes at the edges and inside, empty tails, one
+// nonzero bin, counts so large the moment bounds are unusable or every
+// candidate is a single-bin step, sparse far outliers, and symmetric shapes
+// where candidates tie closely.
+TEST(HfmgTest, PrunedSearchMatchesBruteForceOnAdversarialHistograms) {
+  std::mt19937_64 rng(77);
+  std::vector<std::vector<uint64_t>> shapes;
+  auto zeros = [](int n) { return std::vector<uint64_t>(n, 0); };
+  {  // i.i.d. random counts
+    std::vector<uint64_t> c = zeros(1024);
+    std::uniform_int_distribution<uint64_t> d(0, 1000);
+    for (auto& v : c) v = d(rng);
+    shapes.push_back(c);
+  }
+  {  // ReLU-like: a huge spike in bin 0 (exact zeros), a decaying body, a sparse far tail
+    std::vector<uint64_t> c = zeros(4096);
+    c[0] = 3'000'000;
+    for (int i = 1; i < 900; ++i) c[i] = static_cast<uint64_t>(20000.0 * std::exp(-i / 120.0));
+    for (int i = 900; i < 4096; i += 97) c[i] = 1;
+    c[4095] = 2;
+    shapes.push_back(c);
+  }
+  {  // empty tails on both sides, body in the middle
+    std::vector<uint64_t> c = zeros(2048);
+    std::uniform_int_distribution<uint64_t> d(1, 50);
+    for (int i = 700; i < 1300; ++i) c[i] = d(rng);
+    shapes.push_back(c);
+  }
+  {  // one nonzero bin, at the left edge, inside, and at the right edge
+    for (int at : {0, 1500, 4095}) {
+      std::vector<uint64_t> c = zeros(4096);
+      c[at] = 12345;
+      shapes.push_back(c);
+    }
+  }
+  {  // two equal spikes symmetric about the centre (near ties), and a flat histogram
+    std::vector<uint64_t> c = zeros(1024);
+    c[100] = c[923] = 500;
+    shapes.push_back(c);
+    shapes.push_back(std::vector<uint64_t>(1024, 7));
+  }
+  {  // interior spikes over noise: the bound must not prune the candidate that centres them
+    std::vector<uint64_t> c = zeros(4096);
+    std::uniform_int_distribution<uint64_t> d(0, 3);
+    for (auto& v : c) v = d(rng);
+    for (int at : {37, 1111, 2047, 3000}) c[at] = 1'000'000;
+    shapes.push_back(c);
+  }
+  {  // huge counts: the integer moments would overflow (bounds unusable, every candidate exact)
+    std::vector<uint64_t> c = zeros(1024);
+    std::uniform_int_distribution<uint64_t> d(uint64_t{1} << 40, uint64_t{1} << 41);
+    for (int i = 0; i < 1024; i += 3) c[i] = d(rng);
+    shapes.push_back(c);
+  }
+  {  // counts just below the moments' limit (total * (n + 1)^2 < 2^60), decaying both ways
+    std::vector<uint64_t> c = zeros(1024);
+    for (int i = 0; i < 1024; ++i) c[i] = static_cast<uint64_t>(2e6 * std::exp(-std::abs(i - 300) / 90.0));
+    shapes.push_back(c);
+  }
+  {  // tiny total: step 1, many candidates that each move one bin
+    std::vector<uint64_t> c = zeros(8192);
+    std::uniform_int_distribution<int> at(0, 8191);
+    for (int k = 0; k < 60; ++k) c[at(rng)] += 1;
+    shapes.push_back(c);
+  }
+  for (size_t k = 0; k < shapes.size(); ++k) {
+    auto h = Histogram::FromCounts(Histogram::Mode::kSigned, -0.75, 0.01, shapes[k]);
+    ASSERT_TRUE(h.ok()) << h.status().ToString();
+    auto p = HfmgCalibrate(*h, true);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    EXPECT_EQ(*p, BruteForceHfmg(*h)) << "shape " << k;
+  }
+}
+
+// Random shapes (mixtures of a zero spike, a Laplace-like body and outliers):
+// the pruned search equals the exhaustive one on every draw.
+TEST(HfmgTest, PrunedSearchMatchesBruteForceOnRandomHistograms) {
+  std::mt19937_64 rng(4242);
+  for (int trial = 0; trial < 12; ++trial) {
+    const int n = trial % 3 == 0 ? 4096 : 1024;
+    std::uniform_real_distribution<double> u(0, 1);
+    std::vector<uint64_t> c(n, 0);
+    const int centre = static_cast<int>(u(rng) * n), spread = 1 + static_cast<int>(u(rng) * n / 8);
+    const double height = std::pow(10.0, 1 + 4 * u(rng));
+    for (int i = 0; i < n; ++i)
+      c[i] = static_cast<uint64_t>(height * std::exp(-std::abs(i - centre) / static_cast<double>(spread)));
+    if (u(rng) < 0.5) c[static_cast<int>(u(rng) * n)] += static_cast<uint64_t>(height * 50);
+    for (int k = 0; k < 5; ++k) c[static_cast<int>(u(rng) * n)] += 1;
+    auto h = Histogram::FromCounts(Histogram::Mode::kSigned, -1.0, 0.5, c);
+    ASSERT_TRUE(h.ok());
+    auto p = HfmgCalibrate(*h, true);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    EXPECT_EQ(*p, BruteForceHfmg(*h)) << "trial " << trial;
+  }
+}
+
+TEST(HfmgTest, HistogramFromCountsRejectsBadGrids) {
+  EXPECT_FALSE(Histogram::FromCounts(Histogram::Mode::kSigned, 0, 1, {}).ok());
+  EXPECT_FALSE(Histogram::FromCounts(Histogram::Mode::kSigned, 0, -1, {1}).ok());
+  EXPECT_FALSE(Histogram::FromCounts(Histogram::Mode::kSigned, std::nan(""), 1, {1}).ok());
+  auto h = Histogram::FromCounts(Histogram::Mode::kSigned, -1, 0.5, {1, 0, 2, 3});
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->total(), 6u);
+  EXPECT_DOUBLE_EQ(h->hi(), 1.0);
+  EXPECT_EQ(h->BinOf(0.1), 2);
+}
+
 TEST(HfmgTest, CalibratePicksTheBestCandidate) {
   std::vector<float> x = Gaussian(20000, 9, 0.5f, 1.0f);
   x.push_back(60.0f);

@@ -173,7 +173,7 @@ std::vector<uint64_t> ReferenceCounts(const Histogram& h, const std::vector<floa
 // Odd sizes (vector tails), signed zeros, values on bin edges and beyond the
 // grid: the vectorized Add gives the reference's counts, extremes (including
 // the sign of a zero extreme) and zero count.
-TEST(HistogramTest, VectorizedAddMatchesScalarReference) {
+void CheckVectorizedAddMatchesScalarReference() {
   std::mt19937 rng(5);
   std::normal_distribution<float> d(0.0f, 3.0f);
   for (auto mode : {Histogram::Mode::kSigned, Histogram::Mode::kAbsolute}) {
@@ -217,7 +217,7 @@ TEST(HistogramTest, VectorizedAddMatchesScalarReference) {
 // binning gives exactly the counts of the division formula. The set includes
 // values where floor((v - lo) * (1 / w)) != floor((v - lo) / w), so binning by
 // a reciprocal multiply (a tempting speed-up) would fail it.
-TEST(HistogramTest, BinsEqualTheDivisionOnAdversarialValues) {
+void CheckBinsEqualTheDivisionOnAdversarialValues() {
   struct Grid {
     float lo, hi;
     int bins;
@@ -264,6 +264,20 @@ TEST(HistogramTest, BinsEqualTheDivisionOnAdversarialValues) {
     }
   }
   EXPECT_TRUE(correction_needed);
+}
+
+// Both functions above run on the AVX2 build (when the CPU has it) and on the
+// baseline build, which must agree bit for bit with the same reference.
+TEST(HistogramTest, VectorizedAddMatchesScalarReference) {
+  CheckVectorizedAddMatchesScalarReference();
+  ScopedBaselineStatsIsa baseline;
+  CheckVectorizedAddMatchesScalarReference();
+}
+
+TEST(HistogramTest, BinsEqualTheDivisionOnAdversarialValues) {
+  CheckBinsEqualTheDivisionOnAdversarialValues();
+  ScopedBaselineStatsIsa baseline;
+  CheckBinsEqualTheDivisionOnAdversarialValues();
 }
 
 // NaN / Inf anywhere in a batch (first lane block, later blocks, the tail) is

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 
 namespace qcal::quant {
@@ -162,9 +163,37 @@ class CountMoments {
 // inside one destination bin k contributes c ((i - left - centre_k + 1/2)^2 +
 // 1/12), summed per k from the moments (around the integer nearest the centre,
 // so the terms barely cancel); bins straddling destination bins use BinError.
-// Rounding of this sum and of HistogramL2Error's is below 1e-12 of the
-// magnitudes involved; the bounds allow 1e-7 relative plus 1e-9 of the
-// magnitude, so lower <= HistogramL2Error(h, r) <= upper.
+//
+// Exactness of the slack. Every term of HistogramL2Error (BinError of one
+// source bin) and every per-k estimate here is >= 0 as a real number, and each
+// is computed with a relative rounding error below 1e-12 of its magnitude
+// (|b|^3-sized cubes for a bin at distance |b| <= 2^13 from its centre, moments
+// that are exact integers shifted once); their sums of n <= 2^13 nonnegative
+// terms add at most n ulps more. So with E the exact real error, the computed
+// error F and the computed estimate S of all destination bins satisfy
+// |F - E|, |S - E| <= 1e-10 * magnitude, and the slack 1e-7 * S + 1e-9 *
+// magnitude covers both: lower <= F <= upper. For a partial estimate over only
+// some destination bins (S_p, E_p the exact partial error): E >= E_p because
+// the omitted terms are >= 0, so S_p - slack(S_p) <= E_p (1 - 1e-10) <= F, i.e.
+// a partial estimate minus its slack is a lower bound too.
+struct BoundSum {
+  double estimate = 0, magnitude = 0;
+  void AddWhole(const CountMoments::Sums& s, double o) {
+    if (s.s0 == 0) return;
+    estimate += s.s2 + 2 * o * s.s1 + o * o * s.s0 + s.s0 / 12;
+    magnitude += s.s2 + 2 * std::fabs(o * s.s1) + o * o * s.s0 + s.s0 / 12;
+  }
+  void AddTerm(double t) {
+    estimate += t;
+    magnitude += t;
+  }
+  double Slack() const { return 1e-7 * estimate + 1e-9 * magnitude; }
+  double Lower() const { return estimate - Slack(); }
+  L2ErrorBounds Bounds() const { return {estimate - Slack(), estimate + Slack()}; }
+};
+
+// Any candidate, any power-of-two dst_bins (a source bin may straddle many
+// destination bins when the range is narrower than dst_bins).
 L2ErrorBounds BoundsFromMoments(const Histogram& h, const CountMoments& mom, BinRange r, int dst_bins) {
   const int64_t n = h.num_bins();
   const int64_t m = static_cast<int64_t>(r.right) - r.left + 1;
@@ -179,7 +208,7 @@ L2ErrorBounds BoundsFromMoments(const Histogram& h, const CountMoments& mom, Bin
     return r.left + ((k * m + dst_bins - 1) >> shift);
   };
   const auto& c = h.counts();
-  double estimate = 0, magnitude = 0;
+  BoundSum sum;
   int64_t next = 0;  // first bin not yet counted
   int64_t edge_k = 0, edge_k1 = first_edge(1);
   for (int64_t k = 0; k <= last && next < n; ++k) {
@@ -188,10 +217,7 @@ L2ErrorBounds BoundsFromMoments(const Histogram& h, const CountMoments& mom, Bin
     if (lo < hi) {
       const double centre = (static_cast<double>(k) + 0.5) * dst_w;  // (2k + 1) m / (2 dst_bins), exact
       const int64_t base = r.left + (((2 * k + 1) * m) >> (shift + 1));  // floor(left + centre)
-      const double o = static_cast<double>(base - r.left) - centre + 0.5;  // in [-0.5, 0.5]
-      const CountMoments::Sums s = mom.Around(lo, hi, base);
-      estimate += s.s2 + 2 * o * s.s1 + o * o * s.s0 + s.s0 / 12;
-      magnitude += s.s2 + 2 * std::fabs(o * s.s1) + o * o * s.s0 + s.s0 / 12;
+      sum.AddWhole(mom.Around(lo, hi, base), static_cast<double>(base - r.left) - centre + 0.5);
       next = hi;
     }
     const int64_t edge_k2 = first_edge(k + 2);
@@ -199,18 +225,82 @@ L2ErrorBounds BoundsFromMoments(const Histogram& h, const CountMoments& mom, Bin
       int64_t de = k + 1;
       for (int64_t e = edge_k2; e <= end + 1; e = first_edge(de + 1)) ++de;
       const double begin = static_cast<double>(end - r.left);
-      const double t = c[end] ? BinError(begin, begin + 1, static_cast<double>(k), static_cast<double>(de), dst_w,
-                                         half, static_cast<double>(c[end]))
-                              : 0.0;
-      estimate += t;
-      magnitude += t;
+      if (c[end])
+        sum.AddTerm(BinError(begin, begin + 1, static_cast<double>(k), static_cast<double>(de), dst_w, half,
+                             static_cast<double>(c[end])));
       next = end + 1;
     }
     edge_k = edge_k1;
     edge_k1 = edge_k2;
   }
-  const double slack = 1e-7 * estimate + 1e-9 * magnitude;
-  return {estimate - slack, estimate + slack};
+  return sum.Bounds();
+}
+
+// The same estimate when the range spans at least dst_bins source bins
+// (m >= dst_bins, dst_w >= 1): a unit source bin then crosses at most one
+// destination edge, so destination bin k holds the whole source bins
+// [lo_k, hi_k) with lo_k = left + ceil(k m / D) (0 for k = 0: the left tail
+// joins bin 0) and hi_k = left + floor((k + 1) m / D) (n for the last bin: the
+// right tail joins it), and bin hi_k straddles k and k + 1 exactly when
+// (k + 1) m / D is not an integer; then lo_{k+1} = hi_k + 1. Destination bins
+// are added in any order (BoundSum is a plain sum), which lets the search add
+// the two edge bins (the clipped tails) first and stop early.
+class RegularGrid {
+ public:
+  RegularGrid(const Histogram& h, const CountMoments& mom, BinRange r, int dst_bins)
+      : c_(h.counts().data()),
+        mom_(mom),
+        n_(h.num_bins()),
+        left_(r.left),
+        m_(static_cast<int64_t>(r.right) - r.left + 1),
+        last_(dst_bins - 1),
+        shift_(std::countr_zero(static_cast<unsigned>(dst_bins))),
+        dst_w_(static_cast<double>(m_) / dst_bins),
+        half_(dst_w_ / 2) {}
+  static bool Applies(BinRange r, int dst_bins) {
+    return static_cast<int64_t>(r.right) - r.left + 1 >= dst_bins;
+  }
+  int64_t dst_bins() const { return last_ + 1; }
+
+  // Adds destination bins [k0, k1).
+  void Add(int64_t k0, int64_t k1, BoundSum& sum) const {
+    for (int64_t k = k0; k < k1; ++k) {
+      const int64_t lo = k == 0 ? 0 : left_ + ((k * m_ + last_) >> shift_);
+      const int64_t hi = k == last_ ? n_ : left_ + (((k + 1) * m_) >> shift_);
+      const int64_t base = left_ + (((2 * k + 1) * m_) >> (shift_ + 1));  // floor(left + centre)
+      const double centre = (static_cast<double>(k) + 0.5) * dst_w_;      // (2k + 1) m / (2 D), exact
+      sum.AddWhole(mom_.Around(lo, hi, base), static_cast<double>(base - left_) - centre + 0.5);
+      if (k < last_ && (((k + 1) * m_) & last_) != 0 && c_[hi] != 0) {  // bin hi straddles k, k + 1
+        const double begin = static_cast<double>(hi - left_);
+        sum.AddTerm(BinError(begin, begin + 1, static_cast<double>(k), static_cast<double>(k + 1), dst_w_,
+                             half_, static_cast<double>(c_[hi])));
+      }
+    }
+  }
+
+ private:
+  const uint64_t* c_;
+  const CountMoments& mom_;
+  int64_t n_, left_, m_, last_;
+  int shift_;
+  double dst_w_, half_;
+};
+
+// Bounds of a candidate on the regular grid, or nullopt as soon as a partial
+// lower bound exceeds `prune_above` (the candidate cannot be the minimum). The
+// two edge destination bins carry the clipped tails, so they go first.
+std::optional<L2ErrorBounds> RegularBoundsOrPrune(const RegularGrid& grid, double prune_above) {
+  constexpr int64_t kChunk = 32;
+  const int64_t last = grid.dst_bins() - 1;
+  BoundSum sum;
+  grid.Add(0, 1, sum);
+  if (last > 0) grid.Add(last, last + 1, sum);
+  for (int64_t k = 1; k < last; k += kChunk) {
+    if (sum.Lower() > prune_above) return std::nullopt;
+    grid.Add(k, std::min(k + kChunk, last), sum);
+  }
+  if (sum.Lower() > prune_above) return std::nullopt;
+  return sum.Bounds();
 }
 
 constexpr int kHfmgDstBins = 256;
@@ -229,43 +319,106 @@ L2ErrorBounds HistogramL2ErrorBounds(const Histogram& h, BinRange r, int dst_bin
   }
   const CountMoments moments(h);
   if (!moments.ok()) return {0.0, std::numeric_limits<double>::infinity()};
+  if (RegularGrid::Applies(r, dst_bins))
+    return *RegularBoundsOrPrune(RegularGrid(h, moments, r, dst_bins),
+                                 std::numeric_limits<double>::infinity());
   return BoundsFromMoments(h, moments, r, dst_bins);
 }
 
-// Two passes: bounds for every candidate from the moments (O(destination
-// bins) each), then the exact error (HistogramL2Error) only for candidates
-// whose lower bound does not exceed the smallest upper bound, in candidate
-// order, first minimum winning. The winner (the first candidate with the
-// minimal exact error) is never dropped, so the result is that of evaluating
-// every candidate exactly.
+namespace {
+
+// The candidate search. A candidate is pruned when a lower bound of its error
+// exceeds the smallest upper bound U found so far (U is >= the exact error of
+// the candidate it came from, so the pruned one is not a minimum); the rest are
+// evaluated exactly in candidate order, first minimum winning, so the winner is
+// that of an exhaustive exact search (HistogramL2Error over every candidate).
+// U only decreases, so a candidate pruned against an earlier U stays above the
+// final one; a pruned candidate could not have lowered U (its upper >= lower >
+// U). To make U small early, every stride-th candidate is bounded first, then
+// the neighbours of the best of them, then all the rest; each bound stops as
+// soon as its partial lower bound exceeds U (RegularBoundsOrPrune), which for
+// most candidates happens after the two edge destination bins (the tails).
+class CandidateSearch {
+ public:
+  CandidateSearch(const Histogram& h, std::vector<BinRange> candidates)
+      : h_(h),
+        candidates_(std::move(candidates)),
+        moments_(h),
+        state_(candidates_.size(), State::kOpen),
+        bounds_(candidates_.size()) {}
+
+  BinRange Run() {
+    const size_t count = candidates_.size();
+    const size_t stride = std::max<size_t>(1, count / 64);
+    for (size_t k = 0; k < count; k += stride) Bound(k);
+    const size_t best = best_bounded_;
+    for (size_t k = best >= stride ? best - stride : 0; k < std::min(count, best + stride + 1); ++k) Bound(k);
+    for (size_t k = 0; k < count; ++k) Bound(k);
+    return ExactMinimum();
+  }
+
+ private:
+  enum class State : uint8_t { kOpen, kBounded, kPruned };
+
+  void Bound(size_t k) {
+    if (state_[k] != State::kOpen) return;
+    const BinRange r = candidates_[k];
+    L2ErrorBounds b{0.0, std::numeric_limits<double>::infinity()};  // no bound: evaluated exactly
+    if (moments_.ok() && FastPathApplies(h_, r, kHfmgDstBins)) {
+      if (RegularGrid::Applies(r, kHfmgDstBins)) {
+        const auto got = RegularBoundsOrPrune(RegularGrid(h_, moments_, r, kHfmgDstBins), upper_);
+        if (!got) {
+          state_[k] = State::kPruned;
+          return;
+        }
+        b = *got;
+      } else {
+        b = BoundsFromMoments(h_, moments_, r, kHfmgDstBins);
+      }
+    }
+    state_[k] = State::kBounded;
+    bounds_[k] = b;
+    if (b.upper < upper_) {
+      upper_ = b.upper;
+      best_bounded_ = k;
+    }
+  }
+
+  BinRange ExactMinimum() const {
+    BinRange best;
+    double best_error = std::numeric_limits<double>::infinity();
+    bool first = true;
+    for (size_t k = 0; k < candidates_.size(); ++k) {
+      if (state_[k] != State::kBounded || bounds_[k].lower > upper_) continue;
+      const BinRange r = candidates_[k];
+      const double e = FastPathApplies(h_, r, kHfmgDstBins) ? FastL2Error(h_, r, kHfmgDstBins, best_error)
+                                                            : HistogramL2ErrorReference(h_, r, kHfmgDstBins);
+      if (first || e < best_error) {
+        best = r;
+        best_error = e;
+        first = false;
+      }
+    }
+    return best;
+  }
+
+  const Histogram& h_;
+  const std::vector<BinRange> candidates_;
+  const CountMoments moments_;
+  std::vector<State> state_;
+  std::vector<L2ErrorBounds> bounds_;
+  double upper_ = std::numeric_limits<double>::infinity();
+  size_t best_bounded_ = 0;
+};
+
+}  // namespace
+
 Result<QuantParams> HfmgCalibrate(const Histogram& h, bool with_offset) {
   if (h.mode() != Histogram::Mode::kSigned)
     return InvalidArgument("hfmg needs a signed histogram, got one of |x|");
   if (h.empty()) return FailedPrecondition("hfmg has no calibration data (no batch was collected)");
   if (h.bin_width() <= 0) return ParamsFromRange(0, 0, with_offset);  // all data are 0
-  const std::vector<BinRange> candidates = HfmgCandidates(h);
-  const CountMoments moments(h);
-  std::vector<L2ErrorBounds> bounds(candidates.size(), {0.0, 0.0});
-  double smallest_upper = std::numeric_limits<double>::infinity();
-  for (size_t k = 0; k < candidates.size(); ++k) {
-    if (!moments.ok() || !FastPathApplies(h, candidates[k], kHfmgDstBins)) continue;  // lower bound 0: evaluated
-    bounds[k] = BoundsFromMoments(h, moments, candidates[k], kHfmgDstBins);
-    smallest_upper = std::min(smallest_upper, bounds[k].upper);
-  }
-  BinRange best;
-  double best_error = std::numeric_limits<double>::infinity();
-  bool first = true;
-  for (size_t k = 0; k < candidates.size(); ++k) {
-    if (bounds[k].lower > smallest_upper) continue;
-    const double e = FastPathApplies(h, candidates[k], kHfmgDstBins)
-                         ? FastL2Error(h, candidates[k], kHfmgDstBins, best_error)
-                         : HistogramL2ErrorReference(h, candidates[k], kHfmgDstBins);
-    if (first || e < best_error) {
-      best = candidates[k];
-      best_error = e;
-      first = false;
-    }
-  }
+  const BinRange best = CandidateSearch(h, HfmgCandidates(h)).Run();
   return ParamsFromRange(h.BinLeft(best.left), h.BinLeft(best.right + 1), with_offset);
 }
 

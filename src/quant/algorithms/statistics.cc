@@ -27,7 +27,22 @@ struct Extremes {
   bool finite = true;
 };
 
-Extremes ScanExtremes(std::span<const float> data, bool abs, bool last_max) {
+// The same code compiled twice: for the baseline ISA and for AVX2 (picked at
+// run time). Only "avx2", never "fma": without FMA the compiler cannot contract
+// a * b + c, so both builds round every operation identically (IEEE-754
+// division, subtraction, comparisons and conversions are exact-rounded at any
+// vector width) and give bit-identical results.
+#define QCAL_STATS_AVX2 __attribute__((target("avx2")))
+
+bool force_baseline_isa = false;  // ScopedBaselineStatsIsa
+
+bool HasAvx2() {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  return avx2 && !force_baseline_isa;
+}
+
+__attribute__((always_inline)) inline Extremes ScanExtremesBody(std::span<const float> data, bool abs,
+                                                                bool last_max) {
   constexpr int kLanes = 16;
   const float* p = data.data();
   const size_t n = data.size();
@@ -86,6 +101,40 @@ Extremes ScanExtremes(std::span<const float> data, bool abs, bool last_max) {
   return e;
 }
 
+QCAL_STATS_AVX2 Extremes ScanExtremesAvx2(std::span<const float> data, bool abs, bool last_max) {
+  return ScanExtremesBody(data, abs, last_max);
+}
+
+Extremes ScanExtremes(std::span<const float> data, bool abs, bool last_max) {
+  if (HasAvx2()) return ScanExtremesAvx2(data, abs, last_max);
+  return ScanExtremesBody(data, abs, last_max);
+}
+
+// Bin index of every value of p[0, len): BinOf's double arithmetic, clamped to
+// [0, top] before the truncating conversion, so the loop has no branch or call
+// and vectorizes.
+__attribute__((always_inline)) inline void BinIndicesBody(const float* p, size_t len, bool abs, double lo,
+                                                          double width, int32_t last, int32_t* idx) {
+  const double top = last + 1.0;
+  for (size_t j = 0; j < len; ++j) {
+    double x = (static_cast<double>(abs ? std::fabs(p[j]) : p[j]) - lo) / width;
+    x = x > 0.0 ? x : 0.0;
+    x = x < top ? x : top;
+    const auto k = static_cast<int32_t>(x);
+    idx[j] = k < last ? k : last;
+  }
+}
+
+QCAL_STATS_AVX2 void BinIndicesAvx2(const float* p, size_t len, bool abs, double lo, double width,
+                                    int32_t last, int32_t* idx) {
+  BinIndicesBody(p, len, abs, lo, width, last, idx);
+}
+
+void BinIndices(const float* p, size_t len, bool abs, double lo, double width, int32_t last, int32_t* idx) {
+  if (HasAvx2()) return BinIndicesAvx2(p, len, abs, lo, width, last, idx);
+  BinIndicesBody(p, len, abs, lo, width, last, idx);
+}
+
 }  // namespace
 
 Status MinMaxStats::Update(std::span<const float> data) {
@@ -114,12 +163,33 @@ void MinMaxStats::Merge(const MinMaxStats& other) {
   count_ += other.count_;
 }
 
+ScopedBaselineStatsIsa::ScopedBaselineStatsIsa() : previous_(force_baseline_isa) {
+  force_baseline_isa = true;
+}
+ScopedBaselineStatsIsa::~ScopedBaselineStatsIsa() { force_baseline_isa = previous_; }
+
 // ------------------------------------------------------------------ Histogram
 
 Result<Histogram> Histogram::Create(int num_bins, Mode mode) {
   if (num_bins < 1)
     return InvalidArgument("histogram bin count must be >= 1, got " + std::to_string(num_bins));
   return Histogram(num_bins, mode);
+}
+
+Result<Histogram> Histogram::FromCounts(Mode mode, double lo, double width, std::vector<uint64_t> counts) {
+  if (counts.empty() || !(width >= 0) || !std::isfinite(lo) || !std::isfinite(width))
+    return InvalidArgument("histogram from counts needs >= 1 bin and a finite lo and width >= 0, got " +
+                           std::to_string(counts.size()) + " bins, lo " + std::to_string(lo) + ", width " +
+                           std::to_string(width));
+  Histogram h(static_cast<int>(counts.size()), mode);
+  h.counts_ = std::move(counts);
+  h.lo_ = lo;
+  h.width_ = width;
+  h.initialized_ = true;
+  for (uint64_t c : h.counts_) h.total_ += c;
+  h.min_ = static_cast<float>(h.lo());
+  h.max_ = static_cast<float>(h.hi());
+  return h;
 }
 
 int Histogram::BinOf(double v) const {
@@ -165,44 +235,36 @@ void Histogram::GrowToCover(double need_lo, double need_hi) {
   width_ = new_width;
 }
 
-// Bin indices: the same double arithmetic as BinOf ((v - lo) / width, floor,
-// clamped), with the floor of a value already clamped to [0, num_bins] done by
-// truncation, so the loop has no branch or call and vectorizes. Indices are
-// produced per chunk, then counted into kWays interleaved count arrays, so runs
-// of one bin (the zeros after a ReLU) do not serialize on a single counter.
+// Bin indices (BinIndices: BinOf's arithmetic, AVX2 when the CPU has it) are
+// produced per chunk, then counted into kWays interleaved 32-bit count arrays,
+// so runs of one bin (the zeros after a ReLU) do not serialize on a single
+// counter.
 void Histogram::CountBins(std::span<const float> data) {
   if (width_ <= 0) {  // BinOf's rule: everything in bin 0
     counts_[0] += data.size();
     return;
   }
   const bool abs = mode_ == Mode::kAbsolute;
-  const double lo = lo_, width = width_, top = num_bins();
   const int32_t last = num_bins() - 1;
   const size_t n = counts_.size();
   constexpr size_t kWays = 4, kChunk = 512;
-  // Small batches count straight into counts_ (the merge would cost more).
-  const size_t ways = data.size() >= 8 * kWays * n ? kWays : 1;
-  thread_local std::vector<uint64_t> lanes;  // scratch shared by every histogram of the thread
+  // Small batches count straight into counts_ (the merge would cost more); the
+  // 32-bit lanes cannot overflow while a call has < 2^32 values.
+  const size_t ways = data.size() >= 8 * kWays * n && data.size() < (uint64_t{1} << 32) ? kWays : 1;
+  thread_local std::vector<uint32_t> lanes;  // scratch shared by every histogram of the thread
   if (ways > 1) lanes.assign(ways * n, 0);
-  uint64_t* counts = ways > 1 ? lanes.data() : counts_.data();
+  uint32_t* lane = lanes.data();
   int32_t idx[kChunk];
   for (size_t start = 0; start < data.size(); start += kChunk) {
     const size_t len = std::min(kChunk, data.size() - start);
-    const float* p = data.data() + start;
-    for (size_t j = 0; j < len; ++j) {
-      double x = (static_cast<double>(abs ? std::fabs(p[j]) : p[j]) - lo) / width;
-      x = x > 0.0 ? x : 0.0;
-      x = x < top ? x : top;
-      const auto k = static_cast<int32_t>(x);
-      idx[j] = k < last ? k : last;
-    }
+    BinIndices(data.data() + start, len, abs, lo_, width_, last, idx);
     size_t j = 0;
     if (ways == kWays) {
       for (; j + kWays <= len; j += kWays) {
-        for (size_t w = 0; w < kWays; ++w) ++counts[w * n + static_cast<size_t>(idx[j + w])];
+        for (size_t w = 0; w < kWays; ++w) ++lane[w * n + static_cast<size_t>(idx[j + w])];
       }
     }
-    for (; j < len; ++j) ++counts[idx[j]];
+    for (; j < len; ++j) ++counts_[idx[j]];
   }
   if (ways > 1) {
     for (size_t w = 0; w < ways; ++w) {

@@ -59,6 +59,10 @@ class Histogram {
   Status Add(std::span<const float> data);
   // `other` must have the same bin count and mode.
   Status Merge(const Histogram& other);
+  // A histogram with the given counts over [lo, lo + width * counts.size()] (tests and tools:
+  // adversarial shapes and huge counts without adding every value). min/max are the range ends,
+  // zero_count 0. InvalidArgument for no bins, width < 0 or a non-finite lo/width.
+  static Result<Histogram> FromCounts(Mode mode, double lo, double width, std::vector<uint64_t> counts);
 
   int num_bins() const { return static_cast<int>(counts_.size()); }
   Mode mode() const { return mode_; }
@@ -90,6 +94,19 @@ class Histogram {
   bool initialized_ = false;
   uint64_t total_ = 0, zeros_ = 0;
   float min_ = 0, max_ = 0;
+};
+
+// While alive, histogram binning and the extreme scans run their baseline-ISA
+// code even on AVX2 CPUs (tests compare both builds; not thread-safe, tests only).
+class ScopedBaselineStatsIsa {
+ public:
+  ScopedBaselineStatsIsa();
+  ~ScopedBaselineStatsIsa();
+  ScopedBaselineStatsIsa(const ScopedBaselineStatsIsa&) = delete;
+  ScopedBaselineStatsIsa& operator=(const ScopedBaselineStatsIsa&) = delete;
+
+ private:
+  bool previous_;
 };
 
 // Bytes needed to keep `elements_per_batch * batch_num` float32 values.
