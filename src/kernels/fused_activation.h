@@ -31,6 +31,12 @@ struct FusedActivation {
   float Apply(float x) const { return def ? def->apply(x, params.data()) : x; }
 };
 
+// FusedConv attribute (int, 1: on) made by passes/fuse_conv.h for calibration:
+// Z is added after the convolution exactly as a separate Add would (no sum
+// post-op inside the convolution's accumulation); the activation is then Relu
+// or none.
+inline constexpr const char* kExactSumAttr = "qcal_exact_sum";
+
 // Reads a FusedConv node's activation attributes (none: identity); errors name
 // the node and list the supported activations.
 Result<FusedActivation> ReadFusedActivation(const Node& node);

@@ -45,10 +45,8 @@ std::optional<std::vector<float>> ClipParams(const Graph& g, const Node& n) {
 }
 
 const ActivationPattern kActivationPatterns[] = {
-    {"Relu", "Relu", NoParams},
-    {"LeakyRelu", "LeakyRelu", LeakyReluParams},
-    {"Clip", "Clip", ClipParams},
-    {"Sigmoid", "Sigmoid", NoParams},
+    {"Relu", "Relu", NoParams},   {"LeakyRelu", "LeakyRelu", LeakyReluParams},
+    {"Clip", "Clip", ClipParams}, {"Sigmoid", "Sigmoid", NoParams},
     {"Tanh", "Tanh", NoParams},
 };
 
@@ -95,7 +93,10 @@ bool SameShape(const Graph& g, const std::string& a, const std::string& b) {
 class ConvFuser {
  public:
   ConvFuser(Graph& g, const ConvFusionOptions& options)
-      : g_(g), options_(options), consumers_(g.ConsumerIndex()), producers_(g.ProducerIndex()),
+      : g_(g),
+        options_(options),
+        consumers_(g.ConsumerIndex()),
+        producers_(g.ProducerIndex()),
         removed_(g.nodes.size(), false) {}
 
   void Run(ConvFusionStats& stats) {
@@ -127,7 +128,8 @@ class ConvFuser {
     std::vector<size_t> chain = {conv};  // node indices, increasing (topological order)
     std::string z;
     std::vector<std::string> gone;  // intermediate values that disappear
-    if (auto j = SoleConsumer(out); j && options_.fuse_add && g_.nodes[*j].op_type == "Add" && IsOnnxDomain(g_.nodes[*j]) && g_.nodes[*j].inputs.size() == 2) {
+    if (auto j = SoleConsumer(out); j && options_.fuse_add && g_.nodes[*j].op_type == "Add" &&
+                                    IsOnnxDomain(g_.nodes[*j]) && g_.nodes[*j].inputs.size() == 2) {
       const Node& add = g_.nodes[*j];
       const std::string& other = add.inputs[0] == out ? add.inputs[1] : add.inputs[0];
       if (other != out && IsFloat(g_, other) && SameShape(g_, out, other)) {
@@ -138,9 +140,11 @@ class ConvFuser {
         ++stats.fused_adds;
       }
     }
+    const bool exact = options_.exact_add && !z.empty();
     if (auto k = SoleConsumer(out); k && g_.nodes[*k].inputs[0] == out) {
       const Node& act = g_.nodes[*k];
-      const ActivationPattern* p = IsOnnxDomain(act) ? FindPattern(act.op_type) : nullptr;
+      const ActivationPattern* p =
+          IsOnnxDomain(act) && (!exact || act.op_type == "Relu") ? FindPattern(act.op_type) : nullptr;
       std::optional<std::vector<float>> params = p ? p->params(g_, act) : std::nullopt;
       if (params) {
         fused.attrs.Set("activation", Attribute(std::string(p->activation)));
@@ -156,6 +160,7 @@ class ConvFuser {
     fused.domain = "com.microsoft";
     fused.inputs.resize(z.empty() ? std::min<size_t>(fused.inputs.size(), 3) : 4);
     if (!z.empty()) fused.inputs[3] = z;
+    if (exact) fused.attrs.Set(kExactSumAttr, int64_t{1});
     fused.outputs = {out};
     // The fused node takes the last node's place, where Z is already computed.
     for (size_t c : chain) removed_[c] = c != chain.back();

@@ -16,7 +16,7 @@
 // (kernels/fused_activation.h) plus each op's parameter reader here.
 //
 // Only for inference: the executor applies it unless an observer is attached
-// (with observed values listed, it applies it keeping those values).
+// (with observed values listed, it applies it keeping those values, with exact Adds).
 // Run InferShapes first (the Add shape check reads value_info).
 #pragma once
 
@@ -32,6 +32,11 @@ struct ConvFusionOptions {
   // Also fuse Add (Z). Off: only activations, which leave the Conv's arithmetic
   // bit for bit as it is (a sum post-op may change the kernel's summation order).
   bool fuse_add = true;
+  // Fused Adds keep the unfused arithmetic bit for bit: the FusedConv gets
+  // kExactSumAttr = 1 (kernels/fused_activation.h; its kernel adds Z after the convolution, as the Add
+  // did, instead of a sum post-op), and only a Relu is fused after such an Add.
+  // For calibration, whose observed values must not change.
+  bool exact_add = false;
 };
 
 struct ConvFusionStats {

@@ -54,7 +54,7 @@ Result<std::unique_ptr<Graph>> MakeFusedGraph(const Graph& graph, const Executor
   for (const auto& o : graph.outputs) fo.keep_values.insert(o.name);
   fo.keep_values.insert(options.extra_outputs.begin(), options.extra_outputs.end());
   fo.keep_values.insert(options.observed_values.begin(), options.observed_values.end());
-  fo.fuse_add = options.observed_values.empty();
+  fo.exact_add = !options.observed_values.empty();
   QCAL_RETURN_IF_ERROR(InferShapes(*fused));
   QCAL_RETURN_IF_ERROR(FuseConvForInference(*fused, fo));
   return fused;

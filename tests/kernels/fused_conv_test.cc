@@ -4,9 +4,11 @@
 // against the reference within kDnnlTol (dnnl_test_util.h).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "kernels/dnnl_test_util.h"
+#include "kernels/fused_activation.h"
 
 namespace qcal::testing {
 namespace {
@@ -59,7 +61,8 @@ Inputs MakeInputs(const Case& c, uint32_t seed) {
   in.x = RandomFloat(c.x, seed);
   in.w = RandomFloat(c.w, seed + 1);
   in.b = RandomFloat({c.w[0]}, seed + 2);
-  auto y = InferTypes(MakeNode("Conv", 2, ConvAttrs(c)), {{DataType::kFloat32, c.x}, {DataType::kFloat32, c.w}});
+  auto y =
+      InferTypes(MakeNode("Conv", 2, ConvAttrs(c)), {{DataType::kFloat32, c.x}, {DataType::kFloat32, c.w}});
   EXPECT_TRUE(y.ok()) << y.status().ToString();
   in.z = RandomFloat((*y)[0].shape, seed + 3);
   in.ptrs = {&in.x, &in.w, c.bias ? &in.b : nullptr};
@@ -96,14 +99,26 @@ const Case kCases[] = {
     {.x = {1, 5, 7, 9}, .w = {6, 5, 3, 3}, .pads = {1, 1, 1, 1}, .activation = "Relu"},
     {.x = {2, 5, 7, 9}, .w = {6, 5, 3, 3}, .strides = {2, 2}, .pads = {0, 1, 2, 1}, .activation = "Relu"},
     {.x = {1, 3, 11, 6}, .w = {7, 3, 1, 1}, .bias = false, .activation = "LeakyRelu", .params = {0.13f}},
-    {.x = {1, 5, 8, 7}, .w = {10, 1, 3, 3}, .group = 5, .pads = {1, 1, 1, 1}, .activation = "Clip",
+    {.x = {1, 5, 8, 7},
+     .w = {10, 1, 3, 3},
+     .group = 5,
+     .pads = {1, 1, 1, 1},
+     .activation = "Clip",
      .params = {-0.2f, 0.6f}},
-    {.x = {1, 16, 9, 7}, .w = {16, 1, 3, 3}, .group = 16, .strides = {2, 2}, .pads = {1, 1, 1, 1}, .sum = false,
+    {.x = {1, 16, 9, 7},
+     .w = {16, 1, 3, 3},
+     .group = 16,
+     .strides = {2, 2},
+     .pads = {1, 1, 1, 1},
+     .sum = false,
      .activation = "Relu"},
     {.x = {1, 6, 5, 7}, .w = {4, 3, 3, 3}, .group = 2, .pads = {2, 1, 0, 1}, .activation = "Sigmoid"},
     {.x = {1, 5, 6, 6}, .w = {3, 5, 2, 2}, .activation = "Tanh"},
     {.x = {1, 5, 6, 6}, .w = {3, 5, 3, 3}, .pads = {1, 1, 1, 1}},  // sum only
-    {.x = {1, 5, 6, 6}, .w = {3, 5, 3, 3}, .sum = false, .activation = "Clip",
+    {.x = {1, 5, 6, 6},
+     .w = {3, 5, 3, 3},
+     .sum = false,
+     .activation = "Clip",
      .params = {0.0f, std::numeric_limits<float>::max()}},
 };
 
@@ -118,6 +133,75 @@ TEST(FusedConvTest, DnnlPostOpsAgreeWithReference) {
   for (const Case& c : kCases) {
     SCOPED_TRACE("activation " + c.activation + " x " + ShapeToString(c.x));
     CheckDnnl(c);
+  }
+}
+
+// NCHW <-> nChw8c (padding lanes 0), for the layout cases below.
+Tensor Blocked(const Tensor& x, bool to_blocked, int64_t channels) {
+  const int64_t n = x.dim(0), h = x.dim(2), w = x.dim(3), cb = (channels + 7) / 8;
+  Tensor y(DataType::kFloat32, to_blocked ? Shape{n, cb, h, w, 8} : Shape{n, channels, h, w});
+  std::fill(y.data<float>(), y.data<float>() + y.numel(), 0.0f);
+  for (int64_t i = 0; i < n * channels * h * w; ++i) {
+    const int64_t p = i % (h * w), ch = i / (h * w) % channels, b = i / (h * w * channels);
+    const int64_t blocked = ((b * cb + ch / 8) * h * w + p) * 8 + ch % 8;
+    (to_blocked ? y.data<float>()[blocked] : y.data<float>()[i]) =
+        to_blocked ? x.data<float>()[i] : x.data<float>()[blocked];
+  }
+  return y;
+}
+
+// With qcal_exact_sum the oneDNN FusedConv equals, bit for bit, the oneDNN Conv
+// followed by the sum and the activation (Relu or none) as separate float
+// operations, in every mix of NCHW / nChw8c for Z and Y.
+TEST(FusedConvTest, DnnlExactSumIsBitIdenticalToConvThenAddThenRelu) {
+  const Case cases[] = {
+      {.x = {1, 5, 7, 9}, .w = {6, 5, 3, 3}, .pads = {1, 1, 1, 1}, .activation = "Relu"},
+      {.x = {2, 8, 6, 5}, .w = {16, 8, 1, 1}, .bias = false},
+      {.x = {1, 12, 9, 7},
+       .w = {12, 1, 3, 3},
+       .group = 12,
+       .strides = {2, 2},
+       .pads = {1, 1, 1, 1},
+       .activation = "Relu"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE("x " + ShapeToString(c.x) + " w " + ShapeToString(c.w) + " " + c.activation);
+    Inputs in = MakeInputs(c, 31);
+    Node conv = MakeNode("Conv", 3, ConvAttrs(c));
+    if (!c.bias) conv.inputs[2] = "";
+    auto ck = MakeKernel(conv, {in.ptrs[0], in.ptrs[1], in.ptrs[2]}, {false, true, true}, "dnnl");
+    ASSERT_TRUE(ck.ok()) << ck.status().ToString();
+    auto y0 = RunKernel(**ck, {in.ptrs[0], in.ptrs[1], in.ptrs[2]});
+    ASSERT_TRUE(y0.ok()) << y0.status().ToString();
+    float* z = in.z.data<float>();
+    for (int64_t i = 0; i < in.z.numel(); ++i) {  // exact cancellation, signed zeros, infinities
+      if (i % 5 == 0) z[i] = -y0->data<float>()[i];
+      if (i % 11 == 1) z[i] = -0.0f;
+      if (i % 13 == 2) z[i] = i % 2 ? INFINITY : -INFINITY;
+    }
+    Tensor want = y0->Clone();
+    for (int64_t i = 0; i < want.numel(); ++i)
+      want.data<float>()[i] = Activate(c, want.data<float>()[i] + z[i]);
+    Node fused = FusedNode(c);
+    fused.attrs.Set(kExactSumAttr, int64_t{1});
+    const int64_t m = c.w[0];
+    for (Layout zl : {Layout::kPlain, Layout::kNChw8c}) {
+      for (Layout yl : {Layout::kPlain, Layout::kNChw8c}) {
+        SCOPED_TRACE(std::string(zl == Layout::kPlain ? "Z nchw" : "Z nChw8c") +
+                     (yl == Layout::kPlain ? ", Y nchw" : ", Y nChw8c"));
+        auto k = MakeKernel(fused, in.ptrs, {false, true, true, false}, "dnnl");
+        ASSERT_TRUE(k.ok()) << k.status().ToString();
+        ASSERT_TRUE((*k)->SetLayouts({Layout::kPlain, Layout::kPlain, Layout::kPlain, zl}, {yl}).ok());
+        const Tensor zb = zl == Layout::kPlain ? in.z : Blocked(in.z, true, m);
+        std::vector<const Tensor*> ptrs = in.ptrs;
+        ptrs[3] = &zb;
+        auto y = RunKernel(**k, ptrs);
+        ASSERT_TRUE(y.ok()) << y.status().ToString();
+        const Tensor got = yl == Layout::kPlain ? *y : Blocked(*y, false, m);
+        ASSERT_EQ(got.shape(), want.shape());
+        EXPECT_EQ(std::memcmp(got.raw(), want.raw(), static_cast<size_t>(want.nbytes())), 0);
+      }
+    }
   }
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "kernels/fused_activation.h"
 #include "kernels/nn_test_util.h"
 #include "passes/shape_inference.h"
 #include "runtime/executor.h"
@@ -196,13 +197,36 @@ TEST(FuseConvTest, ObservedValuesKeepActivationFusionAndStayVisible) {
   TensorMap got;
   ASSERT_TRUE((*ex)->Run({{"x", x}}, &got).ok());
   const Graph& run = (*ex)->executed_graph();
-  EXPECT_EQ(OpTypes(run), (std::multiset<std::string>{"FusedConv", "Conv", "Add", "Relu", "FusedConv"}));
+  // c2 -> Add -> Relu fuses with an exact sum: y1 stays bit for bit the unfused value.
+  EXPECT_EQ(OpTypes(run), (std::multiset<std::string>{"FusedConv", "FusedConv", "FusedConv"}));
   EXPECT_EQ(run.FindNode("c1")->outputs[0], "a1");
+  EXPECT_EQ(run.FindNode("c2")->outputs[0], "y1");
+  EXPECT_EQ(run.FindNode("c2")->attrs.GetInt(kExactSumAttr, 0), 1);
+  EXPECT_EQ(run.FindNode("c1")->attrs.GetInt(kExactSumAttr, 0), 0);
   for (const char* v : {"a1", "y1"}) {
     ASSERT_TRUE(seen.count(v)) << v;
     EXPECT_TRUE(AllClose(seen.at(v), want.at(v), 0, 0)) << v;
   }
   EXPECT_TRUE(AllClose(got.at("y"), want.at("y"), 0, 0));
+}
+
+TEST(FuseConvTest, ExactAddFusesOnlyReluAfterTheAdd) {
+  for (const char* act : {"Relu", "Sigmoid"}) {
+    SCOPED_TRACE(act);
+    Graph g = ResidualGraph();
+    g.nodes[4].op_type = act;  // r2, after the Add
+    ConvFusionOptions options;
+    options.exact_add = true;
+    ConvFusionStats stats;
+    const Graph f = Fused(g, options, &stats);
+    EXPECT_EQ(stats.fused_adds, 1);
+    const Node* c2 = f.FindNode("c2");
+    ASSERT_NE(c2, nullptr);
+    EXPECT_EQ(c2->attrs.GetInt(kExactSumAttr, 0), 1);
+    const bool relu = std::string(act) == "Relu";
+    EXPECT_EQ(c2->attrs.GetString("activation", ""), relu ? "Relu" : "");
+    EXPECT_EQ(c2->outputs[0], relu ? "y1" : "s");
+  }
 }
 
 TEST(FuseConvTest, ExtraOutputsStayVisibleWhenFusing) {

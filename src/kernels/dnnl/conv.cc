@@ -6,7 +6,10 @@
 // FusedConv (Y = activation(Conv(X, W, B) + Z), passes/fuse_conv.h) maps to
 // post-ops: Z is added by a sum post-op (Y takes Z's buffer when the executor
 // can give it, InPlaceInput; otherwise Z is copied into the destination), the
-// activation is an eltwise post-op (kDnnlActivations).
+// activation is an eltwise post-op (kDnnlActivations). With qcal_exact_sum
+// (passes/fuse_conv.h, calibration) the primitive has no post-ops and Z is
+// added after it, then a Relu if any (ApplyResidual), so Y equals the unfused
+// Conv -> Add -> Relu bit for bit.
 //
 // Prepare-once: constant weights are reordered into the primitive's preferred
 // layout once per distinct layout (PackedWeights); primitives are created per
@@ -21,6 +24,7 @@
 #include <optional>
 
 #include "kernels/dnnl/dnnl_common.h"
+#include "kernels/dnnl/int8_common.h"
 #include "kernels/fused_activation.h"
 #include "kernels/ref/common.h"
 #include "kernels/ref/conv_geometry.h"
@@ -54,12 +58,19 @@ const DnnlActivation* FindDnnlActivation(const FusedActivation& act) {
 
 // The post-ops of a FusedConv (empty for Conv).
 struct PostOps {
-  bool sum = false;  // Z input
+  bool sum = false;        // Z input
+  bool exact_sum = false;  // Z (then the activation, a Relu or none) applied after the primitive
   FusedActivation activation;
 };
 
+// The activation applied after an exact sum.
+ref::ResidualActivation ExactSumActivation(const PostOps& post) {
+  return post.activation.def ? ref::ResidualActivation::kRelu : ref::ResidualActivation::kNone;
+}
+
 dnnl::primitive_attr MakeAttr(const PostOps& post) {
   dnnl::post_ops ops;
+  if (post.exact_sum) return dnnl::primitive_attr();
   if (post.sum) ops.append_sum(1.0f);
   if (const DnnlActivation* a = FindDnnlActivation(post.activation)) {
     const auto& p = post.activation.params;
@@ -86,6 +97,8 @@ struct ConvPlan {
   BoundPrimitive conv;
   // Reorders X -> src, Z -> dst (Z of the sum), dst -> Y, runtime W -> weights.
   BoundPrimitive to_src, to_dst, from_dst, to_weights;
+  std::optional<memory> z_like_y;  // exact sum: Z reordered into Y's layout (when they differ)
+  BoundPrimitive to_z_like_y;
 };
 
 // oneDNN weight dims for an ONNX weight [M, C/G, kh, kw]; grouped weights get
@@ -113,7 +126,7 @@ class DnnlConv final : public Kernel {
   // reads each Z element where it writes the Y element (or Z is first copied
   // into a staging destination).
   int InPlaceInput(size_t output) const override {
-    return output == 0 && post_.sum && z_layout_ == y_layout_ ? 3 : -1;
+    return output == 0 && post_.sum && !post_.exact_sum && z_layout_ == y_layout_ ? 3 : -1;
   }
 
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
@@ -155,6 +168,7 @@ class DnnlConv final : public Kernel {
 
  private:
   Status RunImpl(const std::vector<const Tensor*>& in, std::vector<Tensor>& out);
+  Status AddExactSum(const Tensor& z, ConvPlan& plan, Tensor& y);
   Result<ConvPlan*> CurrentPlan(const Tensor& x, const Tensor& w);
   Result<ConvPlan*> PlanFor(const Shape& x, const Shape& w);
   void BindWeights(const Shape& w, ConvPlan& plan);
@@ -238,7 +252,12 @@ Result<ConvPlan*> DnnlConv::PlanFor(const Shape& x, const Shape& w) {
                                    {{DNNL_ARG_FROM, *plan.dst}, {DNNL_ARG_TO, plan.y.mem}});
   }
   const memory& dst = plan.dst ? *plan.dst : plan.y.mem;
-  if (post_.sum && pd.dst_desc() != plan.z_md) {
+  if (post_.exact_sum && plan.z_md != plan.y_md) {
+    plan.z_like_y.emplace(plan.y_md, Engine());
+    plan.to_z_like_y = BoundPrimitive(MakeReorder(plan.z_md, plan.y_md),
+                                      {{DNNL_ARG_FROM, plan.z.mem}, {DNNL_ARG_TO, *plan.z_like_y}});
+  }
+  if (post_.sum && !post_.exact_sum && pd.dst_desc() != plan.z_md) {
     plan.to_dst = BoundPrimitive(MakeReorder(plan.z_md, pd.dst_desc()),
                                  {{DNNL_ARG_FROM, plan.z.mem}, {DNNL_ARG_TO, dst}});
   }
@@ -325,10 +344,28 @@ Status DnnlConv::RunImpl(const std::vector<const Tensor*>& in, std::vector<Tenso
   }
   if (has_bias_ && !const_b_) plan->bias.Bind(in[2]->raw());
   if (plan->to_src) plan->to_src.Execute();
-  if (post_.sum) QCAL_RETURN_IF_ERROR(CopySumInput(*in[3], *plan, y));
+  if (post_.sum && !post_.exact_sum) QCAL_RETURN_IF_ERROR(CopySumInput(*in[3], *plan, y));
   plan->conv.Execute();
   if (plan->from_dst) plan->from_dst.Execute();
+  if (post_.exact_sum) return AddExactSum(*in[3], *plan, y);
   Stream().wait();  // the stream runs in order; one wait for the whole sequence
+  return Status::Ok();
+}
+
+// Y = act(Y + Z) after the primitive (exact sum), Z first reordered into Y's layout if need be.
+Status DnnlConv::AddExactSum(const Tensor& z, ConvPlan& plan, Tensor& y) {
+  if (z.nbytes() != plan.z_bytes) {
+    return InvalidArgument("sum input Z has shape " + ShapeToString(z.shape()) +
+                           ", expected the output shape " + ShapeToString(plan.y_shape));
+  }
+  const float* z_like_y = z.data<float>();
+  if (plan.to_z_like_y) {
+    plan.z.Bind(z.raw());
+    plan.to_z_like_y.Execute();
+    z_like_y = static_cast<const float*>(plan.z_like_y->get_data_handle());
+  }
+  Stream().wait();
+  dnnl_kernels::ApplyResidual(ExactSumActivation(post_), z_like_y, y.numel(), y.data<float>());
   return Status::Ok();
 }
 
@@ -349,7 +386,11 @@ bool SupportsFusedConv(const OpContext& ctx) {
   if (!SupportsConv(ctx)) return false;
   if (ctx.has_input(3) && !HasRank(ctx, 3, 4)) return false;
   auto act = ReadFusedActivation(ctx.node);
-  return act.ok() && (!act->def || FindDnnlActivation(*act));
+  if (!act.ok()) return false;
+  if (ctx.node.attrs.GetInt(kExactSumAttr, 0) != 0) {  // Relu or nothing after an exact sum
+    return ctx.has_input(3) && (!act->def || act->def->name == "Relu");
+  }
+  return !act->def || FindDnnlActivation(*act);
 }
 
 Result<std::unique_ptr<Kernel>> CreateConvWith(const OpContext& ctx, PostOps post) {
@@ -372,6 +413,7 @@ Result<std::unique_ptr<Kernel>> CreateConv(const OpContext& ctx) { return Create
 Result<std::unique_ptr<Kernel>> CreateFusedConv(const OpContext& ctx) {
   PostOps post;
   post.sum = ctx.has_input(3);
+  post.exact_sum = post.sum && ctx.node.attrs.GetInt(kExactSumAttr, 0) != 0;
   QCAL_ASSIGN_OR_RETURN(post.activation, ReadFusedActivation(ctx.node));
   return CreateConvWith(ctx, std::move(post));
 }
