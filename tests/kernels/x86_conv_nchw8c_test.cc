@@ -4,11 +4,15 @@
 // that leave short tiles, asymmetric pads and strides, 1x1 / 3x2 / 5x5
 // kernels, bias or not, a sum input (also in place), Relu / Clip, 1 and 2
 // threads. And the dnnl FusedConv kernel, which switches to it for large
-// weights when X, Y and Z are nChw8c, against the reference kernel.
+// non-1x1 weights when X, Y and Z are nChw8c (unless QCAL_DIRECT_CONV=0),
+// against the reference kernel.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <optional>
+#include <string>
 
 #include "kernels/dnnl_test_util.h"
 #include "kernels/x86/conv_nchw8c.h"
@@ -140,8 +144,9 @@ TEST(X86ConvNchw8cTest, RejectsChannelsNotMultiplesOf8) {
 }
 
 // The dnnl FusedConv kernel with blocked X, Z, Y and 512 x 512 x 3 x 3 weights
-// (9 MiB: the direct path unless QCAL_DIRECT_CONV=0) against the reference FusedConv, Z in place.
-TEST(X86ConvNchw8cTest, DnnlFusedConvWithLargeWeightsInBlockedLayout) {
+// (9 MiB) against the reference FusedConv, Z in place, on the direct path
+// (QCAL_DIRECT_CONV=1) and on oneDNN.
+void CheckLargeFusedConv() {
   Attributes a;
   a.Set("strides", std::vector<int64_t>{2, 1});
   a.Set("pads", std::vector<int64_t>{1, 0, 1, 2});
@@ -178,6 +183,36 @@ TEST(X86ConvNchw8cTest, DnnlFusedConvWithLargeWeightsInBlockedLayout) {
   const auto got = FromBlocked(std::vector<float>(out[0].data<float>(), out[0].data<float>() + out[0].numel()),
                                1, 512, want->dim(2) * want->dim(3));
   ExpectClose(got, std::vector<float>(want->data<float>(), want->data<float>() + want->numel()));
+}
+
+// Sets an environment variable while alive (restores the previous value).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    const char* old = std::getenv(name);
+    if (old) old_ = old;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(X86ConvNchw8cTest, DnnlFusedConvWithLargeWeightsInBlockedLayout) {
+  {
+    ScopedEnv direct("QCAL_DIRECT_CONV", "1");
+    CheckLargeFusedConv();
+  }
+  ScopedEnv onednn("QCAL_DIRECT_CONV", "0");
+  CheckLargeFusedConv();
 }
 
 }  // namespace

@@ -16,11 +16,13 @@
 // kNChw8c (Kernel::SetLayouts, runtime/layout_plan.h); a plain X or Y is
 // reordered to / from the layout the primitive prefers (nChw8c on AVX2).
 //
-// Convs with large weights (DirectConv::kMinWeightBytes; ResNet-50's 512-channel
-// 3x3 convs) with X, Y (and Z) in nChw8c run on qcal's own AVX2 direct
-// kernel (x86/conv_nchw8c.h) instead: oneDNN 2.6's jit:avx2 reads the weights
-// once per output row, 1.2-1.35x slower than ORT there (docs/performance.md).
-// QCAL_DIRECT_CONV=0 in the environment keeps every conv on oneDNN (for A/B runs).
+// Non-1x1 convs with large weights (DirectConv::kMinWeightBytes; ResNet-50's
+// 512-channel 3x3 convs) with X, Y (and Z) in nChw8c run on qcal's own AVX2
+// direct kernel (x86/conv_nchw8c.h): oneDNN 2.6's jit:avx2 streams the
+// weights from memory once per output row, the direct kernel once per range
+// of rows (those layers: 0.8x oneDNN's time at 1 and 2 threads,
+// docs/performance.md). QCAL_DIRECT_CONV=0 in the environment keeps every
+// conv on oneDNN (for A/B runs).
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -123,7 +125,7 @@ const ClampActivation kClampActivations[] = {
 // the geometry of the last input shape.
 struct DirectConv {
   // Below this oneDNN's kernel is as fast or faster (measured: 512-channel 3x3
-  // convs, 9 MiB, 0.8-0.88x oneDNN's time; 256-channel ones, 2.3 MiB, 1.0-1.14x).
+  // convs, 9 MiB: 0.8x oneDNN's time; 256-channel ones, 2.3 MiB: 1.0-1.14x).
   static constexpr int64_t kMinWeightBytes = int64_t{4} << 20;
 
   Tensor packed;  // 64-byte aligned
@@ -143,7 +145,9 @@ struct DirectConv {
     for (int64_t d : p.dilations) {
       if (d != 1) return nullptr;
     }
-    if (w->dim(0) % 8 != 0 || w->dim(1) % 8 != 0 || w->nbytes() < static_cast<size_t>(kMinWeightBytes)) {
+    // 1x1 convs stay on oneDNN's jit_1x1 kernel (twice as fast as this one on them).
+    if (w->dim(0) % 8 != 0 || w->dim(1) % 8 != 0 || w->dim(2) * w->dim(3) == 1 ||
+        w->nbytes() < static_cast<size_t>(kMinWeightBytes)) {
       return nullptr;
     }
     auto d = std::make_unique<DirectConv>();
