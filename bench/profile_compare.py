@@ -123,12 +123,12 @@ def main():
     q_other = sum(t for n, (t, _) in q.items() if n not in classes)
     o_other = sum(t for k, t in o.items() if k not in classes)
     print(f"\nconvs: qcal {qc:.1f} ORT {oc:.1f} us; other nodes: qcal {q_other:.1f} ORT {o_other:.1f} us")
-    for k, t in sorted(o.items(), key=lambda kv: -kv[1]):
-        if k not in classes and t > 5:
-            print(f"  ORT {k[:60]:60s} {t:8.1f}")
-    for n, (t, op) in sorted(q.items(), key=lambda kv: -kv[1][0]):
-        if n not in classes and t > 5:
-            print(f"  qcal {n[:40]:40s} {op:20s} {t:8.1f}")
+    o_other_top = sorted(((t, k) for k, t in o.items() if k not in classes), reverse=True)[:8]
+    for t, k in o_other_top:
+        print(f"  ORT {k[:60]:60s} {t:8.1f}")
+    q_other_top = sorted(((t, n, op) for n, (t, op) in q.items() if n not in classes), reverse=True)[:8]
+    for t, n, op in q_other_top:
+        print(f"  qcal {n[:40]:40s} {op:20s} {t:8.1f}")
 
 
 if __name__ == "__main__":
