@@ -412,14 +412,14 @@ Status CopySumInput(const Tensor& z, ConvPlan& plan, const Tensor& y) {
 
 Status DnnlConv::RunDirect(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& x = *in[0];
-  if (x.rank() != 5) return InvalidArgument("X must be a 5-D nChw8c tensor");
+  if (x.rank() != 5) return InvalidArgument("X and W must be 4-D");  // X is blocked: [N, C/8, H, W, 8]
   QCAL_RETURN_IF_ERROR(direct_->SetInput(LogicalX(x, const_w_->shape()), params_));
   Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, direct_->y_physical);
   x86::ConvNchw8cPost post{nullptr, direct_->lo, direct_->hi};
   if (post_.sum) {
     if (in[3]->shape() != y.shape()) {
-      return InvalidArgument("sum input Z has shape " + ShapeToString(in[3]->shape()) + ", expected " +
-                             ShapeToString(y.shape()));
+      return InvalidArgument("sum input Z has shape " + ShapeToString(in[3]->shape()) +
+                             ", expected the output shape " + ShapeToString(y.shape()));
     }
     post.z = in[3]->data<float>();
   }
