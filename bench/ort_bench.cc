@@ -4,14 +4,17 @@
 // feeds), `--warmup` untimed runs, `--runs` timed runs, median / p10 / p90.
 //
 //   qcal_ort_bench --model M [--batch B] [--threads T] [--warmup N] [--runs N] [--max-seconds S]
-//                  [--no-optimize] [--save-optimized FILE] [--report-json FILE]
+//                  [--no-optimize] [--save-optimized FILE] [--profile FILE] [--report-json FILE]
 //
 // With the default graph optimizations (ORT_ENABLE_ALL) a QDQ deploy model runs
 // as ORT's int8 kernels (QLinearConv ...); --no-optimize runs the graph as written.
+// --profile FILE writes ORT's profiler trace (Chrome trace JSON; every
+// warmup and timed run, per-node "dur" in us for kernel_time events) to FILE.
 #include <onnxruntime_cxx_api.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -31,6 +34,7 @@ struct Flags {
   uint32_t seed = 1;
   bool no_optimize = false;
   std::string save_optimized;
+  std::string profile;
   std::string report_json;
 };
 
@@ -72,6 +76,16 @@ Result<Inputs> MakeInputs(Ort::Session& session, const Flags& f) {
   return in;
 }
 
+// Ends ORT's profiling and renames its dated trace file to `path`.
+Status MoveProfile(Ort::Session& session, const std::string& path) {
+  Ort::AllocatorWithDefaultOptions alloc;
+  const std::string written = session.EndProfilingAllocated(alloc).get();
+  std::error_code ec;
+  std::filesystem::rename(written, path, ec);
+  if (ec) return IoError("cannot rename ORT profile '" + written + "' to '" + path + "': " + ec.message());
+  return Status::Ok();
+}
+
 Status Bench(const Flags& f) {
   try {
     Ort::Env env(ORT_LOGGING_LEVEL_ERROR, "qcal_ort_bench");
@@ -81,6 +95,7 @@ Status Bench(const Flags& f) {
     so.SetInterOpNumThreads(1);
     so.SetExecutionMode(ORT_SEQUENTIAL);
     if (!f.save_optimized.empty()) so.SetOptimizedModelFilePath(f.save_optimized.c_str());
+    if (!f.profile.empty()) so.EnableProfiling(f.profile.c_str());  // ORT appends a date to this prefix
     Ort::Session session(env, f.model.c_str(), so);
     QCAL_ASSIGN_OR_RETURN(Inputs in, MakeInputs(session, f));
 
@@ -111,6 +126,7 @@ Status Bench(const Flags& f) {
     report.load_avg_before = LoadAverage1m();
     QCAL_ASSIGN_OR_RETURN(report.times_ms, TimeRuns(f.warmup, f.runs, run, f.max_seconds));
     report.load_avg_after = LoadAverage1m();
+    if (!f.profile.empty()) QCAL_RETURN_IF_ERROR(MoveProfile(session, f.profile));
     report.extra = {{"inputs", JsonString("random")},
                     {"ort_version", JsonString(Ort::GetVersionString())},
                     {"graph_optimization", JsonString(f.no_optimize ? "disabled" : "all")}};
@@ -140,6 +156,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-optimize", f.no_optimize,
                "Disable ORT's graph optimizations (no QDQ -> QLinear fusion)");
   app.add_option("--save-optimized", f.save_optimized, "Write the graph ORT actually runs to this file");
+  app.add_option("--profile", f.profile,
+                 "Write ONNX Runtime's per-node profile (Chrome trace JSON, all runs) to this file");
   app.add_option("--report-json", f.report_json, "Also write the JSON report to this file");
   CLI11_PARSE(app, argc, argv);
   qcal::Status st = qcal::Bench(f);

@@ -11,6 +11,11 @@ bool HasAvx2() {
   return avx2;
 }
 
+bool HasAvx2Fma() {
+  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return ok;
+}
+
 int OmpThreads() {
   const int n = NumThreads();
   return n > 0 ? n : omp_get_max_threads();

@@ -19,6 +19,8 @@ inline constexpr int kPriority = 10;
 
 // True when the CPU supports AVX2 (checked once).
 bool HasAvx2();
+// True when the CPU supports AVX2 and FMA (checked once).
+bool HasAvx2Fma();
 
 // The OpenMP thread count for a parallel region: qcal::NumThreads(), else the
 // runtime default.
