@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -130,6 +131,41 @@ TEST(IfmrTest, AsymmetricMatchesBruteForce) {
     Reference want = BruteForceIfmr(x, true);
     EXPECT_FLOAT_EQ(got->scale, want.scale) << seed;
     EXPECT_EQ(got->offset, want.offset) << seed;
+  }
+}
+
+// The AVX2 loss loop (all candidates per pass over the data) and the scalar one
+// give the same result and the same loss bit for bit, and that loss is the
+// candidate-by-candidate sum in data order (the reference's order). Data with
+// exact .5 ties at the winning scale, values beyond the clamp, signed zeros,
+// and sizes that leave partial chunks and a partial candidate vector.
+TEST(IfmrTest, VectorLossesEqualScalarBitForBit) {
+  for (const bool with_offset : {false, true}) {
+    for (const int n : {1, 7, 2049, 5003}) {
+      SCOPED_TRACE("offset " + std::to_string(with_offset) + ", n " + std::to_string(n));
+      std::vector<float> x = Activations(std::max(n, 3), static_cast<unsigned>(n));
+      x.resize(static_cast<size_t>(n));
+      for (int i = 0; i < n; i += 5) x[static_cast<size_t>(i)] = i % 2 ? -0.0f : 0.0f;
+      IfmrParams p;
+      p.with_offset = with_offset;
+      p.search_step = 0.013;  // 47 candidates: not a multiple of 4 or 8
+      auto scalar_seed = IfmrSearch(x, p);
+      ASSERT_TRUE(scalar_seed.ok()) << scalar_seed.status().ToString();
+      const float s = scalar_seed->params.scale;
+      for (int i = 1; i < n; i += 7) x[static_cast<size_t>(i)] = (i % 11 - 5 + 0.5f) * s;  // ties
+      auto vec = IfmrSearch(x, p);
+      Result<IfmrResult> scalar = FailedPrecondition("not run");
+      {
+        const ScopedScalarIfmr force;
+        scalar = IfmrSearch(x, p);
+      }
+      ASSERT_TRUE(vec.ok() && scalar.ok());
+      EXPECT_EQ(vec->params, scalar->params);
+      EXPECT_EQ(vec->multiplier, scalar->multiplier);
+      EXPECT_EQ(std::memcmp(&vec->loss, &scalar->loss, sizeof(double)), 0)
+          << vec->loss << " " << scalar->loss;
+      EXPECT_EQ(vec->loss, RefLoss(x, vec->params.scale, vec->params.offset));
+    }
   }
 }
 

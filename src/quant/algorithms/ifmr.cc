@@ -1,5 +1,7 @@
 #include "quant/algorithms/ifmr.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -16,16 +18,84 @@ uint32_t Key(float v) {
 }
 float FromKey(uint32_t k) { return std::bit_cast<float>((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k); }
 
-double SquaredError(std::span<const float> data, QuantParams q) {
-  const double s = q.scale;
-  const double lo = kInt8Min - q.offset, hi = kInt8Max - q.offset;
-  double sum = 0;
-  for (float x : data) {
-    double level = std::clamp(RoundHalfEven(x / s), lo, hi);
-    double e = level * s - x;
-    sum += e * e;
+// Each candidate's scale and clamp bounds (levels lo..hi), padded with copies
+// of the last candidate to a multiple of four lanes.
+struct Candidates {
+  std::vector<double> scale, lo, hi;
+  explicit Candidates(const std::vector<QuantParams>& qs) {
+    for (size_t k = 0; k < (qs.size() + 3) / 4 * 4; ++k) {
+      const QuantParams& q = qs[std::min(k, qs.size() - 1)];
+      scale.push_back(q.scale);
+      lo.push_back(kInt8Min - q.offset);
+      hi.push_back(kInt8Max - q.offset);
+    }
   }
-  return sum;
+};
+
+// The squared error of x under candidate k: level = clamp(round_half_even(x /
+// s), lo, hi), e = level * s - x, e * e; both versions below do exactly these
+// IEEE double operations (the AVX2 one is not built for FMA, so nothing is
+// contracted) and add each candidate's terms in data order, so every sum is the
+// same number either way.
+void SquaredErrorsScalar(std::span<const float> data, const Candidates& c, size_t count, double* sums) {
+  for (float x : data) {
+    for (size_t k = 0; k < count; ++k) {
+      const double level = std::clamp(RoundHalfEven(x / c.scale[k]), c.lo[k], c.hi[k]);
+      const double e = level * c.scale[k] - x;
+      sums[k] += e * e;
+    }
+  }
+}
+
+// One element's squared error under four candidates (see SquaredErrorsScalar).
+__attribute__((target("avx2"))) inline __m256d Term(__m256d x, __m256d s, __m256d lo, __m256d hi) {
+  __m256d level = _mm256_round_pd(_mm256_div_pd(x, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  level = _mm256_min_pd(hi, _mm256_max_pd(lo, level));
+  const __m256d e = _mm256_sub_pd(_mm256_mul_pd(level, s), x);
+  return _mm256_mul_pd(e, e);
+}
+
+// Four candidates per vector, two vectors per pass over an L1-sized chunk of the
+// data (two independent sums hide the add latency). round_pd in nearest mode is
+// round half to even; max_pd(lo, v) / min_pd(hi, v) are std::clamp's picks.
+__attribute__((target("avx2"))) void SquaredErrorsAvx2(std::span<const float> data, const Candidates& c,
+                                                       double* sums) {
+  constexpr size_t kChunk = 2048;
+  const size_t lanes = c.scale.size();
+  for (size_t start = 0; start < data.size(); start += kChunk) {
+    const size_t end = std::min(data.size(), start + kChunk);
+    for (size_t k = 0; k < lanes; k += 8) {
+      const bool two = k + 8 <= lanes;
+      const size_t k2 = two ? k + 4 : k;
+      const __m256d s0 = _mm256_loadu_pd(&c.scale[k]), s1 = _mm256_loadu_pd(&c.scale[k2]);
+      const __m256d lo0 = _mm256_loadu_pd(&c.lo[k]), lo1 = _mm256_loadu_pd(&c.lo[k2]);
+      const __m256d hi0 = _mm256_loadu_pd(&c.hi[k]), hi1 = _mm256_loadu_pd(&c.hi[k2]);
+      __m256d sum0 = _mm256_loadu_pd(sums + k), sum1 = _mm256_loadu_pd(sums + k2);
+      for (size_t i = start; i < end; ++i) {
+        const __m256d x = _mm256_set1_pd(static_cast<double>(data[i]));
+        sum0 = _mm256_add_pd(sum0, Term(x, s0, lo0, hi0));
+        if (two) sum1 = _mm256_add_pd(sum1, Term(x, s1, lo1, hi1));
+      }
+      _mm256_storeu_pd(sums + k, sum0);
+      if (two) _mm256_storeu_pd(sums + k2, sum1);
+    }
+  }
+}
+
+bool force_scalar_ifmr = false;  // ScopedScalarIfmr
+
+// Sum over the data of each candidate's squared error.
+std::vector<double> SquaredErrors(std::span<const float> data, const std::vector<QuantParams>& qs) {
+  const Candidates c(qs);
+  std::vector<double> sums(c.scale.size(), 0.0);
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2 && !force_scalar_ifmr) {
+    SquaredErrorsAvx2(data, c, sums.data());
+  } else {
+    SquaredErrorsScalar(data, c, qs.size(), sums.data());
+  }
+  sums.resize(qs.size());
+  return sums;
 }
 
 std::string Num(double v) { return std::to_string(v); }
@@ -95,21 +165,27 @@ Result<IfmrResult> IfmrSearch(std::span<const float> data, const IfmrParams& p) 
   best.max_init = std::max(0.0f, KthLargest(data, IfmrRank(p.max_percentile, data.size())));
   best.min_init = std::min(0.0f, KthSmallest(data, IfmrRank(p.min_percentile, data.size())));
   const double amax = std::max(-best.min_init, best.max_init);
-  bool first = true;
-  for (double r : IfmrMultipliers(p)) {
+  const std::vector<double> multipliers = IfmrMultipliers(p);
+  std::vector<QuantParams> candidates;
+  for (double r : multipliers) {
     Result<QuantParams> q = p.with_offset ? ParamsFromRange(best.min_init, r * best.max_init, true)
                                           : ParamsFromRange(-r * amax, r * amax, false);
     if (!q.ok()) return q.status();
-    double loss = SquaredError(data, *q);
-    if (first || loss < best.loss) {
-      best.params = *q;
-      best.multiplier = r;
-      best.loss = loss;
-      first = false;
+    candidates.push_back(*q);
+  }
+  const std::vector<double> losses = SquaredErrors(data, candidates);
+  for (size_t k = 0; k < candidates.size(); ++k) {  // the first smallest loss wins
+    if (k == 0 || losses[k] < best.loss) {
+      best.params = candidates[k];
+      best.multiplier = multipliers[k];
+      best.loss = losses[k];
     }
   }
   return best;
 }
+
+ScopedScalarIfmr::ScopedScalarIfmr() : previous_(force_scalar_ifmr) { force_scalar_ifmr = true; }
+ScopedScalarIfmr::~ScopedScalarIfmr() { force_scalar_ifmr = previous_; }
 
 Result<QuantParams> IfmrCalibrate(std::span<const float> data, const IfmrParams& p) {
   QCAL_ASSIGN_OR_RETURN(IfmrResult r, IfmrSearch(data, p));

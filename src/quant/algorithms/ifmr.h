@@ -56,4 +56,17 @@ struct IfmrResult {
 Result<IfmrResult> IfmrSearch(std::span<const float> data, const IfmrParams& p);
 Result<QuantParams> IfmrCalibrate(std::span<const float> data, const IfmrParams& p);
 
+// Test hook: while alive, IfmrSearch uses its scalar loss loop instead of the
+// AVX2 one (both give the same sums, bit for bit).
+class ScopedScalarIfmr {
+ public:
+  ScopedScalarIfmr();
+  ~ScopedScalarIfmr();
+  ScopedScalarIfmr(const ScopedScalarIfmr&) = delete;
+  ScopedScalarIfmr& operator=(const ScopedScalarIfmr&) = delete;
+
+ private:
+  bool previous_;
+};
+
 }  // namespace qcal::quant
