@@ -103,9 +103,10 @@ TEST(KlTest, HandComputedFourBinsTwoLevels) {
 TEST(KlTest, PicksTheMinimumAndIgnoresZeros) {
   // H = [4, 2, 1, 1], 2 levels: i=2: P = [4,4]/8, Q = [4,2]/6 -> 0.0589; i=3: P = [4,2,2]/8,
   // Q = [4,1.5,1.5]/7 -> 0.0103; i=4: P = [4,2,1,1]/8, Q = [3,3,1,1]/8 -> 0.0425. Best: 3.
-  EXPECT_NEAR(KlDivergence(Build(4, Histogram::Mode::kAbsolute, Repeat({{0.5f, 4}, {1.5f, 2}, {2.5f, 1}, {4.0f, 1}})),
-                           3, 2),
-              0.5 * std::log(0.875) + 0.5 * std::log(0.25 / (1.5 / 7)), 1e-12);
+  EXPECT_NEAR(
+      KlDivergence(Build(4, Histogram::Mode::kAbsolute, Repeat({{0.5f, 4}, {1.5f, 2}, {2.5f, 1}, {4.0f, 1}})),
+                   3, 2),
+      0.5 * std::log(0.875) + 0.5 * std::log(0.25 / (1.5 / 7)), 1e-12);
   std::vector<float> x = Repeat({{0.5f, 4}, {1.5f, 2}, {2.5f, 1}, {4.0f, 1}});
   Histogram h = Build(4, Histogram::Mode::kAbsolute, x);
   EXPECT_FLOAT_EQ(KlCalibrate(h, 2)->scale, 3.0f / 127.0f);
@@ -253,17 +254,31 @@ TEST(HfmgTest, FastL2ErrorIsBitIdenticalToReference) {
     for (BinRange r : ranges) {
       for (int dst : {1, 4, 256, 1024, 3, 255}) {
         const double want = HistogramL2ErrorReference(h, r, dst);
-        EXPECT_EQ(HistogramL2Error(h, r, dst), want) << bins << " bins, [" << r.left << ", " << r.right
-                                                      << "], " << dst << " destination bins";
+        EXPECT_EQ(HistogramL2Error(h, r, dst), want)
+            << bins << " bins, [" << r.left << ", " << r.right << "], " << dst << " destination bins";
         // The moment-based bounds bracket it and are tight (the same integral computed per destination bin).
         const L2ErrorBounds b = HistogramL2ErrorBounds(h, r, dst);
         EXPECT_LE(b.lower, want) << bins << " bins, [" << r.left << ", " << r.right << "], " << dst;
         EXPECT_GE(b.upper, want) << bins << " bins, [" << r.left << ", " << r.right << "], " << dst;
-        EXPECT_LE(b.upper - b.lower, 1e-6 * want + 1e-9) << bins << " bins, [" << r.left << ", " << r.right
-                                                         << "], " << dst;
+        EXPECT_LE(b.upper - b.lower, 1e-6 * want + 1e-9)
+            << bins << " bins, [" << r.left << ", " << r.right << "], " << dst;
       }
     }
   }
+}
+
+// Exhaustive search with the per-bin reference error, first minimum winning.
+QuantParams BruteForceHfmg(const Histogram& h) {
+  BinRange best;
+  double best_e = std::numeric_limits<double>::infinity();
+  for (BinRange r : HfmgCandidates(h)) {
+    const double e = HistogramL2ErrorReference(h, r);
+    if (e < best_e) {
+      best_e = e;
+      best = r;
+    }
+  }
+  return *ParamsFromRange(h.BinLeft(best.left), h.BinLeft(best.right + 1), true);
 }
 
 // HfmgCalibrate prunes candidates; its pick must equal the exhaustive search
@@ -285,34 +300,11 @@ TEST(HfmgTest, PrunedSearchMatchesExhaustiveReference) {
   for (const auto& x : cases) {
     for (int bins : {1024, 4096}) {
       Histogram h = Build(bins, Histogram::Mode::kSigned, x);
-      BinRange best;
-      double best_e = std::numeric_limits<double>::infinity();
-      for (BinRange r : HfmgCandidates(h)) {
-        const double e = HistogramL2ErrorReference(h, r);
-        if (e < best_e) {
-          best_e = e;
-          best = r;
-        }
-      }
       auto p = HfmgCalibrate(h, true);
       ASSERT_TRUE(p.ok()) << p.status().ToString();
-      EXPECT_EQ(*p, *ParamsFromRange(h.BinLeft(best.left), h.BinLeft(best.right + 1), true)) << bins;
+      EXPECT_EQ(*p, BruteForceHfmg(h)) << bins;
     }
   }
-}
-
-// Exhaustive search with the per-bin reference error, first minimum winning.
-QuantParams BruteForceHfmg(const Histogram& h) {
-  BinRange best;
-  double best_e = std::numeric_limits<double>::infinity();
-  for (BinRange r : HfmgCandidates(h)) {
-    const double e = HistogramL2ErrorReference(h, r);
-    if (e < best_e) {
-      best_e = e;
-      best = r;
-    }
-  }
-  return *ParamsFromRange(h.BinLeft(best.left), h.BinLeft(best.right + 1), true);
 }
 
 // Adversarial histograms (built from counts): the pruned search must pick the
