@@ -100,6 +100,18 @@ void ExpectBitIdentical(const TensorMap& got, const TensorMap& want) {
 
 using ForcedMode = dnnl_kernels::ScopedForcedInt8Compute;
 
+// Runs g with the optimized kernels and on the reference ones: bit-identical
+// outputs, `non_plain` values planned in a non-plain layout.
+void ExpectMatchesReference(const Graph& g, const Tensor& x, int non_plain) {
+  int got_non_plain = 0;
+  auto got = RunGraph(g, x, /*dnnl=*/true, &got_non_plain);
+  auto want = RunGraph(g, x, /*dnnl=*/false);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(want.ok()) << want.status().ToString();
+  EXPECT_EQ(got_non_plain, non_plain);
+  ExpectBitIdentical(*got, *want);
+}
+
 TEST(Int8LayoutTest, NhwcChainIsBitIdenticalToReference) {
   const struct {
     std::optional<Int8Compute> mode;
@@ -115,14 +127,8 @@ TEST(Int8LayoutTest, NhwcChainIsBitIdenticalToReference) {
     const Graph g = Int8Chain(c.w_max);
     for (int64_t batch : {1, 2}) {
       const Tensor x = RandomInt<uint8_t>({batch, 5, 9, 7}, 20 + static_cast<uint32_t>(batch), 0, 255);
-      int non_plain = 0;
-      auto got = RunGraph(g, x, /*dnnl=*/true, &non_plain);
-      auto want = RunGraph(g, x, /*dnnl=*/false);
-      ASSERT_TRUE(got.ok()) << got.status().ToString();
-      ASSERT_TRUE(want.ok()) << want.status().ToString();
       // t1 and t3 pass NHWC between int8 convs; t2 is also read by Identity (reference) and stays NCHW.
-      EXPECT_EQ(non_plain, 2);
-      ExpectBitIdentical(*got, *want);
+      ExpectMatchesReference(g, x, 2);
     }
   }
 }
@@ -165,14 +171,8 @@ TEST(Int8LayoutTest, FloatResidualPathStaysNhwcAndIsBitIdentical) {
     const Graph g = ResidualChain(127);
     for (int64_t batch : {1, 3}) {
       const Tensor x = RandomInt<uint8_t>({batch, 5, 9, 7}, 40 + static_cast<uint32_t>(batch), 0, 255);
-      int non_plain = 0;
-      auto got = RunGraph(g, x, /*dnnl=*/true, &non_plain);
-      auto want = RunGraph(g, x, /*dnnl=*/false);
-      ASSERT_TRUE(got.ok()) << got.status().ToString();
-      ASSERT_TRUE(want.ok()) << want.status().ToString();
       // NHWC: fa, ta, fc, tc, fd. NCHW: fb (read by Identity), y1 and y2 (graph outputs).
-      EXPECT_EQ(non_plain, 5);
-      ExpectBitIdentical(*got, *want);
+      ExpectMatchesReference(g, x, 5);
     }
   }
 }
@@ -184,14 +184,8 @@ TEST(Int8LayoutTest, PerAxisQuantizeKeepsItsValuesPlain) {
   g.initializers["tc_s"] = Tensor::FromVector<float>({0.05f, 0.04f, 0.06f, 0.05f, 0.03f, 0.07f}, {6});
   g.initializers["tc_z"] = Tensor::FromVector<uint8_t>({3, 3, 3, 3, 3, 3}, {6});
   const Tensor x = RandomInt<uint8_t>({2, 5, 9, 7}, 77, 0, 255);
-  int non_plain = 0;
-  auto got = RunGraph(g, x, /*dnnl=*/true, &non_plain);
-  auto want = RunGraph(g, x, /*dnnl=*/false);
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
-  ASSERT_TRUE(want.ok()) << want.status().ToString();
   // NHWC: fa, ta, fd. fc and tc (the per-axis Q's X and Y) are NCHW.
-  EXPECT_EQ(non_plain, 3);
-  ExpectBitIdentical(*got, *want);
+  ExpectMatchesReference(g, x, 3);
 }
 
 }  // namespace
