@@ -379,6 +379,52 @@ void FuseResiduals(Graph& g, std::vector<QuantizedFusion>& report) {
   Rewrite(g, replace, drop);
 }
 
+// ---- quantized copy: float QcalQConv -> QuantizeLinear ----
+
+constexpr size_t kQScaleInput = 10;  // QcalQConv's q_scale, q_zero_point (10, 11)
+
+// A QuantizeLinear reading conv's float output with per-tensor constant
+// parameters and an int8/uint8 zero point (the first such consumer).
+std::optional<size_t> QuantizeConsumer(const Graph& g, const Consumers& cons, const Node& conv) {
+  if (conv.op_type != "QcalQConv" || conv.outputs.size() != 1 || HasInput(conv, 6)) return std::nullopt;
+  auto it = cons.find(conv.outputs[0]);
+  if (it == cons.end()) return std::nullopt;
+  for (size_t c : it->second) {
+    const Node& q = g.nodes[c];
+    if (q.op_type == "QuantizeLinear" && q.inputs.size() == 3 && q.inputs[0] == conv.outputs[0] &&
+        q.outputs.size() == 1 && ConstParams(g, q, 0, 0, 0) && Init(g, q, 2) &&
+        IsQuant8(Init(g, q, 2)->dtype()) && IsQuant8(ValueType(g, q.outputs[0]))) {
+      return c;
+    }
+  }
+  return std::nullopt;
+}
+
+// Gives each float QcalQConv read by such a QuantizeLinear the Q's output as
+// its second output Yq (inputs q_scale, q_zero_point) and drops the Q.
+void FuseQuantizedCopies(Graph& g, std::vector<QuantizedFusion>& report) {
+  const Consumers cons = g.ConsumerIndex();
+  std::set<size_t> drop;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const auto q = QuantizeConsumer(g, cons, g.nodes[i]);
+    if (!q) continue;
+    Node& conv = g.nodes[i];
+    const Node& qn = g.nodes[*q];
+    conv.inputs.resize(kQScaleInput + 2);
+    conv.inputs[kQScaleInput] = qn.inputs[1];
+    conv.inputs[kQScaleInput + 1] = qn.inputs[2];
+    conv.outputs.push_back(qn.outputs[0]);
+    drop.insert(*q);
+    for (QuantizedFusion& f : report) {
+      if (f.layer != conv.name) continue;
+      f.quantized_copy = true;
+      f.absorbed.push_back(qn.name);
+    }
+  }
+  std::unordered_map<size_t, Node*> none;
+  Rewrite(g, none, drop);
+}
+
 }  // namespace
 
 Result<std::vector<QuantizedFusion>> FuseQuantizedOps(Graph& graph, const QuantizedFusionOptions& options) {
@@ -399,6 +445,7 @@ Result<std::vector<QuantizedFusion>> FuseQuantizedOps(Graph& graph, const Quanti
   }
   Apply(graph, matches);
   if (options.residual) FuseResiduals(graph, report);
+  if (options.quantized_copy) FuseQuantizedCopies(graph, report);
   return report;
 }
 

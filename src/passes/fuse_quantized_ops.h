@@ -30,6 +30,13 @@
 // as residual_activation; the fused node takes the Add's place in the node order.
 // Bit-identical to the unfused QcalQConv -> Add -> Relu (same float operations).
 //
+// Quantized copy (after the residual fusion): a QcalQConv with float output Y
+// read by a QuantizeLinear (per-tensor constant scale and int8/uint8 zero
+// point) gets the Q's output as its second output Yq = QuantizeLinear(Y) (inputs
+// 10, 11: the Q's scale and zero point), and the Q is dropped. Y keeps its other
+// consumers (e.g. the next block's residual input); the kernel quantizes each
+// value as it writes it, so Y is not read a second time. Bit-identical.
+//
 // Dequantize nodes left without consumers are removed by dead code elimination.
 #pragma once
 
@@ -45,11 +52,13 @@ struct QuantizedFusion {
   std::string fused_op;               // "QcalQConv" / "QcalQMatMul"
   std::vector<std::string> absorbed;  // activation / QuantizeLinear / Add / Relu node names
   bool quantized_output = false;
-  bool residual = false;  // took a residual Add's other input (QcalQConv input Z)
+  bool residual = false;        // took a residual Add's other input (QcalQConv input Z)
+  bool quantized_copy = false;  // absorbed a QuantizeLinear of its float output (QcalQConv output Yq)
 };
 
 struct QuantizedFusionOptions {
-  bool residual = true;  // also the residual Add [-> Relu] fusion (above)
+  bool residual = true;        // also the residual Add [-> Relu] fusion (above)
+  bool quantized_copy = true;  // also the quantized copy (below)
 };
 
 Result<std::vector<QuantizedFusion>> FuseQuantizedOps(Graph& graph,

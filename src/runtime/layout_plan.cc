@@ -11,8 +11,9 @@ struct Options {
   Layout primary = Layout::kPlain;  // NonPlainLayout of the type (kPlain: none)
   bool primary_ok = false, float_nhwc_ok = false;
   int consumers = 0;
+  // A value nobody reads (e.g. a conv's float output whose QuantizeLinear became
+  // the conv's second output) keeps what its producer writes best: no conversion.
   Layout Chosen() const {
-    if (consumers == 0) return Layout::kPlain;
     if (primary_ok) return primary;
     return float_nhwc_ok ? Layout::kNhwc : Layout::kPlain;
   }

@@ -4,7 +4,8 @@
 // layout (float32: kNChw8c, int8 / uint8: kNhwc) instead of reordering to NCHW
 // after every node. A value is planned in it only when
 //   - its producer's kernel ProducesBlocked(that output),
-//   - every consumer's kernel AcceptsBlocked(that input) (and there is one),
+//   - every consumer's kernel AcceptsBlocked(that input) (a value without
+//     consumers, not a graph output, takes what its producer writes),
 //   - its planned type has a non-plain layout (NonPlainLayout) and a static 4-D shape, and
 //   - it is not in `keep_plain` (graph outputs, values the caller asked for).
 // A float32 value that cannot be kNChw8c is planned kNhwc under the same rules

@@ -514,6 +514,155 @@ TEST(DnnlInt8ConvTest, ResidualIsBitIdenticalToAddReluInEveryMode) {
   }
 }
 
+// ---- QcalQConv's second output Yq = QuantizeLinear(Y) (quantized copy) ----
+
+// got (NHWC when nhwc) holds want's (NCHW) integers.
+::testing::AssertionResult SameQuantized(const Tensor& got, bool nhwc, const Tensor& want) {
+  const Shape& s = want.shape();
+  if (got.dtype() != want.dtype() || got.numel() != want.numel())
+    return ::testing::AssertionFailure() << "type";
+  const int64_t c = s[1], hw = s[2] * s[3];
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    const int64_t n = i / (c * hw), ch = i / hw % c, p = i % hw;
+    const int64_t j = nhwc ? (n * hw + p) * c + ch : i;
+    if (got.GetAsInt64(j) != want.GetAsInt64(i)) {
+      return ::testing::AssertionFailure()
+             << "element " << i << ": " << got.GetAsInt64(j) << " vs " << want.GetAsInt64(i);
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Both kernels of the fused node (12 inputs, outputs Y and Yq) against the unfused
+// reference nodes QcalQConv [-> Add(Z) -> Relu] -> QuantizeLinear, with Z, Y and
+// Yq in every NCHW / NHWC mix on dnnl; bit for bit.
+void CheckQuantizedCopy(QCase c, bool with_z, DataType q_type, uint32_t seed = 17) {
+  c.out = Out::kFloat;
+  QInputs in = MakeInputs(c, c.w[0], c.w[1] * c.w[2] * c.w[3], seed);
+  SCOPED_TRACE("x " + ShapeToString(c.x) + " w " + ShapeToString(c.w) + (with_z ? " with Z" : "") + " " +
+               std::string(DataTypeName(q_type)));
+  std::vector<const Tensor*> list = in.list(c, true);
+  const Tensor y0 = RunRef(ConvNode("QcalQConv", c, 9), list, ConstFlags(9));
+  Tensor z, want = y0;
+  if (with_z) {
+    z = ResidualInput(y0, seed + 3);
+    want = RunRef(MakeNode("Add", 2), {&y0, &z}, {false, false});
+    want = RunRef(MakeNode("Relu", 1), {&want}, {false});
+  }
+  float mag = 1e-3f;
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    if (std::isfinite(want.data<float>()[i])) mag = std::max(mag, std::fabs(want.data<float>()[i]));
+  }
+  const Tensor qs = Tensor::Scalar<float>(mag / 90.0f);
+  const Tensor qz = q_type == DataType::kUint8 ? Tensor::Scalar<uint8_t>(100) : Tensor::Scalar<int8_t>(-3);
+  const Tensor want_q = RunRef(MakeNode("QuantizeLinear", 3), {&want, &qs, &qz}, {false, true, true});
+  Node fused = ConvNode("QcalQConv", c, 12);
+  fused.outputs.push_back("out1");
+  if (with_z) fused.attrs.Set("residual_activation", std::string("Relu"));
+  list.push_back(with_z ? &z : nullptr);
+  list.push_back(&qs);
+  list.push_back(&qz);
+  const std::vector<bool> flags = ConstFlags(12);
+  EXPECT_EQ(SelectedProvider(fused, list, flags), "dnnl");
+  auto rk = MakeKernel(fused, list, flags, "ref");
+  ASSERT_TRUE(rk.ok()) << rk.status().ToString();
+  std::vector<Tensor> r(2);
+  ASSERT_TRUE((*rk)->Run(list, r).ok());
+  EXPECT_TRUE(BitExact(r[0], want));
+  EXPECT_TRUE(SameQuantized(r[1], false, want_q));
+  const Tensor z_nhwc = with_z ? Transposed(z, true) : Tensor();
+  const std::vector<Layout> kLayouts = {Layout::kPlain, Layout::kNhwc};
+  for (Layout zl : with_z ? kLayouts : std::vector<Layout>{Layout::kPlain}) {
+    for (Layout yl : kLayouts) {
+      for (Layout ql : kLayouts) {
+        SCOPED_TRACE(std::string("Z/Y/Yq NHWC: ") + (zl == Layout::kNhwc ? "1" : "0") +
+                     (yl == Layout::kNhwc ? "1" : "0") + (ql == Layout::kNhwc ? "1" : "0"));
+        auto k = MakeKernel(fused, list, flags, "dnnl");
+        ASSERT_TRUE(k.ok()) << k.status().ToString();
+        std::vector<Layout> ins(list.size(), Layout::kPlain);
+        ins[9] = zl;
+        ASSERT_TRUE((*k)->SetLayouts(ins, {yl, ql}).ok());
+        std::vector<const Tensor*> run = list;
+        if (with_z) run[9] = zl == Layout::kNhwc ? &z_nhwc : &z;
+        for (int rep = 0; rep < 2; ++rep) {
+          std::vector<Tensor> out(2);
+          ASSERT_TRUE((*k)->Run(run, out).ok());
+          EXPECT_TRUE(BitExact(yl == Layout::kNhwc ? Transposed(out[0], false) : out[0], want));
+          EXPECT_TRUE(SameQuantized(out[1], ql == Layout::kNhwc, want_q));
+        }
+      }
+    }
+  }
+}
+
+TEST(DnnlInt8ConvTest, QuantizedCopyIsBitIdenticalToQuantizeLinearInEveryMode) {
+  using dnnl_kernels::Int8Compute;
+  for (std::optional<Int8Compute> m : std::initializer_list<std::optional<Int8Compute>>{
+           std::nullopt, Int8Compute::kInt8Split, Int8Compute::kInt8Narrow, Int8Compute::kExactFloat}) {
+    SCOPED_TRACE(m ? dnnl_kernels::Int8ComputeName(*m) : "automatic");
+    const ForcedMode forced(m);
+    const int w_max = m == Int8Compute::kInt8Narrow ? 64 : 127;
+    for (bool with_z : {false, true}) {
+      CheckQuantizedCopy(
+          {.x = {2, 5, 5, 7}, .w = {11, 5, 3, 3}, .pads = {1, 1, 1, 1}, .x_zp = 131, .w_max = w_max}, with_z,
+          DataType::kUint8);
+      CheckQuantizedCopy({.x = {1, 4, 5, 7},
+                          .w = {17, 4, 1, 1},
+                          .x_type = DataType::kInt8,
+                          .x_zp = -3,
+                          .per_channel = false,
+                          .w_max = w_max},
+                         with_z, DataType::kInt8);
+    }
+  }
+}
+
+// Large unpadded 1x1 convs run in chunks of output rows (SetInt8ConvChunkBytes):
+// one row per chunk here, with the residual and the quantized copy, bit for bit.
+TEST(DnnlInt8ConvTest, ChunkedOneByOneConvIsBitExact) {
+  using dnnl_kernels::Int8Compute;
+  const int64_t saved = dnnl_kernels::Int8ConvChunkBytes();
+  dnnl_kernels::SetInt8ConvChunkBytes(64);
+  for (std::optional<Int8Compute> m : std::initializer_list<std::optional<Int8Compute>>{
+           std::nullopt, Int8Compute::kInt8Split, Int8Compute::kInt8Narrow}) {
+    SCOPED_TRACE(m ? dnnl_kernels::Int8ComputeName(*m) : "automatic");
+    const ForcedMode forced(m);
+    const int w_max = m == Int8Compute::kInt8Narrow ? 64 : 127;
+    CheckConv({.x = {2, 19, 5, 6}, .w = {23, 19, 1, 1}, .x_zp = 3, .bias = false, .w_max = w_max});
+    CheckConv({.x = {1, 8, 7, 3},
+               .w = {16, 8, 1, 1},
+               .x_type = DataType::kInt8,
+               .x_zp = -7,
+               .out = Out::kInt8,
+               .w_max = w_max});
+    CheckResidual({.x = {2, 4, 5, 7}, .w = {17, 4, 1, 1}, .x_zp = 9, .w_max = w_max}, true);
+    CheckQuantizedCopy({.x = {2, 6, 3, 5}, .w = {9, 6, 1, 1}, .x_zp = 200, .w_max = w_max}, true,
+                       DataType::kUint8);
+    // X planned NHWC (kInt8Narrow reads it in place).
+    const QCase c{.x = {2, 8, 3, 5}, .w = {24, 8, 1, 1}, .x_zp = 7, .w_max = w_max};
+    const QInputs in = MakeInputs(c, 24, 8, 5);
+    const Node node = ConvNode("QcalQConv", c, 9);
+    const std::vector<const Tensor*> list = in.list(c, true);
+    const Tensor want = RunRef(node, list, ConstFlags(9));
+    Tensor x_nhwc(DataType::kUint8, {2, 3, 5, 8});
+    for (int64_t i = 0; i < in.x.numel(); ++i) {
+      const int64_t n = i / 120, ch = i / 15 % 8, p = i % 15;
+      x_nhwc.data<uint8_t>()[(n * 15 + p) * 8 + ch] = in.x.data<uint8_t>()[i];
+    }
+    auto k = MakeKernel(node, list, ConstFlags(9), "dnnl");
+    ASSERT_TRUE(k.ok()) << k.status().ToString();
+    std::vector<Layout> ins(list.size(), Layout::kPlain);
+    ins[0] = Layout::kNhwc;
+    ASSERT_TRUE((*k)->SetLayouts(ins, {Layout::kPlain}).ok());
+    std::vector<const Tensor*> run = list;
+    run[0] = &x_nhwc;
+    auto y = RunKernel(**k, run);
+    ASSERT_TRUE(y.ok()) << y.status().ToString();
+    EXPECT_TRUE(BitExact(*y, want));
+  }
+  dnnl_kernels::SetInt8ConvChunkBytes(saved);
+}
+
 TEST(DnnlInt8ConvTest, ResidualInputIsChecked) {
   QCase c{.x = {1, 3, 5, 5}, .w = {4, 3, 3, 3}, .out = Out::kFloat};
   QInputs in = MakeInputs(c, 4, 27, 3);

@@ -180,9 +180,35 @@ TEST(FuseQuantizedOpsTest, ConvWithoutQuantizeOutputsFloat) {
   CheckPattern({.activation = "Relu", .quantize_output = false}, false, 1);
 }
 
-TEST(FuseQuantizedOpsTest, SecondConsumerKeepsTheFloatValue) {
-  // The Relu output is also a graph output: the fused node absorbs Relu and outputs float; Q stays.
-  CheckPattern({.activation = "Relu", .extra_consumer = true}, false, 1);
+TEST(FuseQuantizedOpsTest, SecondConsumerKeepsTheFloatValueAndTheQBecomesASecondOutput) {
+  // The Relu output is also a graph output: the fused node absorbs Relu and outputs
+  // float; the Q becomes its second output Yq (quantized copy), compared above
+  // against the unfused graph and bit for bit against the reference kernel.
+  const Pattern p{.activation = "Relu", .extra_consumer = true};
+  CheckPattern(p, false, 2);
+  Graph g = Build(p);
+  auto r = FuseQuantizedOps(g);
+  ASSERT_TRUE(r.ok() && r->size() == 1u);
+  EXPECT_TRUE((*r)[0].quantized_copy);
+  size_t qs = 0;
+  for (const Node& n : g.nodes) {
+    qs += n.op_type == "QuantizeLinear";
+    if (n.op_type == "QcalQConv") {
+      ASSERT_EQ(n.outputs.size(), 2u);
+      ASSERT_EQ(n.inputs.size(), 12u);
+      EXPECT_TRUE(n.inputs[9].empty());  // no residual input
+    }
+  }
+  EXPECT_EQ(qs, 1u);  // x's own QuantizeLinear
+  // Without the option the Q stays.
+  Graph h = Build(p);
+  r = FuseQuantizedOps(h, {.quantized_copy = false});
+  ASSERT_TRUE(r.ok() && r->size() == 1u);
+  EXPECT_FALSE((*r)[0].quantized_copy);
+  EXPECT_EQ((*r)[0].absorbed.size(), 1u);
+  qs = 0;
+  for (const Node& n : h.nodes) qs += n.op_type == "QuantizeLinear";
+  EXPECT_EQ(qs, 2u);
 }
 
 TEST(FuseQuantizedOpsTest, GemmTransBAndMatMul) {

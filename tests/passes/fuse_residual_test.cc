@@ -66,6 +66,7 @@ struct Residual {
   bool conv_output = false;  // the conv output is also a graph output
   bool add_output = false;   // the Add output is also a graph output
   bool second_conv = false;  // the skip is a second quantized conv of x (both Add inputs match)
+  bool quantize = false;     // the result also goes through a QuantizeLinear (output "yq")
 };
 
 // x -> Q -> DQ -> conv -> Add(s) [-> Relu] -> y
@@ -85,6 +86,12 @@ Graph Build(const Residual& r) {
   g.outputs.push_back({r.relu ? "y" : "a", DataType::kFloat32, std::nullopt});
   if (r.conv_output) g.outputs.push_back({"t", DataType::kFloat32, std::nullopt});
   if (r.add_output && r.relu) g.outputs.push_back({"a", DataType::kFloat32, std::nullopt});
+  if (r.quantize) {
+    g.initializers["sy"] = Tensor::Scalar<float>(0.015f);
+    g.initializers["zy"] = Tensor::Scalar<uint8_t>(r.relu ? 0 : 128);
+    g.nodes.push_back(Node{"y_q", "QuantizeLinear", "", {r.relu ? "y" : "a", "sy", "zy"}, {"yq"}, {}});
+    g.outputs.push_back({"yq", DataType::kUint8, std::nullopt});
+  }
   return g;
 }
 
@@ -118,7 +125,9 @@ void ExpectIdentical(const TensorMap& a, const TensorMap& b) {
   for (const auto& [name, t] : a) {
     const Tensor& u = b.at(name);
     ASSERT_EQ(t.shape(), u.shape()) << name;
-    EXPECT_EQ(std::memcmp(t.raw(), u.raw(), static_cast<size_t>(t.numel()) * 4), 0) << name;
+    ASSERT_EQ(t.dtype(), u.dtype()) << name;
+    EXPECT_EQ(std::memcmp(t.raw(), u.raw(), static_cast<size_t>(t.numel()) * DataTypeSize(t.dtype())), 0)
+        << name;
   }
 }
 
@@ -172,6 +181,24 @@ TEST(FuseResidualTest, AddWithoutActivationAndTheReport) {
   ASSERT_EQ(Count(fused, "QcalQConv"), 1);
   EXPECT_FALSE(fused.nodes[1].attrs.Has("residual_activation"));
   ExpectSameResults(plain, fused, r);
+}
+
+// The QuantizeLinear after the residual Relu (the next block's input) becomes
+// the fused conv's second output Yq (FuseQuantizedOps' quantized copy).
+TEST(FuseResidualTest, QuantizeAfterTheResidualBecomesASecondOutput) {
+  for (bool relu : {true, false}) {
+    const Residual r{.relu = relu, .quantize = true};
+    const Graph plain = Prepared(Build(r), false), fused = Prepared(Build(r), true);
+    EXPECT_EQ(Count(plain, "QuantizeLinear"), 2);
+    ASSERT_EQ(fused.nodes.size(), 2u);  // QuantizeLinear of x, QcalQConv
+    const Node& conv = fused.nodes[1];
+    ASSERT_EQ(conv.inputs.size(), 12u);
+    EXPECT_EQ(conv.inputs[9], "s");
+    EXPECT_EQ(conv.inputs[10], "sy");
+    EXPECT_EQ(conv.inputs[11], "zy");
+    EXPECT_EQ(conv.outputs, (std::vector<std::string>{relu ? "y" : "a", "yq"}));
+    ExpectSameResults(plain, fused, r);
+  }
 }
 
 TEST(FuseResidualTest, DownsampleBranchFusesOneOfTheTwoConvs) {

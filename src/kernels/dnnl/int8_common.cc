@@ -8,6 +8,7 @@
 
 #include "kernels/ref/quant_common.h"
 #include "kernels/simd_lanes.h"
+#include "kernels/x86/qdq_rows.h"
 
 namespace qcal::dnnl_kernels {
 namespace {
@@ -95,6 +96,17 @@ __attribute__((target("avx2"))) void RowAvx2(const ref::OutputStage& s, const fl
   RowScalar(s, mult, acc, lo, corr, c, channels, y, z, act);
 }
 
+// copy.q[i] = QuantizeValue(y[i]) for i in [begin, end).
+void QuantizeCopyRange(const QuantizedCopy& copy, const float* y, int64_t begin, int64_t end, bool avx2) {
+  if (copy.dtype == DataType::kInt8) {
+    x86::QuantizeRow(y + begin, end - begin, copy.scale, copy.zero_point,
+                     static_cast<int8_t*>(copy.q) + begin, avx2);
+  } else {
+    x86::QuantizeRow(y + begin, end - begin, copy.scale, copy.zero_point,
+                     static_cast<uint8_t*>(copy.q) + begin, avx2);
+  }
+}
+
 template <typename A, typename T>
 void Rows(const ref::OutputStage& s, const std::vector<float>& mult, const A* acc, const int32_t* lo,
           const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, T* y, const Residual& res) {
@@ -110,6 +122,9 @@ void Rows(const ref::OutputStage& s, const std::vector<float>& mult, const A* ac
       RowAvx2(s, mult.data(), acc + off, lr, cr, channels, y + off, zr, res.act);
     } else {
       RowScalar(s, mult.data(), acc + off, lr, cr, 0, channels, y + off, zr, res.act);
+    }
+    if constexpr (std::is_same_v<T, float>) {
+      if (res.copy.q) QuantizeCopyRange(res.copy, y, off, off + channels, avx2);
     }
   }
 }
@@ -127,6 +142,15 @@ __attribute__((target("avx2"))) void ResidualAvx2(ref::ResidualActivation act, c
 }
 
 }  // namespace
+
+void ApplyQuantizedCopy(const QuantizedCopy& copy, const float* y, int64_t n) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  constexpr int64_t kChunk = 1 << 12;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) if (n >= (1 << 14))
+  for (int64_t k = 0; k < chunks; ++k)
+    QuantizeCopyRange(copy, y, k * kChunk, std::min(n, (k + 1) * kChunk), avx2);
+}
 
 void ApplyResidual(ref::ResidualActivation act, const float* z, int64_t n, float* y) {
   static const bool avx2 = __builtin_cpu_supports("avx2");

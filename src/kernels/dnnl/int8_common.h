@@ -63,6 +63,13 @@ Int8Compute ChooseInt8Compute(DataType x_type, const WeightBounds& w, bool float
 // the QCAL_DNNL_INT8 environment variable: "float", "split", "narrow").
 void SetForcedInt8Compute(std::optional<Int8Compute> mode);
 
+// Accumulator bytes per chunk of a large unpadded 1x1 int8 conv (int8_conv.cc:
+// each chunk goes through the primitive and then the output stage while its
+// accumulators are cached); 0: no chunks. Kernels read it when they make a
+// plan. Default 192 KiB, or QCAL_INT8_CHUNK_KB from the environment.
+void SetInt8ConvChunkBytes(int64_t bytes);
+int64_t Int8ConvChunkBytes();
+
 // SetForcedInt8Compute for one scope (tests): back to automatic when it ends.
 class ScopedForcedInt8Compute {
  public:
@@ -119,16 +126,31 @@ struct Accumulators {
   const int32_t* acc_lo = nullptr;
   bool float_acc = false;
 };
-// QcalQConv's residual input in the output stage: z laid out like y (nullptr: none).
+// QcalQConv's second output Yq = QuantizeLinear(y) (per-tensor), laid out like y.
+struct QuantizedCopy {
+  void* q = nullptr;  // int8 / uint8 (nullptr: none)
+  DataType dtype = DataType::kUint8;
+  float scale = 1.0f;
+  int32_t zero_point = 0;
+};
+// q[i] = qmath::QuantizeValue(y[i]) for i < n (the x86 QuantizeLinear's rows),
+// multi-threaded like ApplyResidual.
+void ApplyQuantizedCopy(const QuantizedCopy& copy, const float* y, int64_t n);
+
+// QcalQConv's residual input in the output stage: z laid out like y (nullptr:
+// none), and the quantized copy of the final y values (float y only).
 struct Residual {
   const float* z = nullptr;
   ref::ResidualActivation act = ref::ResidualActivation::kNone;
+  QuantizedCopy copy;
 };
 // y[r, c] = stage(sum[r, c] + corr[r % corr_rows, c]) for `rows` rows of
 // `channels` (the channel is the innermost dim of acc and y). y has stage.dtype.
 // All int32 arithmetic wraps like the reference accumulation. With residual.z
 // (float y only) y[i] = ref::ResidualOutputValue(stage value, z[i], act), the
 // same float operations as ApplyResidual after the stage, in the same pass.
+// With residual.copy.q (float y only) each row of y is also quantized into it
+// right after it is written (ApplyQuantizedCopy's values).
 // Multi-threaded with the OpenMP runtime (call ApplyThreads first).
 void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult,
                           const Accumulators& acc, const int32_t* corr, int64_t corr_rows, int64_t rows,

@@ -17,6 +17,8 @@
 // writes Y's NHWC values (an NCHW Z is reordered to NHWC first), unless Y and
 // Z are both NCHW (then ApplyResidual after Y's reorder). Elementwise either
 // way, so the values are the same.
+#include <atomic>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -24,6 +26,8 @@
 #include "kernels/dnnl/int8_common.h"
 #include "kernels/ref/common.h"
 #include "kernels/ref/conv_geometry.h"
+#include "kernels/ref/quant_common.h"
+#include "kernels/ref/quant_math.h"
 
 namespace qcal::dnnl_kernels {
 namespace {
@@ -31,7 +35,7 @@ namespace {
 using dnnl::memory;
 using Tag = memory::format_tag;
 
-enum Input { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias, kZ };
+enum Input { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias, kZ, kQScale, kQZp };
 
 struct Int8ConvPlan {
   dnnl::convolution_forward prim;
@@ -55,7 +59,43 @@ struct Int8ConvPlan {
   std::vector<int32_t> corr;  // [corr_rows, M]: bias - x_zp * (sum of the weights inside X)
   int64_t corr_rows = 1;
   Shape y_shape;  // logical NCHW
+  // Chunked (chunk_rows > 0, ChunkRows): prim, acc and acc_lo cover chunk_rows
+  // of the total_rows = N * H output rows; chunk_src (chunk_src_hi) view the
+  // matching input rows of X or src (src_hi), moved along by set_data_handle.
+  int64_t chunk_rows = 0, total_rows = 0;
+  std::optional<memory> chunk_src, chunk_src_hi;
 };
+
+// Bytes of one chunk's accumulators (L2-sized: the output stage reads them
+// back while they are cached); 0 turns chunking off. QCAL_INT8_CHUNK_KB
+// overrides the default (A/B runs).
+std::atomic<int64_t>& ChunkBytes() {
+  static std::atomic<int64_t> bytes{[] {
+    const char* e = std::getenv("QCAL_INT8_CHUNK_KB");
+    return e ? std::atoll(e) * 1024 : int64_t{192} << 10;
+  }()};
+  return bytes;
+}
+
+// Rows per chunk for a 1x1, stride-1, unpadded, ungrouped conv in a u8 mode whose
+// accumulators exceed two chunks, else 0. Output row r (of N * H, NHWC) reads
+// exactly input row r, so a chunk is a smaller conv on a slice of both. The
+// largest divisor of N * H whose rows fit the chunk bytes (at least one row).
+int64_t ChunkRows(const Shape& x, const Shape& w, int64_t group, Int8Compute mode,
+                  const ref::WindowGeometry& g) {
+  const int64_t budget = ChunkBytes().load();
+  if (budget <= 0 || group != 1 || w[2] != 1 || w[3] != 1 || !UsesU8Activations(mode)) return 0;
+  for (size_t i = 0; i < g.strides.size(); ++i) {
+    if (g.strides[i] != 1 || g.pad_begin[i] != 0 || g.pad_end[i] != 0) return 0;
+  }
+  const int64_t rows = x[0] * g.out[0], row_bytes = g.out[1] * w[0] * 4;
+  if (rows * row_bytes <= 2 * budget) return 0;
+  int64_t best = 1;
+  for (int64_t d = 1; d < rows; ++d) {
+    if (rows % d == 0 && d * row_bytes <= budget) best = d;
+  }
+  return best;
+}
 
 Dims WeightDims(const Shape& w, int64_t group) {
   if (group == 1) return ToDims(w);
@@ -107,14 +147,15 @@ std::vector<int32_t> Correction(const Int8Params& p, int32_t x_zp, const ref::Wi
 class DnnlInt8Conv final : public Kernel {
  public:
   DnnlInt8Conv(ref::WindowParams params, int64_t group, DataType x_type, Int8Compute mode, Int8Params p,
-               ref::ResidualActivation residual_act, bool has_z)
+               ref::ResidualActivation residual_act, bool has_z, std::optional<QuantizedCopy> copy)
       : params_(std::move(params)),
         group_(group),
         x_type_(x_type),
         mode_(mode),
         p_(std::move(p)),
         residual_act_(residual_act),
-        has_z_(has_z) {}
+        has_z_(has_z),
+        copy_(copy) {}
 
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
     const Tensor* z = in.size() > kZ ? in[kZ] : nullptr;
@@ -125,6 +166,7 @@ class DnnlInt8Conv final : public Kernel {
   // int8 / uint8 X and Y may be NHWC (kNhwc) between int8 kernels; so may a float Y and Z.
   bool AcceptsBlocked(size_t input) const override { return input == kX; }
   bool ProducesBlocked(size_t output) const override {
+    if (output == 1) return copy_ && NonPlainLayout(copy_->dtype) == Layout::kNhwc;
     return output == 0 && NonPlainLayout(p_.stage.dtype) == Layout::kNhwc;
   }
   bool AcceptsFloatNhwc(size_t input) const override { return input == kZ; }
@@ -133,17 +175,20 @@ class DnnlInt8Conv final : public Kernel {
     const auto at = [](const std::vector<Layout>& v, size_t i) {
       return i < v.size() ? v[i] : Layout::kPlain;
     };
-    const Layout x = at(in, kX), y = at(out, 0), z = at(in, kZ);
+    const Layout x = at(in, kX), y = at(out, 0), z = at(in, kZ), yq = at(out, 1);
     for (size_t i = 1; i < in.size(); ++i) {
       if (i != kZ && in[i] != Layout::kPlain)
         return Internal("int8 convolution: only X and Z may be non-plain");
     }
     const bool y_ok =
         y == Layout::kPlain || (y == Layout::kNhwc && (ProducesBlocked(0) || ProducesFloatNhwc(0)));
-    if ((x != Layout::kPlain && x != Layout::kNhwc) || !y_ok || (z != Layout::kPlain && z != Layout::kNhwc)) {
+    const bool yq_ok = yq == Layout::kPlain || (yq == Layout::kNhwc && ProducesBlocked(1));
+    if ((x != Layout::kPlain && x != Layout::kNhwc) || !y_ok || !yq_ok ||
+        (z != Layout::kPlain && z != Layout::kNhwc)) {
       return Internal("int8 convolution: unsupported layout");
     }
     std::lock_guard<std::mutex> lock(mu_);
+    yq_layout_ = yq;  // plans do not depend on it
     if (x == x_layout_ && y == y_layout_ && z == z_layout_) return Status::Ok();
     x_layout_ = x;
     y_layout_ = y;
@@ -163,10 +208,15 @@ class DnnlInt8Conv final : public Kernel {
 
  private:
   Result<Int8ConvPlan*> PlanFor(const Shape& x);
-  void PlanSource(const dnnl::convolution_forward::primitive_desc& pd, Int8ConvPlan& plan) const;
+  void PlanSource(const memory::desc& src_desc, Int8ConvPlan& plan) const;
   Status RunImpl(const Tensor& x, const Tensor* z, std::vector<Tensor>& out);
   Result<const float*> ResidualNhwc(Int8ConvPlan& plan, const Tensor& z) const;
-  void Compute(const memory& x_mem, Int8ConvPlan& plan);
+  void CopyAfter(const Shape& ys, const Tensor& y, Tensor& yq) const;
+  const memory& Stage(const memory& x_mem, Int8ConvPlan& plan);
+  void Execute(Int8ConvPlan& plan, const memory& src, const memory* src_hi);
+  void RunChunks(Int8ConvPlan& plan, const memory& src, const Accumulators& accs, void* out,
+                 const Residual& residual);
+  int64_t LogicalXChannels() const { return p_.w.dim(1) * group_; }
   // s8 activations fed to oneDNN as u8 (x + 128).
   bool Flips() const { return UsesU8Activations(mode_) && x_type_ == DataType::kInt8; }
   // X's logical NCHW shape (a kNhwc tensor's shape is [N, H, W, C]).
@@ -182,7 +232,9 @@ class DnnlInt8Conv final : public Kernel {
   Int8Params p_;
   ref::ResidualActivation residual_act_;
   bool has_z_;
+  std::optional<QuantizedCopy> copy_;  // output Yq's parameters (q unset)
   Layout x_layout_ = Layout::kPlain, y_layout_ = Layout::kPlain, z_layout_ = Layout::kPlain;
+  Layout yq_layout_ = Layout::kPlain;
   std::optional<Shape> prepared_;  // the static X shape known at creation
   std::optional<memory> user_w_;
   PackedWeights packed_;
@@ -198,23 +250,31 @@ Result<Int8ConvPlan*> DnnlInt8Conv::PlanFor(const Shape& x) {
   QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry(ref::SpatialDims(x), params_));
   const Shape& w = p_.w.shape();
   const Dims src_dims = ToDims(x), dst_dims = {x[0], w[0], g.out[0], g.out[1]};
+  Int8ConvPlan plan;
+  plan.chunk_rows = ChunkRows(x, w, group_, mode_, g);
+  plan.total_rows = x[0] * g.out[0];
+  // A chunked primitive sees one image of chunk_rows rows.
+  const Dims prim_src = plan.chunk_rows ? Dims{1, x[1], plan.chunk_rows, x[3]} : src_dims;
+  const Dims prim_dst = plan.chunk_rows ? Dims{1, w[0], plan.chunk_rows, g.out[1]} : dst_dims;
   Dims dilates = ToDims(g.dilations);
   for (auto& d : dilates) d -= 1;  // oneDNN counts the gaps
   // The u8 modes prepare X themselves in NHWC (the layout of oneDNN's int8 kernels).
   const bool u8 = UsesU8Activations(mode_);
-  const memory::desc src_md(src_dims, ActivationType(mode_, x_type_), u8 ? Tag::nhwc : Tag::any);
+  const memory::desc src_md(prim_src, ActivationType(mode_, x_type_), u8 ? Tag::nhwc : Tag::any);
   const memory::desc w_any(WeightDims(w, group_), ComputeType(mode_, memory::data_type::s8), Tag::any);
   // int8 primitives write NHWC natively; the f32 ones are fast only in their blocked layout
   // (NHWC falls back to oneDNN's reference kernel), so there the result is reordered.
-  const memory::desc acc_nhwc(dst_dims, AccType(mode_), Tag::nhwc);
+  const memory::desc acc_nhwc(prim_dst, AccType(mode_), Tag::nhwc);
   const memory::desc acc_md =
-      mode_ == Int8Compute::kExactFloat ? memory::desc(dst_dims, AccType(mode_), Tag::any) : acc_nhwc;
+      mode_ == Int8Compute::kExactFloat ? memory::desc(prim_dst, AccType(mode_), Tag::any) : acc_nhwc;
   dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference,
                                        dnnl::algorithm::convolution_direct, src_md, w_any, acc_md,
                                        ToDims(g.strides), dilates, ToDims(g.pad_begin), ToDims(g.pad_end));
   dnnl::convolution_forward::primitive_desc pd(desc, Engine());
+  if (plan.chunk_rows && (pd.dst_desc() != acc_nhwc || pd.src_desc() != src_md)) {
+    return Internal("int8 convolution: a chunked primitive must read and write NHWC");
+  }
 
-  Int8ConvPlan plan;
   plan.prim = dnnl::convolution_forward(pd);
   plan.weights_md = pd.weights_desc();
   plan.x_md = memory::desc(src_dims, DnnlType(x_type_), LayoutTag(x_layout_));
@@ -233,9 +293,19 @@ Result<Int8ConvPlan*> DnnlInt8Conv::PlanFor(const Shape& x) {
     plan.to_z_nhwc =
         MakeReorder(memory::desc(dst_dims, memory::data_type::f32, Tag::nchw), plan.z_nhwc->get_desc());
   }
-  PlanSource(pd, plan);
+  // The source buffers hold all of X (a chunked primitive's src is one chunk of it).
+  PlanSource(
+      plan.chunk_rows ? memory::desc(src_dims, ActivationType(mode_, x_type_), Tag::nhwc) : pd.src_desc(),
+      plan);
   if (mode_ == Int8Compute::kInt8Split) plan.acc_lo.emplace(pd.dst_desc(), Engine());
   plan.corr = Correction(p_, p_.x_zp + (Flips() ? 128 : 0), g, &plan.corr_rows);
+  if (plan.chunk_rows) {
+    // Unpadded 1x1: every output position sums the same weights, so one correction row serves all.
+    plan.corr.resize(static_cast<size_t>(w[0]));
+    plan.corr_rows = 1;
+    plan.chunk_src.emplace(src_md, Engine(), nullptr);
+    if (plan.src_hi) plan.chunk_src_hi.emplace(src_md, Engine(), nullptr);
+  }
   if (!user_w_) {
     user_w_ = memory(
         memory::desc(WeightDims(w, group_), memory::data_type::s8, group_ == 1 ? Tag::oihw : Tag::goihw),
@@ -248,18 +318,18 @@ Result<Int8ConvPlan*> DnnlInt8Conv::PlanFor(const Shape& x) {
 // How X reaches the primitive. u8 modes: NHWC u8 (prepared by
 // PrepareU8Activations unless unsigned X goes to kInt8Narrow as it is); other
 // modes: X itself or a reorder into the primitive's layout.
-void DnnlInt8Conv::PlanSource(const dnnl::convolution_forward::primitive_desc& pd, Int8ConvPlan& plan) const {
+void DnnlInt8Conv::PlanSource(const memory::desc& src_desc, Int8ConvPlan& plan) const {
   if (!UsesU8Activations(mode_)) {
-    if (pd.src_desc() != plan.x_md) {
-      plan.src.emplace(pd.src_desc(), Engine());
-      plan.to_src = MakeReorder(plan.x_md, pd.src_desc());
+    if (src_desc != plan.x_md) {
+      plan.src.emplace(src_desc, Engine());
+      plan.to_src = MakeReorder(plan.x_md, src_desc);
     }
     return;
   }
   const bool nhwc = x_layout_ == Layout::kNhwc;
   if (nhwc && mode_ == Int8Compute::kInt8Narrow && !Flips()) return;  // reads X directly
-  plan.src.emplace(pd.src_desc(), Engine());
-  if (mode_ == Int8Compute::kInt8Split) plan.src_hi.emplace(pd.src_desc(), Engine());
+  plan.src.emplace(src_desc, Engine());
+  if (mode_ == Int8Compute::kInt8Split) plan.src_hi.emplace(src_desc, Engine());
   if (!nhwc) {  // X reordered to NHWC (in its own type) into src's buffer, then prepared in place
     plan.staged.emplace(memory::desc(plan.x_md.dims(), DnnlType(x_type_), Tag::nhwc), Engine(),
                         plan.src->get_data_handle());
@@ -271,27 +341,39 @@ Status DnnlInt8Conv::RunImpl(const Tensor& x, const Tensor* z, std::vector<Tenso
   std::lock_guard<std::mutex> lock(mu_);
   ApplyThreads();
   QCAL_ASSIGN_OR_RETURN(Int8ConvPlan * plan, PlanFor(LogicalX(x.shape())));
+  if (z && p_.stage.quantized()) return InvalidArgument("Z needs a float32 Y");
+  const Shape& ys = plan->y_shape;
+  Tensor& y = ref::PrepareOutput(out, 0, p_.stage.dtype, PhysicalShape(ys, y_layout_));
+  void* stage_out = plan->out_nhwc ? plan->out_nhwc->get_data_handle() : y.raw();
+  // Z meets Y in NHWC inside the output stage, unless both are NCHW (then after Y's reorder).
+  const bool residual_nhwc = z && (z_layout_ == Layout::kNhwc || y_layout_ == Layout::kNhwc);
+  Residual residual{nullptr, residual_act_, {}};
+  if (residual_nhwc) {
+    QCAL_ASSIGN_OR_RETURN(residual.z, ResidualNhwc(*plan, *z));
+  }
+  Tensor* yq = copy_ ? &ref::PrepareOutput(out, 1, copy_->dtype, PhysicalShape(ys, yq_layout_)) : nullptr;
+  // Yq in the output stage when it is NHWC and the stage writes Y's final values.
+  const bool copy_in_stage = yq && yq_layout_ == Layout::kNhwc && (!z || residual_nhwc);
+  if (copy_in_stage) {
+    residual.copy = *copy_;
+    residual.copy.q = yq->raw();
+  }
   memory x_mem(plan->x_md, Engine(), const_cast<void*>(x.raw()));
-  Compute(x_mem, *plan);
-  if (plan->acc_nhwc) ExecuteReorder(*plan->to_acc_nhwc, plan->acc, *plan->acc_nhwc);
-  Stream().wait();
+  const memory& src = Stage(x_mem, *plan);
   const memory& acc = plan->acc_nhwc ? *plan->acc_nhwc : plan->acc;
   const Accumulators accs{
       acc.get_data_handle(),
       plan->acc_lo ? static_cast<const int32_t*>(plan->acc_lo->get_data_handle()) : nullptr,
       mode_ == Int8Compute::kExactFloat};
-  const Shape& ys = plan->y_shape;
-  Tensor& y = ref::PrepareOutput(out, 0, p_.stage.dtype, PhysicalShape(ys, y_layout_));
-  void* stage_out = plan->out_nhwc ? plan->out_nhwc->get_data_handle() : y.raw();
-  if (z && p_.stage.quantized()) return InvalidArgument("Z needs a float32 Y");
-  // Z meets Y in NHWC inside the output stage, unless both are NCHW (then after Y's reorder).
-  const bool residual_nhwc = z && (z_layout_ == Layout::kNhwc || y_layout_ == Layout::kNhwc);
-  Residual residual{nullptr, residual_act_};
-  if (residual_nhwc) {
-    QCAL_ASSIGN_OR_RETURN(residual.z, ResidualNhwc(*plan, *z));
+  if (plan->chunk_rows) {
+    RunChunks(*plan, src, accs, stage_out, residual);
+  } else {
+    Execute(*plan, src, plan->src_hi ? &*plan->src_hi : nullptr);
+    if (plan->acc_nhwc) ExecuteReorder(*plan->to_acc_nhwc, plan->acc, *plan->acc_nhwc);
+    Stream().wait();
+    ApplyOutputStageRows(p_.stage, p_.mult, accs, plan->corr.data(), plan->corr_rows, ys[0] * ys[2] * ys[3],
+                         ys[1], stage_out, residual);
   }
-  ApplyOutputStageRows(p_.stage, p_.mult, accs, plan->corr.data(), plan->corr_rows, ys[0] * ys[2] * ys[3],
-                       ys[1], stage_out, residual);
   if (plan->out_nhwc) {
     ExecuteReorder(*plan->to_y, *plan->out_nhwc,
                    memory(memory::desc(ToDims(ys), DnnlType(p_.stage.dtype), Tag::nchw), Engine(), y.raw()));
@@ -303,7 +385,33 @@ Status DnnlInt8Conv::RunImpl(const Tensor& x, const Tensor* z, std::vector<Tenso
     }
     dnnl_kernels::ApplyResidual(residual_act_, z->data<float>(), y.numel(), y.data<float>());
   }
+  if (yq && !copy_in_stage) CopyAfter(ys, y, *yq);
   return Status::Ok();
+}
+
+template <typename Q>
+void QuantizeTransposed(const QuantizedCopy& c, const float* y, bool y_nhwc, const Shape& s, Q* q) {
+  const int64_t channels = s[1], hw = s[2] * s[3];
+  for (int64_t n = 0; n < s[0]; ++n) {
+    for (int64_t ch = 0; ch < channels; ++ch) {
+      for (int64_t p = 0; p < hw; ++p) {
+        const int64_t nchw = (n * channels + ch) * hw + p, nhwc = (n * hw + p) * channels + ch;
+        q[y_nhwc ? nchw : nhwc] = qmath::QuantizeValue<Q>(y[y_nhwc ? nhwc : nchw], c.scale, c.zero_point);
+      }
+    }
+  }
+}
+
+// Yq from the final Y (the stage could not write it): one pass in the same
+// layout, else element by element between NCHW and NHWC (logical shape ys).
+void DnnlInt8Conv::CopyAfter(const Shape& ys, const Tensor& y, Tensor& yq) const {
+  QuantizedCopy c = *copy_;
+  c.q = yq.raw();
+  if (yq_layout_ == y_layout_) return ApplyQuantizedCopy(c, y.data<float>(), y.numel());
+  const bool y_nhwc = y_layout_ == Layout::kNhwc;
+  if (c.dtype == DataType::kInt8)
+    return QuantizeTransposed(c, y.data<float>(), y_nhwc, ys, yq.data<int8_t>());
+  QuantizeTransposed(c, y.data<float>(), y_nhwc, ys, yq.data<uint8_t>());
 }
 
 // Z's values in NHWC: Z itself when planned NHWC, else Z reordered into plan.z_nhwc.
@@ -323,9 +431,9 @@ Result<const float*> DnnlInt8Conv::ResidualNhwc(Int8ConvPlan& plan, const Tensor
   return z_nhwc;
 }
 
-// The raw products into plan.acc (and acc_lo): X is staged / prepared as
-// PlanSource decided and run through the primitive once or (kInt8Split) twice.
-void DnnlInt8Conv::Compute(const memory& x_mem, Int8ConvPlan& plan) {
+// X as the primitive reads it: staged / prepared into plan.src (and src_hi)
+// as PlanSource decided, or X itself.
+const memory& DnnlInt8Conv::Stage(const memory& x_mem, Int8ConvPlan& plan) {
   const void* x = x_mem.get_data_handle();
   if (plan.to_src) {
     ExecuteReorder(*plan.to_src, x_mem, plan.staged ? *plan.staged : *plan.src);
@@ -338,15 +446,52 @@ void DnnlInt8Conv::Compute(const memory& x_mem, Int8ConvPlan& plan) {
                          static_cast<uint8_t*>(plan.src->get_data_handle()),
                          plan.src_hi ? static_cast<uint8_t*>(plan.src_hi->get_data_handle()) : nullptr, n);
   }
-  const memory& src = plan.src ? *plan.src : x_mem;
+  return plan.src ? *plan.src : x_mem;
+}
+
+// The raw products of src (kInt8Split: src_hi too, two runs) into plan.acc (and acc_lo).
+void DnnlInt8Conv::Execute(Int8ConvPlan& plan, const memory& src, const memory* src_hi) {
   const memory& w = packed_.Get(*user_w_, plan.weights_md);
-  if (plan.src_hi) {
-    plan.prim.execute(Stream(),
-                      {{DNNL_ARG_SRC, *plan.src_hi}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, plan.acc}});
+  if (src_hi) {
+    plan.prim.execute(Stream(), {{DNNL_ARG_SRC, *src_hi}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, plan.acc}});
     plan.prim.execute(Stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, *plan.acc_lo}});
   } else {
     plan.prim.execute(Stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, plan.acc}});
   }
+}
+
+// Chunked plans: each chunk of rows through the primitive, then through the
+// output stage while its accumulators are still in cache. `out` and
+// residual.z are NHWC (rows of W * M values).
+void DnnlInt8Conv::RunChunks(Int8ConvPlan& plan, const memory& src, const Accumulators& accs, void* out,
+                             const Residual& residual) {
+  const Shape& ys = plan.y_shape;
+  const int64_t in_row = ys[3] * LogicalXChannels(), out_row = ys[3] * ys[1];
+  const size_t out_size = DataTypeSize(p_.stage.dtype);
+  auto* x = static_cast<uint8_t*>(src.get_data_handle());
+  auto* x_hi = plan.src_hi ? static_cast<uint8_t*>(plan.src_hi->get_data_handle()) : nullptr;
+  for (int64_t r = 0; r < plan.total_rows; r += plan.chunk_rows) {
+    plan.chunk_src->set_data_handle(x + r * in_row);
+    if (x_hi) plan.chunk_src_hi->set_data_handle(x_hi + r * in_row);
+    Execute(plan, *plan.chunk_src, x_hi ? &*plan.chunk_src_hi : nullptr);
+    Stream().wait();
+    Residual chunk_residual = residual;
+    if (residual.z) chunk_residual.z = residual.z + r * out_row;
+    if (residual.copy.q) chunk_residual.copy.q = static_cast<uint8_t*>(residual.copy.q) + r * out_row;
+    ApplyOutputStageRows(p_.stage, p_.mult, accs, plan.corr.data(), plan.corr_rows, plan.chunk_rows * ys[3],
+                         ys[1], static_cast<uint8_t*>(out) + r * out_row * out_size, chunk_residual);
+  }
+}
+
+// The second output's parameters (constant per-tensor q_scale, int8 / uint8 q_zero_point).
+Result<QuantizedCopy> ReadQuantizedCopy(const OpContext& ctx) {
+  if (!IsConstOf(ctx, kQScale, {DataType::kFloat32}) ||
+      !IsConstOf(ctx, kQZp, {DataType::kInt8, DataType::kUint8})) {
+    return InvalidArgument("q_scale / q_zero_point must be constants");
+  }
+  QCAL_ASSIGN_OR_RETURN(auto scale, ref::ReadScales(*ctx.constant(kQScale), 1, "q_scale"));
+  QCAL_ASSIGN_OR_RETURN(auto zp, ref::ReadZeroPoints(ctx.constant(kQZp), 1, "q_zero_point"));
+  return QuantizedCopy{nullptr, ctx.constant(kQZp)->dtype(), scale[0], zp[0]};
 }
 
 Int8Compute ModeFor(const OpContext& ctx) {
@@ -381,6 +526,7 @@ bool SupportsInt8Conv(const OpContext& ctx) {
   }
   if (ctx.has_input(kBias) && !IsConstOf(ctx, kBias, {DataType::kInt32})) return false;
   if (ctx.has_input(kZ) && (y || ctx.inputs[kZ].dtype != DataType::kFloat32)) return false;
+  if (ctx.node.outputs.size() > 1 && (y || !ReadQuantizedCopy(ctx).ok())) return false;
   if (!ref::ReadResidualActivation(ctx.node).ok()) return false;
   if (!ref::ParseAutoPad(ctx.node.attrs.GetString("auto_pad", "NOTSET")).ok()) return false;
   return ReadInt8Params(ctx, ctx.constant(kW)->dim(0), kBias).ok() && ModeFor(ctx) != Int8Compute::kNone;
@@ -394,9 +540,13 @@ Result<std::unique_ptr<Kernel>> CreateInt8Conv(const OpContext& ctx) {
                         ref::ReadWindowParams(ctx.node, 2, std::move(kernel), /*allow_ceil_mode=*/false));
   QCAL_ASSIGN_OR_RETURN(Int8Params p, ReadInt8Params(ctx, w[0], kBias));
   QCAL_ASSIGN_OR_RETURN(ref::ResidualActivation act, ref::ReadResidualActivation(ctx.node));
+  std::optional<QuantizedCopy> copy;
+  if (ctx.node.outputs.size() > 1) {
+    QCAL_ASSIGN_OR_RETURN(copy, ReadQuantizedCopy(ctx));
+  }
   auto k = std::make_unique<DnnlInt8Conv>(std::move(params), ctx.node.attrs.GetInt("group", 1),
                                           ctx.inputs[kX].dtype, ModeFor(ctx), std::move(p), act,
-                                          ctx.has_input(kZ));
+                                          ctx.has_input(kZ), copy);
   const Shape& x = ctx.inputs[kX].shape;
   if (ShapeIsStatic(x) && !k->Prepare(x).ok()) {
     // oneDNN has no implementation for this case: the reference kernel runs it.
@@ -406,6 +556,9 @@ Result<std::unique_ptr<Kernel>> CreateInt8Conv(const OpContext& ctx) {
 }
 
 }  // namespace
+
+void SetInt8ConvChunkBytes(int64_t bytes) { ChunkBytes() = bytes; }
+int64_t Int8ConvChunkBytes() { return ChunkBytes().load(); }
 
 QCAL_REGISTER_KERNEL("QcalQConv", kProvider, kPriority, SupportsInt8Conv, CreateInt8Conv);
 QCAL_REGISTER_KERNEL("QLinearConv", kProvider, kPriority, SupportsInt8Conv, CreateInt8Conv);

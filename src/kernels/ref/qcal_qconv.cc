@@ -10,7 +10,11 @@
 // x_scale / x_zero_point per-tensor; w_scale / w_zero_point per-tensor or [M];
 // y_scale / y_zero_point per-tensor, both given (output dtype = y_zero_point's)
 // or both empty (float32 output); B int32 [M] (optional); Z float32 of Y's shape
-// (optional, float output only): the residual, y = residual_act(y + Z).
+// (optional, float output only): the residual, y = residual_act(y + Z);
+// q_scale, q_zero_point (inputs 10, 11, float output only, with a second output):
+// per-tensor parameters of the second output Yq = QuantizeLinear(y, q_scale,
+// q_zero_point) (int8/uint8 of q_zero_point's type; made by FuseQuantizedOps
+// from a QuantizeLinear that reads y).
 // Attributes: those of Conv, plus optional floats activation_min / activation_max
 // and the optional string residual_activation (with Z; see quant_output.h).
 // With y given and no activation this is QLinearConv.
@@ -18,12 +22,13 @@
 
 #include "kernels/ref/int_conv.h"
 #include "kernels/ref/quant_common.h"
+#include "kernels/ref/quant_math.h"
 #include "kernels/ref/quant_output.h"
 
 namespace qcal::ref {
 namespace {
 
-enum Input { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias, kZ };
+enum Input { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias, kZ, kQScale, kQZp };
 
 }  // namespace
 
@@ -77,6 +82,42 @@ Status InferQcalQConv(const OpContext& ctx, std::vector<TensorType>& outputs) {
   }
   QCAL_RETURN_IF_ERROR(CheckResidual(ctx, out, p.out_shape));
   outputs[0] = TensorType{out, p.out_shape};
+  const bool q = ctx.has_input(kQScale) || ctx.has_input(kQZp);
+  if (q != (outputs.size() > 1)) {
+    return InvalidArgument("the second output Yq and the inputs q_scale, q_zero_point go together");
+  }
+  if (!q) return Status::Ok();
+  if (out != DataType::kFloat32) return InvalidArgument("the second output Yq needs a float32 Y");
+  if (!ctx.has_input(kQZp)) return InvalidArgument("the second output Yq needs q_zero_point");
+  QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, kQScale, "q_scale", {DataType::kFloat32}));
+  QCAL_RETURN_IF_ERROR(CheckPerTensorParam(ctx, kQZp, "q_zero_point", {DataType::kInt8, DataType::kUint8}));
+  outputs[1] = TensorType{ctx.inputs[kQZp].dtype, p.out_shape};
+  return Status::Ok();
+}
+
+template <typename Q>
+void QuantizeAll(const Tensor& y, float scale, int32_t zero_point, Tensor& q) {
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    q.data<Q>()[i] = qmath::QuantizeValue<Q>(y.data<float>()[i], scale, zero_point);
+  }
+}
+
+// out[1] = QuantizeLinear(y) with the per-tensor q_scale / q_zero_point.
+Status QuantizedCopy(const std::vector<const Tensor*>& in, const Tensor& y, std::vector<Tensor>& out) {
+  if (!OptionalInput(in, kQScale) || !OptionalInput(in, kQZp) || y.dtype() != DataType::kFloat32) {
+    return InvalidArgument("the second output Yq needs a float32 Y, q_scale and q_zero_point");
+  }
+  QCAL_ASSIGN_OR_RETURN(auto scale, ReadScales(*in[kQScale], 1, "q_scale"));
+  QCAL_ASSIGN_OR_RETURN(auto zp, ReadZeroPoints(in[kQZp], 1, "q_zero_point"));
+  const DataType t = in[kQZp]->dtype();
+  Tensor& q = PrepareOutput(out, 1, t, y.shape());
+  if (t == DataType::kInt8) {
+    QuantizeAll<int8_t>(y, scale[0], zp[0], q);
+  } else if (t == DataType::kUint8) {
+    QuantizeAll<uint8_t>(y, scale[0], zp[0], q);
+  } else {
+    return InvalidArgument("q_zero_point must be int8 or uint8");
+  }
   return Status::Ok();
 }
 
@@ -109,6 +150,7 @@ Status RunQcalQConv(const Node& node, const std::vector<const Tensor*>& in, std:
     }
     ApplyResidual(act, z->data<float>(), y.numel(), y.data<float>());
   }
+  if (node.outputs.size() > 1) return QuantizedCopy(in, y, out);
   return Status::Ok();
 }
 
@@ -120,7 +162,7 @@ Result<std::unique_ptr<Kernel>> CreateQcalQConv(const OpContext& ctx) {
 
 }  // namespace
 
-QCAL_REGISTER_OP("QcalQConv", InferQcalQConv, 5, 10, 1, 1);
+QCAL_REGISTER_OP("QcalQConv", InferQcalQConv, 5, 12, 1, 2);
 QCAL_REGISTER_KERNEL("QcalQConv", "ref", 0, nullptr, CreateQcalQConv);
 
 }  // namespace qcal::ref
