@@ -617,52 +617,6 @@ TEST(DnnlInt8ConvTest, QuantizedCopyIsBitIdenticalToQuantizeLinearInEveryMode) {
   }
 }
 
-// Large unpadded 1x1 convs run in chunks of output rows (SetInt8ConvChunkBytes):
-// one row per chunk here, with the residual and the quantized copy, bit for bit.
-TEST(DnnlInt8ConvTest, ChunkedOneByOneConvIsBitExact) {
-  using dnnl_kernels::Int8Compute;
-  const int64_t saved = dnnl_kernels::Int8ConvChunkBytes();
-  dnnl_kernels::SetInt8ConvChunkBytes(64);
-  for (std::optional<Int8Compute> m : std::initializer_list<std::optional<Int8Compute>>{
-           std::nullopt, Int8Compute::kInt8Split, Int8Compute::kInt8Narrow}) {
-    SCOPED_TRACE(m ? dnnl_kernels::Int8ComputeName(*m) : "automatic");
-    const ForcedMode forced(m);
-    const int w_max = m == Int8Compute::kInt8Narrow ? 64 : 127;
-    CheckConv({.x = {2, 19, 5, 6}, .w = {23, 19, 1, 1}, .x_zp = 3, .bias = false, .w_max = w_max});
-    CheckConv({.x = {1, 8, 7, 3},
-               .w = {16, 8, 1, 1},
-               .x_type = DataType::kInt8,
-               .x_zp = -7,
-               .out = Out::kInt8,
-               .w_max = w_max});
-    CheckResidual({.x = {2, 4, 5, 7}, .w = {17, 4, 1, 1}, .x_zp = 9, .w_max = w_max}, true);
-    CheckQuantizedCopy({.x = {2, 6, 3, 5}, .w = {9, 6, 1, 1}, .x_zp = 200, .w_max = w_max}, true,
-                       DataType::kUint8);
-    // X planned NHWC (kInt8Narrow reads it in place).
-    const QCase c{.x = {2, 8, 3, 5}, .w = {24, 8, 1, 1}, .x_zp = 7, .w_max = w_max};
-    const QInputs in = MakeInputs(c, 24, 8, 5);
-    const Node node = ConvNode("QcalQConv", c, 9);
-    const std::vector<const Tensor*> list = in.list(c, true);
-    const Tensor want = RunRef(node, list, ConstFlags(9));
-    Tensor x_nhwc(DataType::kUint8, {2, 3, 5, 8});
-    for (int64_t i = 0; i < in.x.numel(); ++i) {
-      const int64_t n = i / 120, ch = i / 15 % 8, p = i % 15;
-      x_nhwc.data<uint8_t>()[(n * 15 + p) * 8 + ch] = in.x.data<uint8_t>()[i];
-    }
-    auto k = MakeKernel(node, list, ConstFlags(9), "dnnl");
-    ASSERT_TRUE(k.ok()) << k.status().ToString();
-    std::vector<Layout> ins(list.size(), Layout::kPlain);
-    ins[0] = Layout::kNhwc;
-    ASSERT_TRUE((*k)->SetLayouts(ins, {Layout::kPlain}).ok());
-    std::vector<const Tensor*> run = list;
-    run[0] = &x_nhwc;
-    auto y = RunKernel(**k, run);
-    ASSERT_TRUE(y.ok()) << y.status().ToString();
-    EXPECT_TRUE(BitExact(*y, want));
-  }
-  dnnl_kernels::SetInt8ConvChunkBytes(saved);
-}
-
 TEST(DnnlInt8ConvTest, ResidualInputIsChecked) {
   QCase c{.x = {1, 3, 5, 5}, .w = {4, 3, 3, 3}, .out = Out::kFloat};
   QInputs in = MakeInputs(c, 4, 27, 3);

@@ -63,13 +63,6 @@ Int8Compute ChooseInt8Compute(DataType x_type, const WeightBounds& w, bool float
 // the QCAL_DNNL_INT8 environment variable: "float", "split", "narrow").
 void SetForcedInt8Compute(std::optional<Int8Compute> mode);
 
-// Accumulator bytes per chunk of a large unpadded 1x1 int8 conv (int8_conv.cc:
-// each chunk goes through the primitive and then the output stage while its
-// accumulators are cached); 0: no chunks. Kernels read it when they make a
-// plan. Default 192 KiB, or QCAL_INT8_CHUNK_KB from the environment.
-void SetInt8ConvChunkBytes(int64_t bytes);
-int64_t Int8ConvChunkBytes();
-
 // SetForcedInt8Compute for one scope (tests): back to automatic when it ends.
 class ScopedForcedInt8Compute {
  public:

@@ -17,8 +17,6 @@
 // writes Y's NHWC values (an NCHW Z is reordered to NHWC first), unless Y and
 // Z are both NCHW (then ApplyResidual after Y's reorder). Elementwise either
 // way, so the values are the same.
-#include <atomic>
-#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -59,43 +57,7 @@ struct Int8ConvPlan {
   std::vector<int32_t> corr;  // [corr_rows, M]: bias - x_zp * (sum of the weights inside X)
   int64_t corr_rows = 1;
   Shape y_shape;  // logical NCHW
-  // Chunked (chunk_rows > 0, ChunkRows): prim, acc and acc_lo cover chunk_rows
-  // of the total_rows = N * H output rows; chunk_src (chunk_src_hi) view the
-  // matching input rows of X or src (src_hi), moved along by set_data_handle.
-  int64_t chunk_rows = 0, total_rows = 0;
-  std::optional<memory> chunk_src, chunk_src_hi;
 };
-
-// Bytes of one chunk's accumulators (L2-sized: the output stage reads them
-// back while they are cached); 0 turns chunking off. QCAL_INT8_CHUNK_KB
-// overrides the default (A/B runs).
-std::atomic<int64_t>& ChunkBytes() {
-  static std::atomic<int64_t> bytes{[] {
-    const char* e = std::getenv("QCAL_INT8_CHUNK_KB");
-    return e ? std::atoll(e) * 1024 : int64_t{192} << 10;
-  }()};
-  return bytes;
-}
-
-// Rows per chunk for a 1x1, stride-1, unpadded, ungrouped conv in a u8 mode whose
-// accumulators exceed two chunks, else 0. Output row r (of N * H, NHWC) reads
-// exactly input row r, so a chunk is a smaller conv on a slice of both. The
-// largest divisor of N * H whose rows fit the chunk bytes (at least one row).
-int64_t ChunkRows(const Shape& x, const Shape& w, int64_t group, Int8Compute mode,
-                  const ref::WindowGeometry& g) {
-  const int64_t budget = ChunkBytes().load();
-  if (budget <= 0 || group != 1 || w[2] != 1 || w[3] != 1 || !UsesU8Activations(mode)) return 0;
-  for (size_t i = 0; i < g.strides.size(); ++i) {
-    if (g.strides[i] != 1 || g.pad_begin[i] != 0 || g.pad_end[i] != 0) return 0;
-  }
-  const int64_t rows = x[0] * g.out[0], row_bytes = g.out[1] * w[0] * 4;
-  if (rows * row_bytes <= 2 * budget) return 0;
-  int64_t best = 1;
-  for (int64_t d = 1; d < rows; ++d) {
-    if (rows % d == 0 && d * row_bytes <= budget) best = d;
-  }
-  return best;
-}
 
 Dims WeightDims(const Shape& w, int64_t group) {
   if (group == 1) return ToDims(w);
@@ -214,9 +176,6 @@ class DnnlInt8Conv final : public Kernel {
   void CopyAfter(const Shape& ys, const Tensor& y, Tensor& yq) const;
   const memory& Stage(const memory& x_mem, Int8ConvPlan& plan);
   void Execute(Int8ConvPlan& plan, const memory& src, const memory* src_hi);
-  void RunChunks(Int8ConvPlan& plan, const memory& src, const Accumulators& accs, void* out,
-                 const Residual& residual);
-  int64_t LogicalXChannels() const { return p_.w.dim(1) * group_; }
   // s8 activations fed to oneDNN as u8 (x + 128).
   bool Flips() const { return UsesU8Activations(mode_) && x_type_ == DataType::kInt8; }
   // X's logical NCHW shape (a kNhwc tensor's shape is [N, H, W, C]).
@@ -250,31 +209,22 @@ Result<Int8ConvPlan*> DnnlInt8Conv::PlanFor(const Shape& x) {
   QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry(ref::SpatialDims(x), params_));
   const Shape& w = p_.w.shape();
   const Dims src_dims = ToDims(x), dst_dims = {x[0], w[0], g.out[0], g.out[1]};
-  Int8ConvPlan plan;
-  plan.chunk_rows = ChunkRows(x, w, group_, mode_, g);
-  plan.total_rows = x[0] * g.out[0];
-  // A chunked primitive sees one image of chunk_rows rows.
-  const Dims prim_src = plan.chunk_rows ? Dims{1, x[1], plan.chunk_rows, x[3]} : src_dims;
-  const Dims prim_dst = plan.chunk_rows ? Dims{1, w[0], plan.chunk_rows, g.out[1]} : dst_dims;
   Dims dilates = ToDims(g.dilations);
   for (auto& d : dilates) d -= 1;  // oneDNN counts the gaps
   // The u8 modes prepare X themselves in NHWC (the layout of oneDNN's int8 kernels).
   const bool u8 = UsesU8Activations(mode_);
-  const memory::desc src_md(prim_src, ActivationType(mode_, x_type_), u8 ? Tag::nhwc : Tag::any);
+  const memory::desc src_md(src_dims, ActivationType(mode_, x_type_), u8 ? Tag::nhwc : Tag::any);
   const memory::desc w_any(WeightDims(w, group_), ComputeType(mode_, memory::data_type::s8), Tag::any);
   // int8 primitives write NHWC natively; the f32 ones are fast only in their blocked layout
   // (NHWC falls back to oneDNN's reference kernel), so there the result is reordered.
-  const memory::desc acc_nhwc(prim_dst, AccType(mode_), Tag::nhwc);
+  const memory::desc acc_nhwc(dst_dims, AccType(mode_), Tag::nhwc);
   const memory::desc acc_md =
-      mode_ == Int8Compute::kExactFloat ? memory::desc(prim_dst, AccType(mode_), Tag::any) : acc_nhwc;
+      mode_ == Int8Compute::kExactFloat ? memory::desc(dst_dims, AccType(mode_), Tag::any) : acc_nhwc;
   dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference,
                                        dnnl::algorithm::convolution_direct, src_md, w_any, acc_md,
                                        ToDims(g.strides), dilates, ToDims(g.pad_begin), ToDims(g.pad_end));
   dnnl::convolution_forward::primitive_desc pd(desc, Engine());
-  if (plan.chunk_rows && (pd.dst_desc() != acc_nhwc || pd.src_desc() != src_md)) {
-    return Internal("int8 convolution: a chunked primitive must read and write NHWC");
-  }
-
+  Int8ConvPlan plan;
   plan.prim = dnnl::convolution_forward(pd);
   plan.weights_md = pd.weights_desc();
   plan.x_md = memory::desc(src_dims, DnnlType(x_type_), LayoutTag(x_layout_));
@@ -293,19 +243,9 @@ Result<Int8ConvPlan*> DnnlInt8Conv::PlanFor(const Shape& x) {
     plan.to_z_nhwc =
         MakeReorder(memory::desc(dst_dims, memory::data_type::f32, Tag::nchw), plan.z_nhwc->get_desc());
   }
-  // The source buffers hold all of X (a chunked primitive's src is one chunk of it).
-  PlanSource(
-      plan.chunk_rows ? memory::desc(src_dims, ActivationType(mode_, x_type_), Tag::nhwc) : pd.src_desc(),
-      plan);
+  PlanSource(pd.src_desc(), plan);
   if (mode_ == Int8Compute::kInt8Split) plan.acc_lo.emplace(pd.dst_desc(), Engine());
   plan.corr = Correction(p_, p_.x_zp + (Flips() ? 128 : 0), g, &plan.corr_rows);
-  if (plan.chunk_rows) {
-    // Unpadded 1x1: every output position sums the same weights, so one correction row serves all.
-    plan.corr.resize(static_cast<size_t>(w[0]));
-    plan.corr_rows = 1;
-    plan.chunk_src.emplace(src_md, Engine(), nullptr);
-    if (plan.src_hi) plan.chunk_src_hi.emplace(src_md, Engine(), nullptr);
-  }
   if (!user_w_) {
     user_w_ = memory(
         memory::desc(WeightDims(w, group_), memory::data_type::s8, group_ == 1 ? Tag::oihw : Tag::goihw),
@@ -365,15 +305,11 @@ Status DnnlInt8Conv::RunImpl(const Tensor& x, const Tensor* z, std::vector<Tenso
       acc.get_data_handle(),
       plan->acc_lo ? static_cast<const int32_t*>(plan->acc_lo->get_data_handle()) : nullptr,
       mode_ == Int8Compute::kExactFloat};
-  if (plan->chunk_rows) {
-    RunChunks(*plan, src, accs, stage_out, residual);
-  } else {
-    Execute(*plan, src, plan->src_hi ? &*plan->src_hi : nullptr);
-    if (plan->acc_nhwc) ExecuteReorder(*plan->to_acc_nhwc, plan->acc, *plan->acc_nhwc);
-    Stream().wait();
-    ApplyOutputStageRows(p_.stage, p_.mult, accs, plan->corr.data(), plan->corr_rows, ys[0] * ys[2] * ys[3],
-                         ys[1], stage_out, residual);
-  }
+  Execute(*plan, src, plan->src_hi ? &*plan->src_hi : nullptr);
+  if (plan->acc_nhwc) ExecuteReorder(*plan->to_acc_nhwc, plan->acc, *plan->acc_nhwc);
+  Stream().wait();
+  ApplyOutputStageRows(p_.stage, p_.mult, accs, plan->corr.data(), plan->corr_rows, ys[0] * ys[2] * ys[3],
+                       ys[1], stage_out, residual);
   if (plan->out_nhwc) {
     ExecuteReorder(*plan->to_y, *plan->out_nhwc,
                    memory(memory::desc(ToDims(ys), DnnlType(p_.stage.dtype), Tag::nchw), Engine(), y.raw()));
@@ -460,29 +396,6 @@ void DnnlInt8Conv::Execute(Int8ConvPlan& plan, const memory& src, const memory* 
   }
 }
 
-// Chunked plans: each chunk of rows through the primitive, then through the
-// output stage while its accumulators are still in cache. `out` and
-// residual.z are NHWC (rows of W * M values).
-void DnnlInt8Conv::RunChunks(Int8ConvPlan& plan, const memory& src, const Accumulators& accs, void* out,
-                             const Residual& residual) {
-  const Shape& ys = plan.y_shape;
-  const int64_t in_row = ys[3] * LogicalXChannels(), out_row = ys[3] * ys[1];
-  const size_t out_size = DataTypeSize(p_.stage.dtype);
-  auto* x = static_cast<uint8_t*>(src.get_data_handle());
-  auto* x_hi = plan.src_hi ? static_cast<uint8_t*>(plan.src_hi->get_data_handle()) : nullptr;
-  for (int64_t r = 0; r < plan.total_rows; r += plan.chunk_rows) {
-    plan.chunk_src->set_data_handle(x + r * in_row);
-    if (x_hi) plan.chunk_src_hi->set_data_handle(x_hi + r * in_row);
-    Execute(plan, *plan.chunk_src, x_hi ? &*plan.chunk_src_hi : nullptr);
-    Stream().wait();
-    Residual chunk_residual = residual;
-    if (residual.z) chunk_residual.z = residual.z + r * out_row;
-    if (residual.copy.q) chunk_residual.copy.q = static_cast<uint8_t*>(residual.copy.q) + r * out_row;
-    ApplyOutputStageRows(p_.stage, p_.mult, accs, plan.corr.data(), plan.corr_rows, plan.chunk_rows * ys[3],
-                         ys[1], static_cast<uint8_t*>(out) + r * out_row * out_size, chunk_residual);
-  }
-}
-
 // The second output's parameters (constant per-tensor q_scale, int8 / uint8 q_zero_point).
 Result<QuantizedCopy> ReadQuantizedCopy(const OpContext& ctx) {
   if (!IsConstOf(ctx, kQScale, {DataType::kFloat32}) ||
@@ -556,9 +469,6 @@ Result<std::unique_ptr<Kernel>> CreateInt8Conv(const OpContext& ctx) {
 }
 
 }  // namespace
-
-void SetInt8ConvChunkBytes(int64_t bytes) { ChunkBytes() = bytes; }
-int64_t Int8ConvChunkBytes() { return ChunkBytes().load(); }
 
 QCAL_REGISTER_KERNEL("QcalQConv", kProvider, kPriority, SupportsInt8Conv, CreateInt8Conv);
 QCAL_REGISTER_KERNEL("QLinearConv", kProvider, kPriority, SupportsInt8Conv, CreateInt8Conv);
