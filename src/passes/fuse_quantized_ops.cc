@@ -401,9 +401,12 @@ std::optional<size_t> QuantizeConsumer(const Graph& g, const Consumers& cons, co
 }
 
 // Gives each float QcalQConv read by such a QuantizeLinear the Q's output as
-// its second output Yq (inputs q_scale, q_zero_point) and drops the Q.
+// its second output Yq (inputs q_scale, q_zero_point) and drops the Q. A Y
+// read by nothing else (not a graph output) becomes an absent output ("").
 void FuseQuantizedCopies(Graph& g, std::vector<QuantizedFusion>& report) {
   const Consumers cons = g.ConsumerIndex();
+  std::set<std::string> outputs;
+  for (const auto& o : g.outputs) outputs.insert(o.name);
   std::set<size_t> drop;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const auto q = QuantizeConsumer(g, cons, g.nodes[i]);
@@ -414,6 +417,7 @@ void FuseQuantizedCopies(Graph& g, std::vector<QuantizedFusion>& report) {
     conv.inputs[kQScaleInput] = qn.inputs[1];
     conv.inputs[kQScaleInput + 1] = qn.inputs[2];
     conv.outputs.push_back(qn.outputs[0]);
+    if (cons.at(conv.outputs[0]).size() == 1 && !outputs.count(conv.outputs[0])) conv.outputs[0].clear();
     drop.insert(*q);
     for (QuantizedFusion& f : report) {
       if (f.layer != conv.name) continue;

@@ -34,8 +34,9 @@
 // read by a QuantizeLinear (per-tensor constant scale and int8/uint8 zero
 // point) gets the Q's output as its second output Yq = QuantizeLinear(Y) (inputs
 // 10, 11: the Q's scale and zero point), and the Q is dropped. Y keeps its other
-// consumers (e.g. the next block's residual input); the kernel quantizes each
-// value as it writes it, so Y is not read a second time. Bit-identical.
+// consumers (e.g. the next block's residual input); without any (and not a graph
+// output) Y becomes an absent output "" and is not stored at all. The kernel
+// quantizes each value as it writes it, so Y is not read a second time. Bit-identical.
 //
 // Dequantize nodes left without consumers are removed by dead code elimination.
 #pragma once

@@ -591,6 +591,23 @@ void CheckQuantizedCopy(QCase c, bool with_z, DataType q_type, uint32_t seed = 1
           EXPECT_TRUE(SameQuantized(out[1], ql == Layout::kNhwc, want_q));
         }
       }
+      // Y absent (output name ""): only Yq is written (once per Z layout).
+      if (yl != Layout::kPlain) continue;
+      Node no_y = fused;
+      no_y.outputs[0].clear();
+      for (Layout ql : kLayouts) {
+        auto k = MakeKernel(no_y, list, flags, "dnnl");
+        ASSERT_TRUE(k.ok()) << k.status().ToString();
+        std::vector<Layout> ins(list.size(), Layout::kPlain);
+        ins[9] = zl;
+        ASSERT_TRUE((*k)->SetLayouts(ins, {Layout::kPlain, ql}).ok());
+        std::vector<const Tensor*> run = list;
+        if (with_z) run[9] = zl == Layout::kNhwc ? &z_nhwc : &z;
+        std::vector<Tensor> out(2);
+        ASSERT_TRUE((*k)->Run(run, out).ok());
+        EXPECT_TRUE(SameQuantized(out[1], ql == Layout::kNhwc, want_q))
+            << "no Y, Yq NHWC " << (ql == Layout::kNhwc);
+      }
     }
   }
 }

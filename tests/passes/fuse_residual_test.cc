@@ -67,6 +67,7 @@ struct Residual {
   bool add_output = false;   // the Add output is also a graph output
   bool second_conv = false;  // the skip is a second quantized conv of x (both Add inputs match)
   bool quantize = false;     // the result also goes through a QuantizeLinear (output "yq")
+  bool float_output = true;  // the float result is a graph output
 };
 
 // x -> Q -> DQ -> conv -> Add(s) [-> Relu] -> y
@@ -83,7 +84,7 @@ Graph Build(const Residual& r) {
       r.skip_first ? std::vector<std::string>{"s", "t"} : std::vector<std::string>{"t", "s"};
   g.nodes.push_back(Node{"add", "Add", "", add_in, {"a"}, {}});
   if (r.relu) g.nodes.push_back(Node{"relu", "Relu", "", {"a"}, {"y"}, {}});
-  g.outputs.push_back({r.relu ? "y" : "a", DataType::kFloat32, std::nullopt});
+  if (r.float_output) g.outputs.push_back({r.relu ? "y" : "a", DataType::kFloat32, std::nullopt});
   if (r.conv_output) g.outputs.push_back({"t", DataType::kFloat32, std::nullopt});
   if (r.add_output && r.relu) g.outputs.push_back({"a", DataType::kFloat32, std::nullopt});
   if (r.quantize) {
@@ -199,6 +200,12 @@ TEST(FuseResidualTest, QuantizeAfterTheResidualBecomesASecondOutput) {
     EXPECT_EQ(conv.outputs, (std::vector<std::string>{relu ? "y" : "a", "yq"}));
     ExpectSameResults(plain, fused, r);
   }
+  // Only the quantized value is read: the float output becomes absent ("").
+  const Residual r{.quantize = true, .float_output = false};
+  const Graph plain = Prepared(Build(r), false), fused = Prepared(Build(r), true);
+  ASSERT_EQ(fused.nodes.size(), 2u);
+  EXPECT_EQ(fused.nodes[1].outputs, (std::vector<std::string>{"", "yq"}));
+  ExpectSameResults(plain, fused, r);
 }
 
 TEST(FuseResidualTest, DownsampleBranchFusesOneOfTheTwoConvs) {

@@ -96,14 +96,12 @@ __attribute__((target("avx2"))) void RowAvx2(const ref::OutputStage& s, const fl
   RowScalar(s, mult, acc, lo, corr, c, channels, y, z, act);
 }
 
-// copy.q[i] = QuantizeValue(y[i]) for i in [begin, end).
-void QuantizeCopyRange(const QuantizedCopy& copy, const float* y, int64_t begin, int64_t end, bool avx2) {
+// copy.q[begin + i] = QuantizeValue(y[i]) for i < n.
+void QuantizeCopyRange(const QuantizedCopy& copy, const float* y, int64_t begin, int64_t n, bool avx2) {
   if (copy.dtype == DataType::kInt8) {
-    x86::QuantizeRow(y + begin, end - begin, copy.scale, copy.zero_point,
-                     static_cast<int8_t*>(copy.q) + begin, avx2);
+    x86::QuantizeRow(y, n, copy.scale, copy.zero_point, static_cast<int8_t*>(copy.q) + begin, avx2);
   } else {
-    x86::QuantizeRow(y + begin, end - begin, copy.scale, copy.zero_point,
-                     static_cast<uint8_t*>(copy.q) + begin, avx2);
+    x86::QuantizeRow(y, n, copy.scale, copy.zero_point, static_cast<uint8_t*>(copy.q) + begin, avx2);
   }
 }
 
@@ -118,13 +116,22 @@ void Rows(const ref::OutputStage& s, const std::vector<float>& mult, const A* ac
     const int32_t* cr = corr + (r % corr_rows) * channels;
     const int32_t* lr = lo ? lo + off : nullptr;
     const float* zr = res.z ? res.z + off : nullptr;
+    T* yr = y + off;
+    if constexpr (std::is_same_v<T, float>) {
+      // Y not wanted: the row goes through a per-thread buffer (grown once) into q only.
+      thread_local std::vector<float> discarded;
+      if (res.copy.discard_y) {
+        if (discarded.size() < static_cast<size_t>(channels)) discarded.resize(static_cast<size_t>(channels));
+        yr = discarded.data();
+      }
+    }
     if (avx2) {
-      RowAvx2(s, mult.data(), acc + off, lr, cr, channels, y + off, zr, res.act);
+      RowAvx2(s, mult.data(), acc + off, lr, cr, channels, yr, zr, res.act);
     } else {
-      RowScalar(s, mult.data(), acc + off, lr, cr, 0, channels, y + off, zr, res.act);
+      RowScalar(s, mult.data(), acc + off, lr, cr, 0, channels, yr, zr, res.act);
     }
     if constexpr (std::is_same_v<T, float>) {
-      if (res.copy.q) QuantizeCopyRange(res.copy, y, off, off + channels, avx2);
+      if (res.copy.q) QuantizeCopyRange(res.copy, yr, off, channels, avx2);
     }
   }
 }
@@ -148,8 +155,10 @@ void ApplyQuantizedCopy(const QuantizedCopy& copy, const float* y, int64_t n) {
   constexpr int64_t kChunk = 1 << 12;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
 #pragma omp parallel for schedule(static) if (n >= (1 << 14))
-  for (int64_t k = 0; k < chunks; ++k)
-    QuantizeCopyRange(copy, y, k * kChunk, std::min(n, (k + 1) * kChunk), avx2);
+  for (int64_t k = 0; k < chunks; ++k) {
+    const int64_t begin = k * kChunk;
+    QuantizeCopyRange(copy, y + begin, begin, std::min(kChunk, n - begin), avx2);
+  }
 }
 
 void ApplyResidual(ref::ResidualActivation act, const float* z, int64_t n, float* y) {

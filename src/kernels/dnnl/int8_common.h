@@ -125,6 +125,7 @@ struct QuantizedCopy {
   DataType dtype = DataType::kUint8;
   float scale = 1.0f;
   int32_t zero_point = 0;
+  bool discard_y = false;  // in ApplyOutputStageRows: y is not wanted (may be null), only q
 };
 // q[i] = qmath::QuantizeValue(y[i]) for i < n (the x86 QuantizeLinear's rows),
 // multi-threaded like ApplyResidual.

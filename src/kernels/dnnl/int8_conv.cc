@@ -109,7 +109,8 @@ std::vector<int32_t> Correction(const Int8Params& p, int32_t x_zp, const ref::Wi
 class DnnlInt8Conv final : public Kernel {
  public:
   DnnlInt8Conv(ref::WindowParams params, int64_t group, DataType x_type, Int8Compute mode, Int8Params p,
-               ref::ResidualActivation residual_act, bool has_z, std::optional<QuantizedCopy> copy)
+               ref::ResidualActivation residual_act, bool has_z, std::optional<QuantizedCopy> copy,
+               bool y_needed)
       : params_(std::move(params)),
         group_(group),
         x_type_(x_type),
@@ -117,7 +118,8 @@ class DnnlInt8Conv final : public Kernel {
         p_(std::move(p)),
         residual_act_(residual_act),
         has_z_(has_z),
-        copy_(copy) {}
+        copy_(copy),
+        y_needed_(y_needed) {}
 
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
     const Tensor* z = in.size() > kZ ? in[kZ] : nullptr;
@@ -173,7 +175,8 @@ class DnnlInt8Conv final : public Kernel {
   void PlanSource(const memory::desc& src_desc, Int8ConvPlan& plan) const;
   Status RunImpl(const Tensor& x, const Tensor* z, std::vector<Tensor>& out);
   Result<const float*> ResidualNhwc(Int8ConvPlan& plan, const Tensor& z) const;
-  void CopyAfter(const Shape& ys, const Tensor& y, Tensor& yq) const;
+  // Yq from Y's final values y (laid out as y_layout) when the stage did not write it.
+  void CopyAfter(const Shape& ys, const float* y, Layout y_layout, Tensor& yq) const;
   const memory& Stage(const memory& x_mem, Int8ConvPlan& plan);
   void Execute(Int8ConvPlan& plan, const memory& src, const memory* src_hi);
   // s8 activations fed to oneDNN as u8 (x + 128).
@@ -192,6 +195,7 @@ class DnnlInt8Conv final : public Kernel {
   ref::ResidualActivation residual_act_;
   bool has_z_;
   std::optional<QuantizedCopy> copy_;  // output Yq's parameters (q unset)
+  bool y_needed_ = true;               // false: output 0 is absent (""), only Yq is computed
   Layout x_layout_ = Layout::kPlain, y_layout_ = Layout::kPlain, z_layout_ = Layout::kPlain;
   Layout yq_layout_ = Layout::kPlain;
   std::optional<Shape> prepared_;  // the static X shape known at creation
@@ -234,11 +238,12 @@ Result<Int8ConvPlan*> DnnlInt8Conv::PlanFor(const Shape& x) {
     plan.acc_nhwc.emplace(acc_nhwc, Engine());
     plan.to_acc_nhwc = MakeReorder(pd.dst_desc(), acc_nhwc);
   }
-  if (y_layout_ != Layout::kNhwc) {
+  if (y_layout_ != Layout::kNhwc || !y_needed_) {
     plan.out_nhwc.emplace(memory::desc(dst_dims, DnnlType(p_.stage.dtype), Tag::nhwc), Engine());
     plan.to_y =
         MakeReorder(plan.out_nhwc->get_desc(), memory::desc(dst_dims, DnnlType(p_.stage.dtype), Tag::nchw));
-  } else if (has_z_ && z_layout_ == Layout::kPlain) {
+  }
+  if (has_z_ && z_layout_ == Layout::kPlain && (y_layout_ == Layout::kNhwc || !y_needed_)) {
     plan.z_nhwc.emplace(memory::desc(dst_dims, memory::data_type::f32, Tag::nhwc), Engine());
     plan.to_z_nhwc =
         MakeReorder(memory::desc(dst_dims, memory::data_type::f32, Tag::nchw), plan.z_nhwc->get_desc());
@@ -283,10 +288,11 @@ Status DnnlInt8Conv::RunImpl(const Tensor& x, const Tensor* z, std::vector<Tenso
   QCAL_ASSIGN_OR_RETURN(Int8ConvPlan * plan, PlanFor(LogicalX(x.shape())));
   if (z && p_.stage.quantized()) return InvalidArgument("Z needs a float32 Y");
   const Shape& ys = plan->y_shape;
-  Tensor& y = ref::PrepareOutput(out, 0, p_.stage.dtype, PhysicalShape(ys, y_layout_));
-  void* stage_out = plan->out_nhwc ? plan->out_nhwc->get_data_handle() : y.raw();
+  // Without a Y (only Yq is read) the stage writes NHWC rows into out_nhwc or nowhere.
+  Tensor* y = y_needed_ ? &ref::PrepareOutput(out, 0, p_.stage.dtype, PhysicalShape(ys, y_layout_)) : nullptr;
+  void* stage_out = plan->out_nhwc ? plan->out_nhwc->get_data_handle() : y->raw();  // out_nhwc if !y
   // Z meets Y in NHWC inside the output stage, unless both are NCHW (then after Y's reorder).
-  const bool residual_nhwc = z && (z_layout_ == Layout::kNhwc || y_layout_ == Layout::kNhwc);
+  const bool residual_nhwc = z && (z_layout_ == Layout::kNhwc || y_layout_ == Layout::kNhwc || !y);
   Residual residual{nullptr, residual_act_, {}};
   if (residual_nhwc) {
     QCAL_ASSIGN_OR_RETURN(residual.z, ResidualNhwc(*plan, *z));
@@ -297,6 +303,7 @@ Status DnnlInt8Conv::RunImpl(const Tensor& x, const Tensor* z, std::vector<Tenso
   if (copy_in_stage) {
     residual.copy = *copy_;
     residual.copy.q = yq->raw();
+    residual.copy.discard_y = !y;
   }
   memory x_mem(plan->x_md, Engine(), const_cast<void*>(x.raw()));
   const memory& src = Stage(x_mem, *plan);
@@ -310,18 +317,24 @@ Status DnnlInt8Conv::RunImpl(const Tensor& x, const Tensor* z, std::vector<Tenso
   Stream().wait();
   ApplyOutputStageRows(p_.stage, p_.mult, accs, plan->corr.data(), plan->corr_rows, ys[0] * ys[2] * ys[3],
                        ys[1], stage_out, residual);
-  if (plan->out_nhwc) {
+  if (plan->out_nhwc && y) {
     ExecuteReorder(*plan->to_y, *plan->out_nhwc,
-                   memory(memory::desc(ToDims(ys), DnnlType(p_.stage.dtype), Tag::nchw), Engine(), y.raw()));
+                   memory(memory::desc(ToDims(ys), DnnlType(p_.stage.dtype), Tag::nchw), Engine(), y->raw()));
     Stream().wait();
   }
   if (z && !residual_nhwc) {
     if (z->dtype() != DataType::kFloat32 || z->shape() != ys) {
       return InvalidArgument("Z must be float32 of Y's shape " + ShapeToString(ys));
     }
-    dnnl_kernels::ApplyResidual(residual_act_, z->data<float>(), y.numel(), y.data<float>());
+    dnnl_kernels::ApplyResidual(residual_act_, z->data<float>(), y->numel(), y->data<float>());
   }
-  if (yq && !copy_in_stage) CopyAfter(ys, y, *yq);
+  if (yq && !copy_in_stage) {
+    if (y) {
+      CopyAfter(ys, y->data<float>(), y_layout_, *yq);
+    } else {
+      CopyAfter(ys, static_cast<const float*>(stage_out), Layout::kNhwc, *yq);
+    }
+  }
   return Status::Ok();
 }
 
@@ -340,14 +353,13 @@ void QuantizeTransposed(const QuantizedCopy& c, const float* y, bool y_nhwc, con
 
 // Yq from the final Y (the stage could not write it): one pass in the same
 // layout, else element by element between NCHW and NHWC (logical shape ys).
-void DnnlInt8Conv::CopyAfter(const Shape& ys, const Tensor& y, Tensor& yq) const {
+void DnnlInt8Conv::CopyAfter(const Shape& ys, const float* y, Layout y_layout, Tensor& yq) const {
   QuantizedCopy c = *copy_;
   c.q = yq.raw();
-  if (yq_layout_ == y_layout_) return ApplyQuantizedCopy(c, y.data<float>(), y.numel());
-  const bool y_nhwc = y_layout_ == Layout::kNhwc;
-  if (c.dtype == DataType::kInt8)
-    return QuantizeTransposed(c, y.data<float>(), y_nhwc, ys, yq.data<int8_t>());
-  QuantizeTransposed(c, y.data<float>(), y_nhwc, ys, yq.data<uint8_t>());
+  if (yq_layout_ == y_layout) return ApplyQuantizedCopy(c, y, yq.numel());
+  const bool y_nhwc = y_layout == Layout::kNhwc;
+  if (c.dtype == DataType::kInt8) return QuantizeTransposed(c, y, y_nhwc, ys, yq.data<int8_t>());
+  QuantizeTransposed(c, y, y_nhwc, ys, yq.data<uint8_t>());
 }
 
 // Z's values in NHWC: Z itself when planned NHWC, else Z reordered into plan.z_nhwc.
@@ -440,6 +452,7 @@ bool SupportsInt8Conv(const OpContext& ctx) {
   if (ctx.has_input(kBias) && !IsConstOf(ctx, kBias, {DataType::kInt32})) return false;
   if (ctx.has_input(kZ) && (y || ctx.inputs[kZ].dtype != DataType::kFloat32)) return false;
   if (ctx.node.outputs.size() > 1 && (y || !ReadQuantizedCopy(ctx).ok())) return false;
+  if (ctx.node.outputs.empty() || (ctx.node.outputs[0].empty() && ctx.node.outputs.size() < 2)) return false;
   if (!ref::ReadResidualActivation(ctx.node).ok()) return false;
   if (!ref::ParseAutoPad(ctx.node.attrs.GetString("auto_pad", "NOTSET")).ok()) return false;
   return ReadInt8Params(ctx, ctx.constant(kW)->dim(0), kBias).ok() && ModeFor(ctx) != Int8Compute::kNone;
@@ -459,7 +472,7 @@ Result<std::unique_ptr<Kernel>> CreateInt8Conv(const OpContext& ctx) {
   }
   auto k = std::make_unique<DnnlInt8Conv>(std::move(params), ctx.node.attrs.GetInt("group", 1),
                                           ctx.inputs[kX].dtype, ModeFor(ctx), std::move(p), act,
-                                          ctx.has_input(kZ), copy);
+                                          ctx.has_input(kZ), copy, !ctx.node.outputs[0].empty());
   const Shape& x = ctx.inputs[kX].shape;
   if (ShapeIsStatic(x) && !k->Prepare(x).ok()) {
     // oneDNN has no implementation for this case: the reference kernel runs it.
