@@ -122,12 +122,16 @@ Result<std::unique_ptr<Kernel>> KernelRegistry::CreateKernel(const OpContext& ct
 
 Result<std::unique_ptr<Kernel>> KernelRegistry::CreateKernelFromProvider(const OpContext& ctx,
                                                                        std::string_view provider) const {
+  // The provider's highest-priority kernel that supports the node (a provider may
+  // register several, e.g. dnnl's int8 GEMV above its matmul).
+  bool registered = false;
   for (const KernelDef* k : KernelsFor(ctx.node.op_type)) {
     if (k->provider != provider) continue;
-    if (k->supports && !k->supports(ctx)) {
-      return Unsupported(ctx.where() + ": the " + std::string(provider) + " kernel does not support this node");
-    }
-    return k->create(ctx);
+    registered = true;
+    if (!k->supports || k->supports(ctx)) return k->create(ctx);
+  }
+  if (registered) {
+    return Unsupported(ctx.where() + ": the " + std::string(provider) + " kernel does not support this node");
   }
   return NotFound(ctx.where() + ": no " + std::string(provider) + " kernel is registered");
 }

@@ -93,6 +93,11 @@ void PrepareU8Activations(Int8Compute mode, bool flip, const uint8_t* x, uint8_t
 // oneDNN data type of an int8 / uint8 / int32 / float32 tensor.
 dnnl::memory::data_type DnnlType(DataType t);
 
+// QcalQMatMul / QLinearMatMul operands the int8 matmul kernels take (int8_matmul.cc):
+// u8 / s8 A of rank >= 2, a constant 2-D s8 B with zero point 0, constant per-tensor
+// A / Y parameters, a constant int32 bias (QcalQMatMul only).
+bool Int8MatMulOperandsSupported(const OpContext& ctx);
+
 // Input i is a known constant of one of `dtypes`.
 bool IsConstOf(const OpContext& ctx, size_t i, std::initializer_list<DataType> dtypes);
 // Input i is absent, or a known constant whose elements are all 0 (weight zero points).

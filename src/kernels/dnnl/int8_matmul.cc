@@ -163,7 +163,9 @@ Int8Compute ModeFor(const OpContext& ctx) {
 
 // QcalQMatMul: B is 2-D by definition. QLinearMatMul: only a 2-D B, per-tensor
 // A and Y parameters (the per-row forms stay on the reference kernel).
-bool SupportsInt8MatMul(const OpContext& ctx) {
+}  // namespace
+
+bool Int8MatMulOperandsSupported(const OpContext& ctx) {
   const std::initializer_list<DataType> q = {DataType::kInt8, DataType::kUint8};
   if (!ctx.has_input(kA) || ctx.inputs[kA].shape.size() < 2) return false;
   if (ctx.inputs[kA].dtype != DataType::kInt8 && ctx.inputs[kA].dtype != DataType::kUint8) return false;
@@ -179,10 +181,14 @@ bool SupportsInt8MatMul(const OpContext& ctx) {
   }
   const bool qcal_op = ctx.node.op_type == "QcalQMatMul";
   if (ctx.has_input(kBias) && (!qcal_op || !IsConstOf(ctx, kBias, {DataType::kInt32}))) return false;
-  const bool trans_b = TransB(ctx);
   const Shape& b = ctx.constant(kB)->shape();
-  return ReadInt8Params(ctx, trans_b ? b[0] : b[1], qcal_op ? kBias : -1).ok() &&
-         ModeFor(ctx) != Int8Compute::kNone;
+  return ReadInt8Params(ctx, TransB(ctx) ? b[0] : b[1], qcal_op ? kBias : -1).ok();
+}
+
+namespace {
+
+bool SupportsInt8MatMul(const OpContext& ctx) {
+  return Int8MatMulOperandsSupported(ctx) && ModeFor(ctx) != Int8Compute::kNone;
 }
 
 Result<std::unique_ptr<Kernel>> CreateInt8MatMul(const OpContext& ctx) {
