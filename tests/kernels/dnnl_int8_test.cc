@@ -4,6 +4,7 @@
 // (QLinearConv / QLinearMatMul reference kernels, float conv of dequantized values).
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <optional>
 
 #include "kernels/dnnl/int8_common.h"
@@ -483,13 +484,20 @@ void CheckResidual(QCase c, bool relu, uint32_t seed = 13) {
   CheckResidualLayouts(fused, list, want);
 }
 
-TEST(DnnlInt8ConvTest, ResidualIsBitIdenticalToAddReluInEveryMode) {
+// Runs body(w_max) in the automatic mode and each forced one (kInt8Narrow with
+// weights in [-64, 64], the others with the full range).
+void ForEveryMode(const std::function<void(int)>& body) {
   using dnnl_kernels::Int8Compute;
   for (std::optional<Int8Compute> m : std::initializer_list<std::optional<Int8Compute>>{
            std::nullopt, Int8Compute::kInt8Split, Int8Compute::kInt8Narrow, Int8Compute::kExactFloat}) {
     SCOPED_TRACE(m ? dnnl_kernels::Int8ComputeName(*m) : "automatic");
     const ForcedMode forced(m);
-    const int w_max = m == Int8Compute::kInt8Narrow ? 64 : 127;
+    body(m == dnnl_kernels::Int8Compute::kInt8Narrow ? 64 : 127);
+  }
+}
+
+TEST(DnnlInt8ConvTest, ResidualIsBitIdenticalToAddReluInEveryMode) {
+  ForEveryMode([](int w_max) {
     for (bool relu : {false, true}) {
       CheckResidual({.x = {1, 3, 1, 1}, .w = {1, 3, 1, 1}, .x_zp = 5, .w_max = w_max}, relu);
       CheckResidual({.x = {2, 5, 5, 7}, .w = {3, 5, 3, 3}, .pads = {1, 1, 1, 1}, .x_zp = 131, .w_max = w_max},
@@ -511,7 +519,7 @@ TEST(DnnlInt8ConvTest, ResidualIsBitIdenticalToAddReluInEveryMode) {
                      .w_max = w_max},
                     relu);
     }
-  }
+  });
 }
 
 // ---- QcalQConv's second output Yq = QuantizeLinear(Y) (quantized copy) ----
@@ -613,12 +621,7 @@ void CheckQuantizedCopy(QCase c, bool with_z, DataType q_type, uint32_t seed = 1
 }
 
 TEST(DnnlInt8ConvTest, QuantizedCopyIsBitIdenticalToQuantizeLinearInEveryMode) {
-  using dnnl_kernels::Int8Compute;
-  for (std::optional<Int8Compute> m : std::initializer_list<std::optional<Int8Compute>>{
-           std::nullopt, Int8Compute::kInt8Split, Int8Compute::kInt8Narrow, Int8Compute::kExactFloat}) {
-    SCOPED_TRACE(m ? dnnl_kernels::Int8ComputeName(*m) : "automatic");
-    const ForcedMode forced(m);
-    const int w_max = m == Int8Compute::kInt8Narrow ? 64 : 127;
+  ForEveryMode([](int w_max) {
     for (bool with_z : {false, true}) {
       CheckQuantizedCopy(
           {.x = {2, 5, 5, 7}, .w = {11, 5, 3, 3}, .pads = {1, 1, 1, 1}, .x_zp = 131, .w_max = w_max}, with_z,
@@ -631,7 +634,7 @@ TEST(DnnlInt8ConvTest, QuantizedCopyIsBitIdenticalToQuantizeLinearInEveryMode) {
                           .w_max = w_max},
                          with_z, DataType::kInt8);
     }
-  }
+  });
 }
 
 TEST(DnnlInt8ConvTest, ResidualInputIsChecked) {
