@@ -1,6 +1,7 @@
 #include "kernels/x86/pool_common.h"
 
 #include "kernels/x86/pool_window.h"
+#include "kernels/x86/transpose8x8.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -87,29 +88,6 @@ ColumnPlan PlanColumns(const Window2d& g) {
   while (plan.full_hi < g.out_w && full(plan.taps[static_cast<size_t>(plan.full_hi)])) ++plan.full_hi;
   return plan;
 }
-
-namespace {
-
-// Transposes the 8x8 matrix whose rows are r[0..7].
-inline void Transpose8x8(__m256 r[8]) {
-  __m256 t[8], u[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int i = 0; i < 4; ++i) {
-    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
-    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
-  }
-}
-
-}  // namespace
 
 void GatherRows(const Window2d& g, const PoolIo& io, int64_t image, int64_t c0, int64_t ih0, int64_t dh,
                 int64_t count, float* buf) {
