@@ -68,7 +68,8 @@ Tensor ToBlocked(const Tensor& x) {
   for (int64_t i = 0; i < n; ++i)
     for (int64_t ch = 0; ch < c; ++ch)
       for (int64_t p = 0; p < hw; ++p)
-        b.data<float>()[((i * blocks + ch / 8) * hw + p) * 8 + ch % 8] = x.data<float>()[(i * c + ch) * hw + p];
+        b.data<float>()[((i * blocks + ch / 8) * hw + p) * 8 + ch % 8] =
+            x.data<float>()[(i * c + ch) * hw + p];
   return b;
 }
 
@@ -139,7 +140,8 @@ class X86PoolTest : public ::testing::Test {
 
 TEST_F(X86PoolTest, MaxPoolIsBitIdenticalToReference) {
   uint32_t seed = 1;
-  for (const PoolCase& c : Cases()) ExpectWindowPoolMatchesRef(PoolNode("MaxPool", c), HardValues(c.x, seed++));
+  for (const PoolCase& c : Cases())
+    ExpectWindowPoolMatchesRef(PoolNode("MaxPool", c), HardValues(c.x, seed++));
 }
 
 TEST_F(X86PoolTest, MaxPoolOfAllNanOrMinusInfWindowIsLowestFloat) {
@@ -158,7 +160,8 @@ TEST_F(X86PoolTest, AveragePoolIsBitIdenticalToReference) {
   uint32_t seed = 11;
   for (int64_t include_pad : {0, 1}) {
     for (const PoolCase& c : Cases()) {
-      ExpectWindowPoolMatchesRef(PoolNode("AveragePool", c, include_pad), RandomFloat(c.x, seed++, -4.0f, 4.0f));
+      ExpectWindowPoolMatchesRef(PoolNode("AveragePool", c, include_pad),
+                                 RandomFloat(c.x, seed++, -4.0f, 4.0f));
     }
   }
   const PoolCase hard = Cases()[0];
@@ -167,7 +170,8 @@ TEST_F(X86PoolTest, AveragePoolIsBitIdenticalToReference) {
 
 TEST_F(X86PoolTest, GlobalMeansAreBitIdenticalToReference) {
   uint32_t seed = 21;
-  for (const Shape& shape : {Shape{2, 13, 7, 7}, Shape{1, 16, 5, 3}, Shape{1, 3, 1, 1}, Shape{2, 29, 9, 11}}) {
+  for (const Shape& shape :
+       {Shape{2, 13, 7, 7}, Shape{1, 16, 5, 3}, Shape{1, 3, 1, 1}, Shape{2, 29, 9, 11}}) {
     const Tensor x = RandomFloat(shape, seed++, -4.0f, 4.0f);
     std::vector<Node> nodes = {MakeNode("GlobalAveragePool", 1)};
     for (int64_t keepdims : {0, 1}) {
@@ -193,7 +197,8 @@ TEST_F(X86PoolTest, OtherCasesStayOnOtherKernels) {
   const Tensor x = RandomFloat({1, 4, 5, 5}, 6);
   EXPECT_NE(SelectedProvider(MakeNode("ReduceMean", 1, a), {&x}, {false}), "x86");
   const Tensor xi = RandomInt<int8_t>({1, 8, 4, 4}, 1, -5, 5);  // int8 MaxPool: oneDNN
-  EXPECT_EQ(SelectedProvider(PoolNode("MaxPool", {.x = {1, 8, 4, 4}, .kernel = {2, 2}}), {&xi}, {false}), "dnnl");
+  EXPECT_EQ(SelectedProvider(PoolNode("MaxPool", {.x = {1, 8, 4, 4}, .kernel = {2, 2}}), {&xi}, {false}),
+            "dnnl");
   Attributes k1;
   k1.Set("kernel_shape", std::vector<int64_t>{2});
   const Tensor x1 = RandomFloat({2, 3, 9}, 1);  // 1-D pooling
@@ -222,8 +227,9 @@ Graph PoolChain() {
   ap.attrs.Set("kernel_shape", std::vector<int64_t>{2, 3});
   ap.attrs.Set("pads", std::vector<int64_t>{0, 1, 1, 0});
   ap.attrs.Set("count_include_pad", int64_t{1});
-  g.nodes = {conv("x", "a"), mp, conv("p", "q"), ap, conv("r", "t"),
-             Node{"gap", "GlobalAveragePool", "", {"t"}, {"y1"}, {}}};
+  g.nodes = {conv("x", "a"), mp,
+             conv("p", "q"), ap,
+             conv("r", "t"), Node{"gap", "GlobalAveragePool", "", {"t"}, {"y1"}, {}}};
   g.outputs.push_back({"y1", DataType::kFloat32, std::nullopt});
   g.outputs.push_back({"r", DataType::kFloat32, std::nullopt});  // r: plain (graph output) from 8c q
   return g;

@@ -139,7 +139,8 @@ __attribute__((target("avx2"))) void BlockLanesAvx2(float* block, float* const* 
   int64_t p = 0;
   for (; p + L <= hw; p += L) {
     __m256 m[L];
-    for (int64_t i = 0; i < L; ++i) m[i] = to_block ? _mm256_loadu_ps(planes[i] + p) : _mm256_loadu_ps(block + (p + i) * L);
+    for (int64_t i = 0; i < L; ++i)
+      m[i] = to_block ? _mm256_loadu_ps(planes[i] + p) : _mm256_loadu_ps(block + (p + i) * L);
     Transpose8x8(m);
     for (int64_t i = 0; i < L; ++i) _mm256_storeu_ps(to_block ? block + (p + i) * L : planes[i] + p, m[i]);
   }
@@ -196,7 +197,8 @@ void CopyChannels(const ChannelView& src, int64_t src_c0, const ChannelView& dst
   if (src.layout == Layout::kPlain && dst.layout == Layout::kPlain) {
     ParallelFor(src.n, bytes, [&](int64_t begin, int64_t end) {
       for (int64_t img = begin; img < end; ++img) {
-        std::memcpy(dst.Plane(img, dst_c0), src.Plane(img, src_c0), static_cast<size_t>(count * hw) * sizeof(float));
+        std::memcpy(dst.Plane(img, dst_c0), src.Plane(img, src_c0),
+                    static_cast<size_t>(count * hw) * sizeof(float));
       }
     });
     return;

@@ -1,11 +1,11 @@
 #include "kernels/x86/pool_common.h"
 
-#include "kernels/x86/pool_window.h"
-#include "kernels/x86/transpose8x8.h"
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+
+#include "kernels/x86/pool_window.h"
+#include "kernels/x86/transpose8x8.h"
 
 namespace qcal::x86 {
 
@@ -33,23 +33,31 @@ Result<ref::WindowParams> WindowPoolParams(const Node& node) {
   return ref::ReadWindowParams(node, 2, node.attrs.GetInts("kernel_shape"), /*allow_ceil_mode=*/true);
 }
 
+Result<Shape> LogicalPoolInput(const Tensor& x, Layout layout, int64_t channels) {
+  const bool blocked = layout == Layout::kNChw8c;
+  if (x.dtype() != DataType::kFloat32 || x.rank() != (blocked ? 5 : 4)) {
+    return InvalidArgument("X must be 4-D, got " + ShapeToString(x.shape()));
+  }
+  if (!blocked) return x.shape();
+  const Shape logical = {x.dim(0), channels, x.dim(2), x.dim(3)};
+  if (x.shape() != BlockedShape(logical)) {
+    return InvalidArgument("input does not have the prepared shape " + ShapeToString(BlockedShape(logical)));
+  }
+  return logical;
+}
+
 Status GlobalMeanKernel::SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) {
   layout_ = in.empty() ? Layout::kPlain : in[0];
   const bool plain_y = out.empty() || out[0] == Layout::kPlain;
-  if (layout_ == Layout::kNhwc || !plain_y) return Internal("X must be NCHW or nChw8c and Y NCHW");
+  if (layout_ == Layout::kNhwc || !plain_y) return Internal("this pooling has no blocked-layout primitive");
   return Status::Ok();
 }
 
 Status GlobalMeanKernel::Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& x = *in[0];
   const bool blocked = layout_ == Layout::kNChw8c;
-  if (x.dtype() != DataType::kFloat32 || x.rank() != (blocked ? 5 : 4)) {
-    return InvalidArgument("X must be a float32 4-D tensor, got " + ShapeToString(x.shape()));
-  }
-  const int64_t n = x.dim(0), c = blocked ? planned_x_[1] : x.dim(1), hw = x.dim(2) * x.dim(3);
-  if (blocked && x.shape() != BlockedShape({n, c, x.dim(2), x.dim(3)})) {
-    return InvalidArgument("X is not nChw8c with the prepared channels: " + ShapeToString(x.shape()));
-  }
+  QCAL_ASSIGN_OR_RETURN(const Shape logical, LogicalPoolInput(x, layout_, planned_x_[1]));
+  const int64_t n = logical[0], c = logical[1], hw = logical[2] * logical[3];
   Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, squeeze_ ? Shape{n, c} : Shape{n, c, 1, 1});
   const float* px = x.data<float>();
   float* py = y.data<float>();
@@ -97,7 +105,8 @@ void GatherRows(const Window2d& g, const PoolIo& io, int64_t image, int64_t c0, 
   for (int64_t r = 0; r < count; ++r, src += dh * g.in_w, buf += g.in_w * L) {
     for (int64_t w = 0; w < vec_w; w += L) {  // 8 channels x 8 columns at a time
       __m256 m[L];
-      for (int64_t l = 0; l < L; ++l) m[l] = l < lanes ? _mm256_loadu_ps(src + l * plane + w) : _mm256_setzero_ps();
+      for (int64_t l = 0; l < L; ++l)
+        m[l] = l < lanes ? _mm256_loadu_ps(src + l * plane + w) : _mm256_setzero_ps();
       Transpose8x8(m);
       for (int64_t j = 0; j < L; ++j) _mm256_storeu_ps(buf + (w + j) * L, m[j]);
     }
@@ -107,7 +116,8 @@ void GatherRows(const Window2d& g, const PoolIo& io, int64_t image, int64_t c0, 
   }
 }
 
-void ScatterRow(const Window2d& g, const PoolIo& io, int64_t image, int64_t c0, int64_t oh, const float* row) {
+void ScatterRow(const Window2d& g, const PoolIo& io, int64_t image, int64_t c0, int64_t oh,
+                const float* row) {
   constexpr int64_t L = kLayoutBlock;
   const int64_t lanes = std::min(L, io.c - c0), plane = g.out_h * g.out_w, vec_w = g.out_w / L * L;
   float* dst = io.y + (image * io.c + c0) * plane + oh * g.out_w;

@@ -70,6 +70,10 @@ struct Sum8 {
   }
 };
 
+// The logical NCHW shape of a pool's X held in `layout` (kNChw8c: the planned
+// channel count `channels`), or an error when X is not float32 4-D in that layout.
+Result<Shape> LogicalPoolInput(const Tensor& x, Layout layout, int64_t channels);
+
 // GlobalAveragePool and ReduceMean over exactly H and W: Y = [N, C, 1, 1], or
 // [N, C] when `squeeze` (ReduceMean keepdims=0), always NCHW; X NCHW or nChw8c.
 class GlobalMeanKernel final : public Kernel {
@@ -90,7 +94,9 @@ class GlobalMeanKernel final : public Kernel {
 struct Sum1 {
   double sum = 0;
   void Add(const float* p) { sum += *p; }
-  float Result(int64_t count) const { return count > 0 ? static_cast<float>(sum / static_cast<double>(count)) : 0.0f; }
+  float Result(int64_t count) const {
+    return count > 0 ? static_cast<float>(sum / static_cast<double>(count)) : 0.0f;
+  }
 };
 
 }  // namespace qcal::x86

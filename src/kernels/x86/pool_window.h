@@ -146,32 +146,30 @@ class WindowPoolKernel final : public Kernel {
   Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override {
     x_layout_ = in.empty() ? Layout::kPlain : in[0];
     y_layout_ = out.empty() ? Layout::kPlain : out[0];
-    if (x_layout_ == Layout::kNhwc || y_layout_ == Layout::kNhwc) return Internal("X and Y must be NCHW or nChw8c");
+    if (x_layout_ == Layout::kNhwc || y_layout_ == Layout::kNhwc)
+      return Internal("this pooling has no blocked-layout primitive");
     return Status::Ok();
   }
 
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
     const Tensor& x = *in[0];
     const bool blocked = x_layout_ == Layout::kNChw8c;
-    const std::string what = blocked ? "X must be a float32 nChw8c tensor of the prepared channels"
-                                     : "X must be a float32 4-D tensor";
-    if (x.dtype() != DataType::kFloat32 || x.rank() != (blocked ? 5 : 4)) {
-      return InvalidArgument(what + ", got " + ShapeToString(x.shape()));
-    }
-    const Shape logical = blocked ? Shape{x.dim(0), planned_x_[1], x.dim(2), x.dim(3)} : x.shape();
-    if (blocked && x.shape() != BlockedShape(logical)) {
-      return InvalidArgument(what + ", got " + ShapeToString(x.shape()));
-    }
+    QCAL_ASSIGN_OR_RETURN(const Shape logical, LogicalPoolInput(x, x_layout_, planned_x_[1]));
     QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry geo,
                           ref::ComputeWindowGeometry(ref::SpatialDims(logical), params_));
-    const Window2d g{geo.in[0],         geo.in[1],
-                     geo.out[0],        geo.out[1],
-                     {geo.kernel[0], geo.kernel[1]},       {geo.strides[0], geo.strides[1]},
-                     {geo.dilations[0], geo.dilations[1]}, {geo.pad_begin[0], geo.pad_begin[1]},
+    const Window2d g{geo.in[0],
+                     geo.in[1],
+                     geo.out[0],
+                     geo.out[1],
+                     {geo.kernel[0], geo.kernel[1]},
+                     {geo.strides[0], geo.strides[1]},
+                     {geo.dilations[0], geo.dilations[1]},
+                     {geo.pad_begin[0], geo.pad_begin[1]},
                      include_pad_};
     const Shape y_shape = {logical[0], logical[1], g.out_h, g.out_w};
     Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, PhysicalShape(y_shape, y_layout_));
-    PoolAll<Acc>(g, {x.data<float>(), y.data<float>(), blocked, y_layout_ == Layout::kNChw8c, logical[0], logical[1]});
+    PoolAll<Acc>(
+        g, {x.data<float>(), y.data<float>(), blocked, y_layout_ == Layout::kNChw8c, logical[0], logical[1]});
     return Status::Ok();
   }
 
