@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernels/threads.h"
+#include "kernels/x86/transpose8x8.h"
 
 namespace qcal::x86 {
 namespace {
@@ -130,8 +131,37 @@ namespace {
 // One nChw8c block (lanes [lo, hi)) <-> one plane per lane on the other side
 // (step `ps` between H*W positions). to_block: plane -> block, else block -> plane.
 // The full-block, plain-side case has a fixed 8-lane inner loop the compiler unrolls.
+// The full-block case of BlockLanes with contiguous planes, 8 positions x 8 lanes per
+// register transpose.
+__attribute__((target("avx2"))) void BlockLanesAvx2(float* block, float* const* planes, int64_t hw,
+                                                    bool to_block) {
+  constexpr int64_t L = kLayoutBlock;
+  int64_t p = 0;
+  for (; p + L <= hw; p += L) {
+    __m256 m[L];
+    for (int64_t i = 0; i < L; ++i)
+      m[i] = to_block ? _mm256_loadu_ps(planes[i] + p) : _mm256_loadu_ps(block + (p + i) * L);
+    Transpose8x8(m);
+    for (int64_t i = 0; i < L; ++i) _mm256_storeu_ps(to_block ? block + (p + i) * L : planes[i] + p, m[i]);
+  }
+  for (; p < hw; ++p) {
+    for (int64_t l = 0; l < L; ++l) {
+      if (to_block) {
+        block[p * L + l] = planes[l][p];
+      } else {
+        planes[l][p] = block[p * L + l];
+      }
+    }
+  }
+}
+
 void BlockLanes(float* block, float* const* planes, int64_t ps, int64_t lo, int64_t hi, int64_t hw,
                 bool to_block) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (lo == 0 && hi == kLayoutBlock && ps == 1 && avx2) {
+    BlockLanesAvx2(block, planes, hw, to_block);
+    return;
+  }
   if (lo == 0 && hi == kLayoutBlock && ps == 1) {
     for (int64_t p = 0; p < hw; ++p) {
       float* b = block + p * kLayoutBlock;
@@ -167,7 +197,8 @@ void CopyChannels(const ChannelView& src, int64_t src_c0, const ChannelView& dst
   if (src.layout == Layout::kPlain && dst.layout == Layout::kPlain) {
     ParallelFor(src.n, bytes, [&](int64_t begin, int64_t end) {
       for (int64_t img = begin; img < end; ++img) {
-        std::memcpy(dst.Plane(img, dst_c0), src.Plane(img, src_c0), static_cast<size_t>(count * hw) * sizeof(float));
+        std::memcpy(dst.Plane(img, dst_c0), src.Plane(img, src_c0),
+                    static_cast<size_t>(count * hw) * sizeof(float));
       }
     });
     return;
