@@ -239,27 +239,34 @@ TEST(BlockedLayoutTest, ObserverAndOptionOutSeePlainValues) {
 }
 
 // The machine's own blocked layout (nChw16c with AVX-512, nChw8c with AVX2) on
-// channel counts both blocks divide: x(16) -> conv(32) -> relu -> conv(32) + a
-// -> relu -> maxpool -> conv(16, 1x1) -> y1; every inner value stays blocked.
+// channel counts both blocks divide: x(16) -> conv(32) -> relu -> a ->
+// depthwise(32) -> d -> conv(32) + a -> relu -> maxpool -> conv(16, 1x1) -> y1;
+// every inner value stays blocked (the depthwise conv reads and writes it
+// together: oneDNN's depthwise kernels take no mixed layouts).
 TEST(BlockedLayoutTest, MachineLayoutChainEqualsReference) {
   Graph g;
   g.name = "chain16";
   g.inputs.push_back({"x", DataType::kFloat32, Shape{1, 16, 9, 12}});
   g.initializers["w1"] = RandomFloat({32, 16, 3, 3}, 31);
+  g.initializers["wd"] = RandomFloat({32, 1, 3, 3}, 35);
   g.initializers["w2"] = RandomFloat({32, 32, 3, 3}, 32);
   g.initializers["w3"] = RandomFloat({16, 32, 1, 1}, 33);
   Node pool{"mp", "MaxPool", "", {"r2"}, {"p"}, {}};
   pool.attrs.Set("kernel_shape", std::vector<int64_t>{2, 2});
   pool.attrs.Set("strides", std::vector<int64_t>{2, 2});
-  g.nodes = {Conv("c1", {"x", "w1"}, "t1", 1),          Node{"r1", "Relu", "", {"t1"}, {"a"}, {}},
-             Conv("c2", {"a", "w2"}, "t2", 1),          Node{"add", "Add", "", {"t2", "a"}, {"s"}, {}},
-             Node{"r2", "Relu", "", {"s"}, {"r2"}, {}}, pool,
+  g.nodes = {Conv("c1", {"x", "w1"}, "t1", 1),
+             Node{"r1", "Relu", "", {"t1"}, {"a"}, {}},
+             Conv("dw", {"a", "wd"}, "d", 1, 1, 32),
+             Conv("c2", {"d", "w2"}, "t2", 1),
+             Node{"add", "Add", "", {"t2", "a"}, {"s"}, {}},
+             Node{"r2", "Relu", "", {"s"}, {"r2"}, {}},
+             pool,
              Conv("c3", {"p", "w3"}, "y1", 0)};
   g.outputs.push_back({"y1", DataType::kFloat32, std::nullopt});
   const Tensor x = RandomFloat({1, 16, 9, 12}, 34);
   auto ex = Executor::Create(g, {{"x", x.shape()}});
   ASSERT_TRUE(ex.ok()) << ex.status().ToString();
-  EXPECT_GE((*ex)->blocked_values(), 3);  // a, r2 (the fused conv2 output), p
+  EXPECT_GE((*ex)->blocked_values(), 4);  // a, d, r2 (the fused conv2 output), p
   TensorMap got;
   ASSERT_TRUE((*ex)->Run({{"x", x}}, &got).ok());
   KernelRegistry::Global().SetProviderEnabled("dnnl", false);

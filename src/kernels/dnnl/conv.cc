@@ -219,6 +219,7 @@ class DnnlConv final : public Kernel {
   // Z (input 3) is reordered into the destination in any case.
   bool AcceptsBlocked(size_t input) const override { return input == 0 ? blocked_in_ : input == 3; }
   bool ProducesBlocked(size_t output) const override { return output == 0 && blocked_out_; }
+  int LayoutTiedInput(size_t output) const override { return output == 0 && tied_ ? 0 : -1; }
   // Y may take Z's buffer when both have the same layout: the sum post-op
   // reads each Z element where it writes the Y element (or Z is first copied
   // into a staging destination).
@@ -262,6 +263,12 @@ class DnnlConv final : public Kernel {
       QCAL_ASSIGN_OR_RETURN(auto out, PrimitiveDesc(x, w, has_bias_, Layout::kPlain, blocked));
       blocked_in_ = IsJit(in.impl_info_str());
       blocked_out_ = IsJit(out.impl_info_str());
+      if (!blocked_in_ && !blocked_out_) {
+        // oneDNN's depthwise kernels need X and Y in one layout (one of them
+        // left to choose gives its reference kernel): then both or neither.
+        QCAL_ASSIGN_OR_RETURN(auto both, PrimitiveDesc(x, w, has_bias_, blocked, blocked));
+        blocked_in_ = blocked_out_ = tied_ = IsJit(both.impl_info_str());
+      }
       return Status::Ok();
     });
   }
@@ -293,6 +300,7 @@ class DnnlConv final : public Kernel {
   PostOps post_;
   bool has_bias_ = false;
   bool blocked_in_ = false, blocked_out_ = false;
+  bool tied_ = false;  // X and Y blocked together or not at all (Probe)
   std::optional<Shape> prepare_x_;
   Layout x_layout_ = Layout::kPlain, z_layout_ = Layout::kPlain, y_layout_ = Layout::kPlain;
   std::optional<Tensor> const_w_, const_b_;
