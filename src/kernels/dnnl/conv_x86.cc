@@ -1,5 +1,6 @@
 #include "kernels/dnnl/conv_x86.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <limits>
 #include <string>
@@ -32,24 +33,29 @@ constexpr int64_t kMinDirectWeightBytes = int64_t{4} << 20;
 
 // The 3x3 stride-1 shape classes where Winograd F(2x2, 3x3) measured faster
 // than oneDNN's jit:avx2 kernel (and than the direct kernel where that one
-// would run): min(IC, OC) in [min_channels, max_channels] at `threads` OpenMP
-// threads (2 stands for 2 or more). Per-layer times, Winograd / oneDNN
-// (qcal bench --profile, docs/performance.md, 2026-11-27):
-//   TODO
+// would run), by thread count (2 stands for 2 or more) and the conv's size
+// IC * OC * OH * OW (multiply-adds per kernel tap). Per-layer times,
+// Winograd / oneDNN (direct for 512 channels), batch 1, median of 3-4
+// interleaved processes (QCAL_PROFILE=nodes, docs/performance.md, 2026-11-27):
+//   ResNet-50 stack (IC = OC = 64 / 128 / 256 / 512 on 56 / 28 / 14 / 7, 2^23.6 each):
+//     1 thread 0.58 / 0.62 / 0.71 / 0.88, 2 threads 0.92 / 0.75 / 0.78 / 0.83;
+//   CIFAR ResNet-56 (16 / 32 / 64 on 32 / 16 / 8, 2^18 each):
+//     1 thread 0.90 / 0.98 / 0.96, 2 threads 1.07 / 1.19 / 1.11 (too little work
+//     per tile matrix to split between two threads).
 struct WinogradClass {
   int threads;
-  int64_t min_channels, max_channels;
+  int64_t min_size;  // IC * OC * OH * OW
 };
 constexpr WinogradClass kWinogradClasses[] = {
-    {1, 64, 512},
-    {2, 16, 512},
+    {1, 0},
+    {2, int64_t{1} << 20},
 };
 
 bool WinogradWins(const x86::ConvNchw8cShape& s, int threads) {
-  const int64_t channels = std::min(s.ic, s.oc);
+  const int64_t size = s.ic * s.oc * s.oh * s.ow;
   const int t = std::min(threads, 2);
   for (const WinogradClass& c : kWinogradClasses) {
-    if (c.threads == t && channels >= c.min_channels && channels <= c.max_channels) return true;
+    if (c.threads == t && size >= c.min_size) return true;
   }
   return false;
 }
