@@ -34,7 +34,8 @@ constexpr int64_t kMinDirectWeightBytes = int64_t{4} << 20;
 // The 3x3 stride-1 shape classes where Winograd F(2x2, 3x3) measured faster
 // than oneDNN's jit:avx2 kernel (and than the direct kernel where that one
 // would run), by thread count (2 stands for 2 or more) and the conv's size
-// IC * OC * OH * OW (multiply-adds per kernel tap). Per-layer times,
+// N * IC * OC * OH * OW (multiply-adds per kernel tap; larger batches give
+// more tiles to share between threads). Per-layer times,
 // Winograd / oneDNN (direct for 512 channels), batch 1, median of 3-4
 // interleaved processes (QCAL_PROFILE=nodes, docs/performance.md, 2026-11-27):
 //   ResNet-50 stack (IC = OC = 64 / 128 / 256 / 512 on 56 / 28 / 14 / 7, 2^23.6 each):
@@ -44,15 +45,15 @@ constexpr int64_t kMinDirectWeightBytes = int64_t{4} << 20;
 //     per tile matrix to split between two threads).
 struct WinogradClass {
   int threads;
-  int64_t min_size;  // IC * OC * OH * OW
+  int64_t min_size;  // N * IC * OC * OH * OW
 };
 constexpr WinogradClass kWinogradClasses[] = {
     {1, 0},
     {2, int64_t{1} << 20},
 };
 
-bool WinogradWins(const x86::ConvNchw8cShape& s, int threads) {
-  const int64_t size = s.ic * s.oc * s.oh * s.ow;
+bool WinogradWins(const x86::ConvNchw8cShape& s, int64_t batch, int threads) {
+  const int64_t size = batch * s.ic * s.oc * s.oh * s.ow;
   const int t = std::min(threads, 2);
   for (const WinogradClass& c : kWinogradClasses) {
     if (c.threads == t && size >= c.min_size) return true;
@@ -106,9 +107,9 @@ std::unique_ptr<X86Conv> X86Conv::Make(const Tensor* w, int64_t group, const ref
   return k;
 }
 
-X86Conv::Algorithm X86Conv::Choose(const x86::ConvNchw8cShape& s, int threads) const {
+X86Conv::Algorithm X86Conv::Choose(const x86::ConvNchw8cShape& s, int64_t batch, int threads) const {
   if (winograd_mode_ != 0 && x86::ConvWinogradSupports(s) &&
-      (winograd_mode_ == 1 || WinogradWins(s, threads))) {
+      (winograd_mode_ == 1 || WinogradWins(s, batch, threads))) {
     return Algorithm::kWinograd;
   }
   return direct_on_ ? Algorithm::kDirect : Algorithm::kOneDnn;
@@ -124,7 +125,7 @@ Status X86Conv::SetInput(const Shape& x, const ref::WindowParams& params, int th
   if (x[1] != s.ic || !x86::ConvNchw8cSupports(s)) {
     return InvalidArgument("input " + ShapeToString(x) + " does not fit the convolution's weights");
   }
-  const Algorithm a = Choose(s, threads);
+  const Algorithm a = Choose(s, x[0], threads);
   if (a == Algorithm::kDirect && direct_w_.numel() == 0) {
     direct_w_ = Tensor(DataType::kFloat32, w_.shape());
     x86::PackConvWeightsNchw8c(w_.data<float>(), s, direct_w_.data<float>());

@@ -50,7 +50,7 @@ class X86Conv {
   void Run(int64_t batch, const float* x, const float* bias, const float* z, float* y, int threads);
 
  private:
-  Algorithm Choose(const x86::ConvNchw8cShape& s, int threads) const;
+  Algorithm Choose(const x86::ConvNchw8cShape& s, int64_t batch, int threads) const;
 
   Tensor w_;  // ONNX weights (shares the constant's buffer)
   bool direct_on_ = true;

@@ -238,7 +238,8 @@ void ConvWinograd(const ConvNchw8cShape& s, int64_t batch, const float* x, const
       // Tiles per item: kItemTiles, or fewer when that leaves under 4 items
       // per thread (small images: 8x8 has 16 tiles).
       int64_t item_tiles = kItemTiles;
-      while (threads > 1 && item_tiles > 4 && groups * ((count + item_tiles - 1) / item_tiles) < 4 * threads) {
+      while (threads > 1 && item_tiles > 4 &&
+             groups * ((count + item_tiles - 1) / item_tiles) < 4 * threads) {
         item_tiles -= 4;
       }
       const int64_t blocks = (count + item_tiles - 1) / item_tiles;
@@ -248,7 +249,8 @@ void ConvWinograd(const ConvNchw8cShape& s, int64_t batch, const float* x, const
         const int64_t g = it / blocks, t0 = (it % blocks) * item_tiles;
         // Groups of balanced sizes (4 blocks: 2 + 2, not 3 + 1).
         const int64_t ocb0 = g * ocb_total / groups, ocb1 = (g + 1) * ocb_total / groups;
-        Item(a, v, packed_u, c0, t0, std::min(item_tiles, count - t0), ocb0, static_cast<int>(ocb1 - ocb0), m);
+        Item(a, v, packed_u, c0, t0, std::min(item_tiles, count - t0), ocb0, static_cast<int>(ocb1 - ocb0),
+             m);
       }
     }
   }
