@@ -153,7 +153,7 @@ class DnnlConv final : public Kernel {
       last_plan_ = nullptr;
       if (!const_w_ || !prepare_x_) return Status::Ok();
       if (X86Layouts()) {
-        QCAL_RETURN_IF_ERROR(x86_->SetInput(*prepare_x_, params_, x86::OmpThreads()));
+        QCAL_RETURN_IF_ERROR(x86_->SetInput(*prepare_x_, params_));
         if (x86_->algorithm() != X86Conv::Algorithm::kOneDnn) return Status::Ok();
       }
       return PlanFor(*prepare_x_, const_w_->shape()).status();
@@ -366,7 +366,7 @@ Status DnnlConv::RunImpl(const std::vector<const Tensor*>& in, std::vector<Tenso
   if (X86Layouts()) {
     const Tensor& x = *in[0];
     if (x.rank() != 5) return InvalidArgument("X and W must be 4-D");  // X is blocked: [N, C/8, H, W, 8]
-    QCAL_RETURN_IF_ERROR(x86_->SetInput(LogicalX(x, const_w_->shape()), params_, x86::OmpThreads()));
+    QCAL_RETURN_IF_ERROR(x86_->SetInput(LogicalX(x, const_w_->shape()), params_));
     if (x86_->algorithm() != X86Conv::Algorithm::kOneDnn) return RunX86(in, out);
   }
   ApplyThreads();

@@ -31,35 +31,19 @@ const ClampActivation kClampActivations[] = {
 // 1.0-1.14x).
 constexpr int64_t kMinDirectWeightBytes = int64_t{4} << 20;
 
-// The 3x3 stride-1 shape classes where Winograd F(2x2, 3x3) measured faster
-// than oneDNN's jit:avx2 kernel (and than the direct kernel where that one
-// would run), by thread count (2 stands for 2 or more) and the conv's size
-// N * IC * OC * OH * OW (multiply-adds per kernel tap; larger batches give
-// more tiles to share between threads). Per-layer times,
-// Winograd / oneDNN (direct for 512 channels), batch 1, median of 3-4
-// interleaved processes (QCAL_PROFILE=nodes, docs/performance.md, 2026-11-27):
-//   ResNet-50 stack (IC = OC = 64 / 128 / 256 / 512 on 56 / 28 / 14 / 7, 2^23.6 each):
-//     1 thread 0.58 / 0.62 / 0.71 / 0.88, 2 threads 0.92 / 0.75 / 0.78 / 0.83;
-//   CIFAR ResNet-56 (16 / 32 / 64 on 32 / 16 / 8, 2^18 each):
-//     1 thread 0.90 / 0.98 / 0.96, 2 threads 1.07 / 1.19 / 1.11 (too little work
-//     per tile matrix to split between two threads).
-struct WinogradClass {
-  int threads;
-  int64_t min_size;  // N * IC * OC * OH * OW
-};
-constexpr WinogradClass kWinogradClasses[] = {
-    {1, 0},
-    {2, int64_t{1} << 20},
-};
-
-bool WinogradWins(const x86::ConvNchw8cShape& s, int64_t batch, int threads) {
-  const int64_t size = batch * s.ic * s.oc * s.oh * s.ow;
-  const int t = std::min(threads, 2);
-  for (const WinogradClass& c : kWinogradClasses) {
-    if (c.threads == t && size >= c.min_size) return true;
-  }
-  return false;
-}
+// Winograd F(2x2, 3x3) runs the 3x3 stride-1 convs whose input and output
+// channel counts both lie in the measured range below, at every thread count
+// (so outputs do not depend on it: ThreadsFlagTest). Per-layer times,
+// Winograd / oneDNN (the direct kernel for 512 channels), batch 1, median of
+// 3 interleaved processes of 300-400 runs (QCAL_PROFILE=nodes: its means over
+// few runs count the first run's scratch allocation; docs/performance.md,
+// 2026-11-26):
+//   ResNet-50 stack (64 / 128 / 256 / 512 channels on 56 / 28 / 14 / 7, 10 runs):
+//     1 thread 0.58 / 0.62 / 0.71 / 0.88, 2 threads 0.93 / 0.75 / 0.78 / 0.83;
+//   CIFAR ResNet-56 (16 / 32 / 64 channels on 32 / 16 / 8):
+//     1 thread 0.84 / 0.85 / 0.75, 2 threads 0.96 / 0.90 / 0.78.
+// Other channel counts (8; over 512) were not measured and stay on oneDNN.
+constexpr int64_t kWinogradMinChannels = 16, kWinogradMaxChannels = 512;
 
 // -1 when the variable is unset (or neither "0" nor "1").
 int EnvSwitch(const char* name) {
@@ -107,16 +91,17 @@ std::unique_ptr<X86Conv> X86Conv::Make(const Tensor* w, int64_t group, const ref
   return k;
 }
 
-X86Conv::Algorithm X86Conv::Choose(const x86::ConvNchw8cShape& s, int64_t batch, int threads) const {
+X86Conv::Algorithm X86Conv::Choose(const x86::ConvNchw8cShape& s) const {
   if (winograd_mode_ != 0 && x86::ConvWinogradSupports(s) &&
-      (winograd_mode_ == 1 || WinogradWins(s, batch, threads))) {
+      (winograd_mode_ == 1 ||
+       (std::min(s.ic, s.oc) >= kWinogradMinChannels && std::max(s.ic, s.oc) <= kWinogradMaxChannels))) {
     return Algorithm::kWinograd;
   }
   return direct_on_ ? Algorithm::kDirect : Algorithm::kOneDnn;
 }
 
-Status X86Conv::SetInput(const Shape& x, const ref::WindowParams& params, int threads) {
-  if (x == x_shape_ && threads == threads_) return Status::Ok();
+Status X86Conv::SetInput(const Shape& x, const ref::WindowParams& params) {
+  if (x == x_shape_) return Status::Ok();
   QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry(ref::SpatialDims(x), params));
   x86::ConvNchw8cShape s = shape_;
   s.ih = x[2], s.iw = x[3], s.oh = g.out[0], s.ow = g.out[1];
@@ -125,7 +110,7 @@ Status X86Conv::SetInput(const Shape& x, const ref::WindowParams& params, int th
   if (x[1] != s.ic || !x86::ConvNchw8cSupports(s)) {
     return InvalidArgument("input " + ShapeToString(x) + " does not fit the convolution's weights");
   }
-  const Algorithm a = Choose(s, x[0], threads);
+  const Algorithm a = Choose(s);
   if (a == Algorithm::kDirect && direct_w_.numel() == 0) {
     direct_w_ = Tensor(DataType::kFloat32, w_.shape());
     x86::PackConvWeightsNchw8c(w_.data<float>(), s, direct_w_.data<float>());
@@ -136,7 +121,6 @@ Status X86Conv::SetInput(const Shape& x, const ref::WindowParams& params, int th
   }
   shape_ = s;
   x_shape_ = x;
-  threads_ = threads;
   algorithm_ = a;
   y_physical_ = PhysicalShape({x[0], s.oc, s.oh, s.ow}, Layout::kNChw8c);
   return Status::Ok();

@@ -1,8 +1,8 @@
 // qcal's own AVX2 conv kernels inside the dnnl Conv / FusedConv kernel
 // (conv.cc): when X, Y (and Z) are nChw8c, some convs run faster on them than
 // on oneDNN 2.6's jit:avx2 convolution (docs/performance.md):
-//  - Winograd F(2x2, 3x3) (x86/conv_winograd.h) for 3x3 stride-1 convs of the
-//    shape classes in kWinogradClasses (conv_x86.cc), per thread count;
+//  - Winograd F(2x2, 3x3) (x86/conv_winograd.h) for 3x3 stride-1 convs with
+//    16-512 input and output channels (the measured classes, conv_x86.cc);
 //  - the direct kernel (x86/conv_nchw8c.h) for other non-1x1 convs with large
 //    weights (kMinDirectWeightBytes): oneDNN streams the weights from memory
 //    once per output row, the direct kernel once per range of rows.
@@ -39,9 +39,9 @@ class X86Conv {
   static std::unique_ptr<X86Conv> Make(const Tensor* w, int64_t group, const ref::WindowParams& p,
                                        const ConvPostOps& post);
 
-  // Chooses the kernel for logical NCHW input x at `threads` (cached for the
-  // last input shape and thread count) and packs its weights on first use.
-  Status SetInput(const Shape& x, const ref::WindowParams& params, int threads);
+  // Chooses the kernel for logical NCHW input x (cached for the last input
+  // shape) and packs its weights on first use.
+  Status SetInput(const Shape& x, const ref::WindowParams& params);
   Algorithm algorithm() const { return algorithm_; }
   const Shape& y_physical() const { return y_physical_; }
 
@@ -50,16 +50,15 @@ class X86Conv {
   void Run(int64_t batch, const float* x, const float* bias, const float* z, float* y, int threads);
 
  private:
-  Algorithm Choose(const x86::ConvNchw8cShape& s, int64_t batch, int threads) const;
+  Algorithm Choose(const x86::ConvNchw8cShape& s) const;
 
   Tensor w_;  // ONNX weights (shares the constant's buffer)
   bool direct_on_ = true;
-  int winograd_mode_ = -1;  // QCAL_WINOGRAD: 0 off, 1 always when it can, -1 by kWinogradClasses
+  int winograd_mode_ = -1;  // QCAL_WINOGRAD: 0 off, 1 always when it can, -1 by the measured channel range
   float lo_, hi_;
   Tensor direct_w_, winograd_u_;  // packed on first use
   x86::WinogradScratch scratch_;
   Shape x_shape_;  // logical NCHW input the fields below are for
-  int threads_ = -1;
   x86::ConvNchw8cShape shape_;
   Shape y_physical_;
   Algorithm algorithm_ = Algorithm::kOneDnn;
