@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/nn_test_util.h"
+#include "kernels/dnnl_test_util.h"
 
 namespace qcal::testing {
 
@@ -44,6 +44,28 @@ inline Tensor BlockedTensor(const Tensor& t) {
 
 inline std::vector<float> Random(size_t n, uint32_t seed) {
   return Values(RandomFloat({static_cast<int64_t>(n)}, seed));
+}
+
+// Runs a FusedConv node with inputs {x, w, b, z} (w, b constant) on the dnnl
+// kernel as the executor plans it: X, Z and Y in nChw8c, Y in Z's buffer.
+// Returns Y in NCHW (`channels` of them) in *y.
+inline void RunDnnlFusedConvBlocked(const Node& node, const Tensor& x, const Tensor& w, const Tensor& b,
+                                    const Tensor& z, Tensor* y) {
+  const std::vector<const Tensor*> in = {&x, &w, &b, &z};
+  auto dk = MakeKernel(node, in, {false, true, true, false}, "dnnl");
+  ASSERT_TRUE(dk.ok()) << dk.status().ToString();
+  ASSERT_TRUE((*dk)->AcceptsBlocked(0) && (*dk)->ProducesBlocked(0));
+  const Layout bl = Layout::kNChw8c;
+  ASSERT_TRUE((*dk)->SetLayouts({bl, Layout::kPlain, Layout::kPlain, bl}, {bl}).ok());
+  ASSERT_EQ((*dk)->InPlaceInput(0), 3);
+  const Tensor xb = BlockedTensor(x);
+  std::vector<Tensor> out = {BlockedTensor(z)};  // Y in Z's buffer, as the executor does
+  const Tensor zb = out[0];                      // shares the buffer
+  ASSERT_TRUE((*dk)->Run({&xb, &w, &b, &zb}, out).ok());
+  ASSERT_EQ(out[0].shape(), BlockedShape(z.shape()));
+  const auto v = FromBlocked(Values(out[0]), z.dim(0), z.dim(1), z.dim(2) * z.dim(3));
+  *y = Tensor(DataType::kFloat32, z.shape());
+  std::copy(v.begin(), v.end(), y->data<float>());
 }
 
 // Sets an environment variable while alive (restores the previous value).

@@ -7,15 +7,16 @@
 #include <array>
 #include <utility>
 
+#include "kernels/x86/register_tiles.h"
+
 namespace qcal::x86 {
 namespace {
 
-constexpr int64_t kB = 8;        // channels per block (one AVX2 register)
-constexpr int kPoints = 16;      // 4x4 transformed tile
-constexpr int kMaxOcBlocks = 3;  // output channel blocks per register tile (and per work item)
-// Tiles per register tile for each block count: 12 accumulators + the weight
-// registers + one broadcast fit in 16 ymm.
-constexpr int TilesPerRegTile(int oc_blocks) { return 12 / oc_blocks; }
+constexpr int64_t kB = 8;                     // channels per block (one AVX2 register)
+constexpr int kPoints = 16;                   // 4x4 transformed tile
+constexpr int kMaxOcBlocks = kMaxTileBlocks;  // output channel blocks per register tile (and per work item)
+// Tiles per register tile for each block count (register_tiles.h).
+constexpr int TilesPerRegTile(int oc_blocks) { return TileWidth(oc_blocks); }
 // Tiles per work item: a multiple of every TilesPerRegTile; the item's M
 // (24 tiles x 3 blocks x 16 points x 8 floats = 36 KiB) stays in L1.
 constexpr int64_t kItemTiles = 24;
@@ -23,17 +24,6 @@ constexpr int64_t kItemTiles = 24;
 // GEMMs, while in L2: 1 MiB per core here).
 constexpr int64_t kChunkBytes = 512 * 1024;
 constexpr int64_t kMFloats = kItemTiles * kMaxOcBlocks * kPoints * kB;  // one thread's M
-
-// Calls f(std::integral_constant<int, I>) for I = 0 .. N-1 (keeps the
-// accumulator arrays in registers; see conv_nchw8c.cc).
-template <typename F, int... I>
-[[gnu::always_inline]] inline void UnrollImpl(F& f, std::integer_sequence<int, I...>) {
-  (f(std::integral_constant<int, I>{}), ...);
-}
-template <int N, typename F>
-[[gnu::always_inline]] inline void Unroll(F&& f) {
-  UnrollImpl(f, std::make_integer_sequence<int, N>{});
-}
 
 // Tile geometry of a run.
 struct Tiling {
@@ -104,14 +94,14 @@ void Gemm(const float* v, const float* u, int64_t ic, float* m) {
 
 using GemmFn = void (*)(const float*, const float*, int64_t, float*);
 
+struct GemmKernel {
+  template <int OCB, int P>
+  static void Run(const float* v, const float* u, int64_t ic, float* m) {
+    Gemm<OCB, P>(v, u, ic, m);
+  }
+};
 // kGemms[OCB - 1][P - 1] = Gemm<OCB, P> for P <= TilesPerRegTile(OCB).
-template <int OCB, size_t... I>
-constexpr std::array<GemmFn, 12> GemmsFor(std::index_sequence<I...>) {
-  return {{(I < TilesPerRegTile(OCB) ? &Gemm<OCB, std::min<int>(I + 1, TilesPerRegTile(OCB))> : nullptr)...}};
-}
-constexpr std::array<std::array<GemmFn, 12>, kMaxOcBlocks> kGemms = {
-    GemmsFor<1>(std::make_index_sequence<12>()), GemmsFor<2>(std::make_index_sequence<12>()),
-    GemmsFor<3>(std::make_index_sequence<12>())};
+constexpr auto kGemms = TileTable<GemmFn, GemmKernel>();
 
 // What the output transform needs besides the tile.
 struct OutArgs {
