@@ -33,15 +33,15 @@ constexpr int64_t kMinDirectWeightBytes = int64_t{4} << 20;
 
 // Winograd F(2x2, 3x3) runs the 3x3 stride-1 convs whose input and output
 // channel counts both lie in the measured range below, at every thread count
-// (so outputs do not depend on it: ThreadsFlagTest). Per-layer times,
-// Winograd / oneDNN (the direct kernel for 512 channels), batch 1, median of
-// 3 interleaved processes of 300-400 runs (QCAL_PROFILE=nodes: its means over
-// few runs count the first run's scratch allocation; docs/performance.md,
-// 2026-11-26):
-//   ResNet-50 stack (64 / 128 / 256 / 512 channels on 56 / 28 / 14 / 7, 10 runs):
-//     1 thread 0.58 / 0.62 / 0.71 / 0.88, 2 threads 0.93 / 0.75 / 0.78 / 0.83;
-//   CIFAR ResNet-56 (16 / 32 / 64 channels on 32 / 16 / 8):
-//     1 thread 0.84 / 0.85 / 0.75, 2 threads 0.96 / 0.90 / 0.78.
+// (so outputs do not depend on it: ThreadsFlagTest). Measured
+// (docs/performance.md, 2026-11-26; Winograd / oneDNN, the direct kernel for
+// 512 channels; batch 1; per layer from QCAL_PROFILE=nodes):
+//   ResNet-50 stack, 64 / 128 / 256 / 512 channels on 56 / 28 / 14 / 7:
+//     per layer 1 thread 0.55 / 0.60 / 0.70 / 0.87, 2 threads 0.94 / 0.74 / 0.77 / 0.89;
+//     whole model 0.88 (1 thread), 0.85 (2 threads);
+//   CIFAR ResNet-56, 16 / 32 / 64 channels on 32 / 16 / 8: per layer
+//     0.75-1.07 over three rounds (the kept oneDNN convs slow down next to
+//     it), whole model 0.86-0.98 (1 thread), 0.90-0.99 (2), never slower.
 // Other channel counts (8; over 512) were not measured and stay on oneDNN.
 constexpr int64_t kWinogradMinChannels = 16, kWinogradMaxChannels = 512;
 
