@@ -115,9 +115,12 @@ Status X86Conv::SetInput(const Shape& x, const ref::WindowParams& params) {
     direct_w_ = Tensor(DataType::kFloat32, w_.shape());
     x86::PackConvWeightsNchw8c(w_.data<float>(), s, direct_w_.data<float>());
   }
-  if (a == Algorithm::kWinograd && winograd_u_.numel() == 0) {
-    winograd_u_ = Tensor(DataType::kFloat32, {x86::WinogradPackedWeightsSize(s)});
-    x86::PackConvWeightsWinograd(w_.data<float>(), s, winograd_u_.data<float>());
+  if (a == Algorithm::kWinograd) {
+    if (winograd_u_.numel() == 0) {
+      winograd_u_ = Tensor(DataType::kFloat32, {x86::WinogradPackedWeightsSize(s)});
+      x86::PackConvWeightsWinograd(w_.data<float>(), s, winograd_u_.data<float>());
+    }
+    scratch_.Get(x86::ConvWinogradScratchFloats(s, x[0], x86::OmpThreads()));  // not in the first run
   }
   shape_ = s;
   x_shape_ = x;

@@ -165,6 +165,18 @@ void Item(const OutArgs& a, const float* v, const float* u, int64_t c0, int64_t 
   }
 }
 
+// The run's tiling: tiles per image and in all, and tiles per chunk.
+Tiling MakeTiling(const ConvNchw8cShape& s, int64_t batch) {
+  Tiling tl;
+  tl.th = (s.oh + 1) / 2;
+  tl.tw = (s.ow + 1) / 2;
+  tl.per_image = tl.th * tl.tw;
+  tl.total = batch * tl.per_image;
+  const int64_t fit = kChunkBytes / (kPoints * s.ic * int64_t{sizeof(float)});
+  tl.chunk = std::min(tl.total, std::max(kItemTiles, fit / kItemTiles * kItemTiles));
+  return tl;
+}
+
 }  // namespace
 
 bool ConvWinogradSupports(const ConvNchw8cShape& s) {
@@ -196,19 +208,18 @@ void PackConvWeightsWinograd(const float* oihw, const ConvNchw8cShape& s, float*
   }
 }
 
+size_t ConvWinogradScratchFloats(const ConvNchw8cShape& s, int64_t batch, int threads) {
+  const Tiling tl = MakeTiling(s, batch);
+  return static_cast<size_t>(kPoints * tl.chunk * s.ic + std::max(threads, 1) * kMFloats);
+}
+
 void ConvWinograd(const ConvNchw8cShape& s, int64_t batch, const float* x, const float* packed_u,
                   const float* bias, const ConvNchw8cPost& post, float* y, int threads,
                   WinogradScratch& scratch) {
-  Tiling tl;
-  tl.th = (s.oh + 1) / 2;
-  tl.tw = (s.ow + 1) / 2;
-  tl.per_image = tl.th * tl.tw;
-  tl.total = batch * tl.per_image;
-  const int64_t fit = kChunkBytes / (kPoints * s.ic * int64_t{sizeof(float)});
-  tl.chunk = std::min(tl.total, std::max(kItemTiles, fit / kItemTiles * kItemTiles));
+  const Tiling tl = MakeTiling(s, batch);
   threads = std::max(threads, 1);
   const int64_t v_floats = kPoints * tl.chunk * s.ic;
-  float* v = scratch.Get(static_cast<size_t>(v_floats + threads * kMFloats));
+  float* v = scratch.Get(ConvWinogradScratchFloats(s, batch, threads));
   float* m_all = v + v_floats;
   const int64_t icb_total = s.ic / kB, ocb_total = s.oc / kB;
   const int64_t groups = (ocb_total + kMaxOcBlocks - 1) / kMaxOcBlocks;

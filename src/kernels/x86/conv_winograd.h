@@ -40,7 +40,7 @@ int64_t WinogradPackedWeightsSize(const ConvNchw8cShape& s);
 // ONNX weights [OC][IC][3][3] -> U = G g G^T in the kernel's packed layout.
 void PackConvWeightsWinograd(const float* oihw, const ConvNchw8cShape& s, float* packed);
 
-// Scratch buffers reused across runs (grown on first use of a shape).
+// Scratch buffers reused across runs (grown when a run needs more).
 class WinogradScratch {
  public:
   float* Get(size_t floats) {
@@ -51,6 +51,10 @@ class WinogradScratch {
  private:
   std::vector<float> buf_;
 };
+
+// Floats of scratch a run of `batch` images on `threads` threads uses
+// (ConvWinograd grows `scratch` to it; callers may reserve it at prepare time).
+size_t ConvWinogradScratchFloats(const ConvNchw8cShape& s, int64_t batch, int threads);
 
 // Y = clamp(conv(X, W) + bias + Z) for `batch` images, as ConvNchw8c
 // (conv_nchw8c.h), on `threads` OpenMP threads. bias may be null.
