@@ -33,15 +33,13 @@ constexpr int64_t kMinDirectWeightBytes = int64_t{4} << 20;
 
 // Winograd F(2x2, 3x3) runs the 3x3 stride-1 convs whose input and output
 // channel counts both lie in the measured range below, at every thread count
-// (so outputs do not depend on it: ThreadsFlagTest). Measured
-// (docs/performance.md, 2026-11-26; Winograd / oneDNN, the direct kernel for
-// 512 channels; batch 1; per layer from QCAL_PROFILE=nodes):
+// (so outputs do not depend on it: ThreadsFlagTest). Measured per layer
+// (QCAL_PROFILE=nodes, batch 1, docs/performance.md, 2026-11-26), Winograd /
+// oneDNN (the direct kernel for 512 channels), 1 thread | 2 threads:
 //   ResNet-50 stack, 64 / 128 / 256 / 512 channels on 56 / 28 / 14 / 7:
-//     per layer 1 thread 0.55 / 0.60 / 0.70 / 0.87, 2 threads 0.94 / 0.74 / 0.77 / 0.89;
-//     whole model 0.88 (1 thread), 0.85 (2 threads);
-//   CIFAR ResNet-56, 16 / 32 / 64 channels on 32 / 16 / 8: per layer
-//     0.75-1.07 over three rounds (the kept oneDNN convs slow down next to
-//     it), whole model 0.86-0.98 (1 thread), 0.90-0.99 (2), never slower.
+//     0.55 / 0.55 / 0.68 / 0.90 | 0.58 / 0.55 / 0.68 / 0.87;
+//   CIFAR ResNet-56, 16 / 32 / 64 channels on 32 / 16 / 8:
+//     0.58 / 0.66 / 0.65 | 0.66 / 0.75 / 0.72.
 // Other channel counts (8; over 512) were not measured and stay on oneDNN.
 constexpr int64_t kWinogradMinChannels = 16, kWinogradMaxChannels = 512;
 
