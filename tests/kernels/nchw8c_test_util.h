@@ -47,10 +47,11 @@ inline std::vector<float> Random(size_t n, uint32_t seed) {
 }
 
 // Runs a FusedConv node with inputs {x, w, b, z} (w, b constant) on the dnnl
-// kernel as the executor plans it: X, Z and Y in nChw8c, Y in Z's buffer.
-// Returns Y in NCHW (`channels` of them) in *y.
+// kernel as the executor plans it on an nChw8c machine (pinned, so also on
+// AVX-512 ones): X, Z and Y in nChw8c, Y in Z's buffer. Returns Y in NCHW in *y.
 inline void RunDnnlFusedConvBlocked(const Node& node, const Tensor& x, const Tensor& w, const Tensor& b,
                                     const Tensor& z, Tensor* y) {
+  ScopedFloatBlockedLayout layout(Layout::kNChw8c);
   const std::vector<const Tensor*> in = {&x, &w, &b, &z};
   auto dk = MakeKernel(node, in, {false, true, true, false}, "dnnl");
   ASSERT_TRUE(dk.ok()) << dk.status().ToString();

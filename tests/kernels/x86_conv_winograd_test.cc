@@ -173,7 +173,8 @@ Graph ResidualGraph() {
 }
 
 Tensor RunGraph(const Graph& g, const Tensor& x, const char* winograd) {
-  ScopedEnv env("QCAL_WINOGRAD", winograd);  // read when the kernels are created
+  ScopedEnv env("QCAL_WINOGRAD", winograd);          // read when the kernels are created
+  ScopedFloatBlockedLayout layout(Layout::kNChw8c);  // the x86 kernels' layout, on any machine
   auto ex = Executor::Create(g, {{"x", x.shape()}});
   EXPECT_TRUE(ex.ok()) << ex.status().ToString();
   EXPECT_GE((*ex)->blocked_values(), 2);  // a and r

@@ -16,11 +16,12 @@
 // input shape on first use and cached, so batch-size changes only cost one
 // primitive creation; a plan binds its memories once and Run only swaps data
 // pointers (BoundMemory / BoundPrimitive). X, Z and Y are NCHW unless the executor planned them as
-// kNChw8c (Kernel::SetLayouts, runtime/layout_plan.h); a plain X or Y is
-// reordered to / from the layout the primitive prefers (nChw8c on AVX2).
+// blocked (Kernel::SetLayouts, runtime/layout_plan.h); a plain X or Y is
+// reordered to / from the layout the primitive prefers (the machine's
+// FloatBlockedLayout: nChw8c on AVX2, nChw16c on AVX-512).
 //
-// With X, Y (and Z) in nChw8c, some convs run on qcal's own AVX2 kernels
-// instead (X86Conv, conv_x86.h): Winograd F(2x2, 3x3) for the 3x3 stride-1
+// On nChw8c machines (AVX2), with X, Y (and Z) in nChw8c, some convs run on
+// qcal's own AVX2 kernels instead (X86Conv, conv_x86.h): Winograd F(2x2, 3x3) for the 3x3 stride-1
 // shape classes where it measured faster, the direct kernel for other large
 // non-1x1 weights. QCAL_WINOGRAD=0 / QCAL_DIRECT_CONV=0 in the environment
 // keep those convs on oneDNN (for A/B runs).
@@ -160,14 +161,16 @@ class DnnlConv final : public Kernel {
     });
   }
 
-  // Whether oneDNN has a JIT primitive reading (writing) nChw8c for input shape
-  // x (decides AcceptsBlocked / ProducesBlocked), and the shape SetLayouts prepares for.
+  // Whether oneDNN has a JIT primitive reading (writing) the machine's blocked
+  // layout for input shape x (decides AcceptsBlocked / ProducesBlocked), and the
+  // shape SetLayouts prepares for.
   Status Probe(const Shape& x) {
     return Guarded("convolution setup", [&]() -> Status {
       prepare_x_ = x;
       const Shape& w = const_w_->shape();
-      QCAL_ASSIGN_OR_RETURN(auto in, PrimitiveDesc(x, w, has_bias_, Layout::kNChw8c, Layout::kPlain));
-      QCAL_ASSIGN_OR_RETURN(auto out, PrimitiveDesc(x, w, has_bias_, Layout::kPlain, Layout::kNChw8c));
+      const Layout blocked = FloatBlockedLayout();
+      QCAL_ASSIGN_OR_RETURN(auto in, PrimitiveDesc(x, w, has_bias_, blocked, Layout::kPlain));
+      QCAL_ASSIGN_OR_RETURN(auto out, PrimitiveDesc(x, w, has_bias_, Layout::kPlain, blocked));
       blocked_in_ = IsJit(in.impl_info_str());
       blocked_out_ = IsJit(out.impl_info_str());
       return Status::Ok();
@@ -187,11 +190,11 @@ class DnnlConv final : public Kernel {
   Result<ConvPlan*> CurrentPlan(const Tensor& x, const Tensor& w);
   Result<ConvPlan*> PlanFor(const Shape& x, const Shape& w);
   void BindWeights(const Shape& w, ConvPlan& plan);
-  // A plain layout lets the primitive choose (`any`); kNChw8c fixes it.
+  // A plain layout lets the primitive choose (`any`); a blocked one fixes it.
   Result<dnnl::convolution_forward::primitive_desc> PrimitiveDesc(const Shape& x, const Shape& w,
                                                                   bool has_bias, Layout x_layout,
                                                                   Layout y_layout);
-  // X's logical NCHW shape (a kNChw8c tensor's shape is the blocked one).
+  // X's logical NCHW shape (a blocked tensor's shape is the physical one).
   Shape LogicalX(const Tensor& x, const Shape& w) const {
     if (x_layout_ == Layout::kPlain) return x.shape();
     return {x.dim(0), w[1] * group_, x.dim(2), x.dim(3)};
@@ -227,8 +230,8 @@ Result<dnnl::convolution_forward::primitive_desc> DnnlConv::PrimitiveDesc(const 
   const Dims pad_l = ToDims(g.pad_begin), pad_r = ToDims(g.pad_end);
 
   const auto f32 = memory::data_type::f32;
-  const memory::desc src_any(src_dims, f32, x_layout == Layout::kNChw8c ? Tag::nChw8c : Tag::any);
-  const memory::desc dst_any(dst_dims, f32, y_layout == Layout::kNChw8c ? Tag::nChw8c : Tag::any);
+  const memory::desc src_any(src_dims, f32, IsBlockedFloat(x_layout) ? LayoutTag(x_layout) : Tag::any);
+  const memory::desc dst_any(dst_dims, f32, IsBlockedFloat(y_layout) ? LayoutTag(y_layout) : Tag::any);
   const memory::desc w_any(WeightDims(w, group_), f32, Tag::any);
   const memory::desc b_md({w[0]}, f32, Tag::a);
   const auto prop = dnnl::prop_kind::forward_inference;

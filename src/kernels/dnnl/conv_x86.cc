@@ -56,7 +56,11 @@ int EnvSwitch(const char* name) {
 std::unique_ptr<X86Conv> X86Conv::Make(const Tensor* w, int64_t group, const ref::WindowParams& p,
                                        const ConvPostOps& post) {
   // An exact sum (calibration) must keep oneDNN's accumulation: no x86 kernel.
-  if (!w || group != 1 || w->rank() != 4 || post.exact_sum || !x86::HasAvx2Fma()) return nullptr;
+  // The kernels implement nChw8c, the blocked layout of AVX2 machines (with
+  // AVX-512 the values are nChw16c and oneDNN's nChw16c kernels run).
+  if (!w || group != 1 || w->rank() != 4 || post.exact_sum || !x86::HasAvx2Fma() || !x86::BlockedIs8c()) {
+    return nullptr;
+  }
   for (int64_t d : p.dilations) {
     if (d != 1) return nullptr;
   }

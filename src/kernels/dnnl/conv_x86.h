@@ -6,12 +6,10 @@
 //  - the direct kernel (x86/conv_nchw8c.h) for other non-1x1 convs with large
 //    weights (kMinDirectWeightBytes): oneDNN streams the weights from memory
 //    once per output row, the direct kernel once per range of rows.
-// Both need constant float weights, group 1, no dilation, channels multiples
-// of 8, an activation that is a clamp (Relu, Clip) and no exact sum
-// (calibration keeps oneDNN's accumulation). QCAL_DIRECT_CONV=0 /
-// QCAL_WINOGRAD=0 in the environment turn a kernel off (A/B runs);
-// QCAL_WINOGRAD=1 uses Winograd for every conv it can run (tests, per-layer
-// measurements).
+// Both need an nChw8c machine (x86::BlockedIs8c: AVX2), constant float weights, group 1, no dilation,
+// channels multiples of 8, an activation that is a clamp (Relu, Clip) and no exact sum (calibration keeps
+// oneDNN's accumulation). QCAL_DIRECT_CONV=0 / QCAL_WINOGRAD=0 in the environment turn a kernel off (A/B
+// runs); QCAL_WINOGRAD=1 uses Winograd for every conv it can run (tests, per-layer measurements).
 #pragma once
 
 #include <memory>

@@ -33,7 +33,9 @@ namespace qcal::x86 {
 // Above the oneDNN pooling (dnnl priority 10), which these kernels replace.
 inline constexpr int kPoolPriority = kPriority + 1;
 
-// AVX2 present and QCAL_X86_POOL is not "0" (read once).
+// AVX2 present and QCAL_X86_POOL is not "0" (read once), and the machine's
+// blocked layout is nChw8c (with nChw16c, AVX-512, oneDNN's pooling reads and
+// writes the blocked values instead).
 bool PoolKernelsEnabled();
 
 // Float32 X of rank 4 (the pools here are 2-D only).
@@ -80,7 +82,9 @@ class GlobalMeanKernel final : public Kernel {
  public:
   GlobalMeanKernel(Shape planned_x, bool squeeze) : planned_x_(std::move(planned_x)), squeeze_(squeeze) {}
   bool WritesAllOutputs() const override { return true; }
-  bool AcceptsBlocked(size_t input) const override { return input == 0 && ShapeIsStatic(planned_x_); }
+  bool AcceptsBlocked(size_t input) const override {
+    return input == 0 && ShapeIsStatic(planned_x_) && BlockedIs8c();
+  }
   Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override;
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override;
 
