@@ -1,10 +1,11 @@
-// The Winograd F(2x2, 3x3) nChw8c convolution (kernels/x86/conv_winograd.h)
-// against the reference FusedConv kernel (kernels/ref) on odd shapes: odd
-// OH / OW (partial tiles), pads 0, 1, 2 and asymmetric, IC / OC 8, 16, 24, 72
-// (1, 2 and 3 blocks in the last register tile), batch 2, several tile chunks,
-// bias or not, a sum input Z (also in place), Relu / Clip, 1 and 2 threads.
-// Then the dnnl FusedConv kernel and an executor running a Conv graph with
-// QCAL_WINOGRAD on and off.
+// The Winograd F(2x2, 3x3) convolutions (kernels/x86/conv_winograd.h), nChw8c
+// (AVX2) and nChw16c (AVX-512F), against the reference FusedConv kernel
+// (kernels/ref) on odd shapes: odd OH / OW (partial tiles), pads 0, 1, 2 and
+// asymmetric, IC / OC of 1 to 9 blocks (1, 2 and 3 blocks in the last register
+// tile), batch 2, several tile chunks, bias or not, a sum input Z (also in
+// place), Relu / Clip, 1 and 2 threads. Then the dnnl FusedConv kernel and an
+// executor running a Conv graph with QCAL_WINOGRAD on and off, in each layout.
+// The 16c tests skip on CPUs without AVX-512F.
 //
 // Tolerance: Winograd's error is not bounded by the output's magnitude but by
 // the magnitudes it cancels. Per output, with S = sum |x * w| + |b| + |z| (the
@@ -42,6 +43,23 @@ struct WinoCase {
 
 enum class SumMode { kNone, kSeparate, kInPlace };
 
+// One block size of the kernel (conv_winograd.h).
+struct Variant {
+  Layout layout;
+  int64_t block;
+  bool (*cpu_has_isa)();
+  bool (*supports)(const x86::ConvNchw8cShape&);
+  void (*pack)(const float*, const x86::ConvNchw8cShape&, float*);
+  void (*run)(const x86::ConvNchw8cShape&, int64_t, const float*, const float*, const float*,
+              const x86::ConvNchw8cPost&, float*, int, x86::WinogradScratch&);
+};
+const Variant k8c{
+    Layout::kNChw8c,  8, x86::HasAvx2Fma, x86::ConvWinogradSupports, x86::PackConvWeightsWinograd,
+    x86::ConvWinograd};
+const Variant k16c{
+    Layout::kNChw16c,   16, x86::HasAvx512F, x86::ConvWinograd16Supports, x86::PackConvWeightsWinograd16,
+    x86::ConvWinograd16};
+
 // A FusedConv node with 3x3 weights, the case's pads, and activation `act`
 // ("" for none; Clip with [lo, hi]).
 Node FusedConvNode(const WinoCase& c, bool has_z, const std::string& act, float lo, float hi) {
@@ -69,12 +87,12 @@ Tensor RunRef(const Node& node, const std::vector<const Tensor*>& in) {
   return *y;
 }
 
-void Check(const WinoCase& c, bool bias, SumMode sum, const std::string& act, float lo, float hi,
-           int threads) {
-  SCOPED_TRACE(::testing::Message() << "n " << c.n << " ic " << c.ic << " " << c.ih << "x" << c.iw << " oc "
-                                    << c.oc << " pads " << c.pt << c.pl << c.pb << c.pr << " bias " << bias
-                                    << " sum " << static_cast<int>(sum) << " act " << act << " threads "
-                                    << threads);
+void Check(const Variant& k, const WinoCase& c, bool bias, SumMode sum, const std::string& act, float lo,
+           float hi, int threads) {
+  SCOPED_TRACE(::testing::Message() << "block " << k.block << " n " << c.n << " ic " << c.ic << " " << c.ih
+                                    << "x" << c.iw << " oc " << c.oc << " pads " << c.pt << c.pl << c.pb
+                                    << c.pr << " bias " << bias << " sum " << static_cast<int>(sum) << " act "
+                                    << act << " threads " << threads);
   const int64_t oh = c.ih + c.pt + c.pb - 2, ow = c.iw + c.pl + c.pr - 2;
   const Tensor x = RandomFloat({c.n, c.ic, c.ih, c.iw}, 1), w = RandomFloat({c.oc, c.ic, 3, 3}, 2);
   const Tensor b = bias ? RandomFloat({c.oc}, 3) : Tensor(DataType::kFloat32, {c.oc});  // zeros
@@ -91,20 +109,19 @@ void Check(const WinoCase& c, bool bias, SumMode sum, const std::string& act, fl
   const Tensor scale = RunRef(FusedConvNode(c, has_z, "", 0, 0), abs_in);
 
   x86::ConvNchw8cShape s{c.ic, c.ih, c.iw, c.oc, oh, ow, 3, 3, 1, 1, c.pt, c.pl};
-  ASSERT_TRUE(x86::ConvWinogradSupports(s));
+  ASSERT_TRUE(k.supports(s));
   std::vector<float> u(static_cast<size_t>(x86::WinogradPackedWeightsSize(s)));
-  x86::PackConvWeightsWinograd(w.data<float>(), s, u.data());
-  const auto xb = ToBlocked(Values(x), c.n, c.ic, c.ih * c.iw);
-  const auto zb = ToBlocked(Values(z), c.n, c.oc, oh * ow);
+  k.pack(w.data<float>(), s, u.data());
+  const auto xb = ToBlocked(Values(x), c.n, c.ic, c.ih * c.iw, k.block);
+  const auto zb = ToBlocked(Values(z), c.n, c.oc, oh * ow, k.block);
   // Y starts as garbage, or as Z when the sum is in place.
   std::vector<float> yb = sum == SumMode::kInPlace ? zb : Random(zb.size(), 5);
   x86::ConvNchw8cPost post{nullptr, lo, hi};
   if (sum == SumMode::kSeparate) post.z = zb.data();
   if (sum == SumMode::kInPlace) post.z = yb.data();
   x86::WinogradScratch scratch;
-  x86::ConvWinograd(s, c.n, xb.data(), u.data(), bias ? b.data<float>() : nullptr, post, yb.data(), threads,
-                    scratch);
-  const auto got = FromBlocked(yb, c.n, c.oc, oh * ow);
+  k.run(s, c.n, xb.data(), u.data(), bias ? b.data<float>() : nullptr, post, yb.data(), threads, scratch);
+  const auto got = FromBlocked(yb, c.n, c.oc, oh * ow, k.block);
   ASSERT_EQ(static_cast<int64_t>(got.size()), want.numel());
   const double tol = Tolerance(c.ic);
   for (int64_t i = 0; i < want.numel(); ++i) {
@@ -124,13 +141,37 @@ const WinoCase kCases[] = {
     {1, 8, 3, 3, 56, 1, 0, 0, 1},     // a single 2x2 tile per image; 7 blocks (3 + 3 + 1)
 };
 
+// kCases with channels in blocks of 16 (same block counts and register tiles).
+WinoCase Doubled(WinoCase c) {
+  c.ic *= 2;
+  c.oc *= 2;
+  return c;
+}
+
+void CheckAll(const Variant& k, WinoCase (*adapt)(WinoCase)) {
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  for (const WinoCase& c8 : kCases) {
+    const WinoCase c = adapt(c8);
+    Check(k, c, /*bias=*/true, SumMode::kNone, "", -inf, inf, 1);
+    Check(k, c, /*bias=*/false, SumMode::kSeparate, "Relu", 0.0f, inf, 2);
+    Check(k, c, /*bias=*/true, SumMode::kInPlace, "Clip", -0.5f, 0.75f, 2);
+  }
+}
+
 TEST(X86ConvWinogradTest, AgreesWithReferenceConv) {
   if (!x86::HasAvx2Fma()) GTEST_SKIP() << "no AVX2 + FMA";
+  CheckAll(k8c, [](WinoCase c) { return c; });
+}
+
+TEST(X86ConvWinogradTest, Nchw16cAgreesWithReferenceConv) {
+  if (!x86::HasAvx512F()) GTEST_SKIP() << "no AVX-512F";
+  CheckAll(k16c, Doubled);
+  // Tile counts around the AVX-512 register tiles (24 / 12 / 8 tiles for 1 / 2 / 3 blocks).
   constexpr float inf = std::numeric_limits<float>::infinity();
-  for (const WinoCase& c : kCases) {
-    Check(c, /*bias=*/true, SumMode::kNone, "", -inf, inf, 1);
-    Check(c, /*bias=*/false, SumMode::kSeparate, "Relu", 0.0f, inf, 2);
-    Check(c, /*bias=*/true, SumMode::kInPlace, "Clip", -0.5f, 0.75f, 2);
+  for (const WinoCase& c : {WinoCase{1, 16, 17, 11, 16, 1, 1, 1, 1}, WinoCase{1, 32, 13, 7, 32, 1, 1, 1, 1},
+                            WinoCase{3, 48, 5, 9, 48, 0, 1, 1, 0}}) {
+    Check(k16c, c, /*bias=*/true, SumMode::kSeparate, "Relu", 0.0f, inf, 1);
+    Check(k16c, c, /*bias=*/true, SumMode::kInPlace, "", -inf, inf, 2);
   }
 }
 
@@ -145,19 +186,25 @@ TEST(X86ConvWinogradTest, SupportsOnly3x3Stride1) {
   s.kh = 3;
   s.ic = 12;
   EXPECT_FALSE(x86::ConvWinogradSupports(s));
+  s.ic = 24;  // 16c: channels multiples of 16
+  EXPECT_TRUE(x86::ConvWinogradSupports(s));
+  EXPECT_FALSE(x86::ConvWinograd16Supports(s));
+  s.ic = 32;
+  EXPECT_TRUE(x86::ConvWinograd16Supports(s));
 }
 
-// x(8) -> Conv 3x3 (16) + Relu -> a -> Conv 3x3 (16) + a -> Relu -> r -> Conv 3x3 (24, pads 0 / 1) -> y.
-// After fusion the middle conv is a FusedConv with blocked X, Z and Y (a Winograd candidate).
-Graph ResidualGraph() {
+// With b = 8: x(8) -> Conv 3x3 (16) + Relu -> a -> Conv 3x3 (16) + a -> Relu -> r -> Conv 3x3 (24,
+// pads 0 / 1) -> y; with b = 16 the channels double. After fusion the middle conv is a FusedConv
+// with blocked X, Z and Y (a Winograd candidate in either layout).
+Graph ResidualGraph(int64_t b) {
   Graph g;
   g.name = "residual";
-  g.inputs.push_back({"x", DataType::kFloat32, Shape{2, 8, 13, 11}});
-  g.initializers["w1"] = RandomFloat({16, 8, 3, 3}, 1);
-  g.initializers["b1"] = RandomFloat({16}, 2);
-  g.initializers["w2"] = RandomFloat({16, 16, 3, 3}, 3, -0.3f, 0.3f);
-  g.initializers["b2"] = RandomFloat({16}, 4);
-  g.initializers["w3"] = RandomFloat({24, 16, 3, 3}, 5, -0.3f, 0.3f);
+  g.inputs.push_back({"x", DataType::kFloat32, Shape{2, b, 13, 11}});
+  g.initializers["w1"] = RandomFloat({2 * b, b, 3, 3}, 1);
+  g.initializers["b1"] = RandomFloat({2 * b}, 2);
+  g.initializers["w2"] = RandomFloat({2 * b, 2 * b, 3, 3}, 3, -0.3f, 0.3f);
+  g.initializers["b2"] = RandomFloat({2 * b}, 4);
+  g.initializers["w3"] = RandomFloat({3 * b, 2 * b, 3, 3}, 5, -0.3f, 0.3f);
   auto conv = [](const std::string& name, std::vector<std::string> in, const std::string& out,
                  std::vector<int64_t> pads) {
     Node n{name, "Conv", "", std::move(in), {out}, {}};
@@ -172,9 +219,9 @@ Graph ResidualGraph() {
   return g;
 }
 
-Tensor RunGraph(const Graph& g, const Tensor& x, const char* winograd) {
-  ScopedEnv env("QCAL_WINOGRAD", winograd);          // read when the kernels are created
-  ScopedFloatBlockedLayout layout(Layout::kNChw8c);  // the x86 kernels' layout, on any machine
+Tensor RunGraph(const Graph& g, const Tensor& x, const char* winograd, Layout bl) {
+  ScopedEnv env("QCAL_WINOGRAD", winograd);  // read when the kernels are created
+  ScopedFloatBlockedLayout layout(bl);       // the kernel's layout (nChw8c also on AVX-512 machines)
   auto ex = Executor::Create(g, {{"x", x.shape()}});
   EXPECT_TRUE(ex.ok()) << ex.status().ToString();
   EXPECT_GE((*ex)->blocked_values(), 2);  // a and r
@@ -183,40 +230,59 @@ Tensor RunGraph(const Graph& g, const Tensor& x, const char* winograd) {
   return out.at("y");
 }
 
-TEST(X86ConvWinogradTest, ExecutorWithWinogradOnAndOffAgree) {
-  if (!x86::HasAvx2Fma()) GTEST_SKIP() << "no AVX2 + FMA";
-  const Graph g = ResidualGraph();
-  const Tensor x = RandomFloat({2, 8, 13, 11}, 7);
-  const Tensor on = RunGraph(g, x, "1"), off = RunGraph(g, x, "0");
+void ExpectExecutorOnOffAgree(const Variant& k) {
+  const Graph g = ResidualGraph(k.block);
+  const Tensor x = RandomFloat({2, k.block, 13, 11}, 7);
+  const Tensor on = RunGraph(g, x, "1", k.layout), off = RunGraph(g, x, "0", k.layout);
   // The two runs sum in different orders: not bit-identical (so Winograd ran),
-  // but within the Winograd tolerance for 16 input channels, here relative to
+  // but within the Winograd tolerance for 16 / 32 input channels, here relative to
   // 1 + |y| (the weights keep S within a few times |y| + 1 on this graph).
   ASSERT_EQ(on.shape(), off.shape());
   EXPECT_NE(std::memcmp(on.raw(), off.raw(), on.nbytes()), 0);
   EXPECT_TRUE(Agree(on, off, 1e-4));
 }
 
+TEST(X86ConvWinogradTest, ExecutorWithWinogradOnAndOffAgree) {
+  if (!x86::HasAvx2Fma()) GTEST_SKIP() << "no AVX2 + FMA";
+  ExpectExecutorOnOffAgree(k8c);
+}
+
+TEST(X86ConvWinogradTest, Nchw16cExecutorWithWinogradOnAndOffAgree) {
+  if (!x86::HasAvx512F()) GTEST_SKIP() << "no AVX-512F";
+  ExpectExecutorOnOffAgree(k16c);
+}
+
 // The dnnl FusedConv kernel on blocked X, Z, Y (Y in Z's buffer) takes the
 // Winograd path with QCAL_WINOGRAD=1 (its result differs from oneDNN's in the
 // last bits) and agrees with the reference kernel.
-TEST(X86ConvWinogradTest, DnnlFusedConvInBlockedLayout) {
-  if (!x86::HasAvx2Fma()) GTEST_SKIP() << "no AVX2 + FMA";
-  const WinoCase c{1, 32, 9, 7, 24, 1, 1, 1, 1};
+void ExpectDnnlFusedConvWinograd(const Variant& k) {
+  const int64_t ic = 32, oc = 3 * k.block;
+  const WinoCase c{1, ic, 9, 7, oc, 1, 1, 1, 1};
   const Node node = FusedConvNode(c, true, "Relu", 0, 0);
-  const Tensor x = RandomFloat({1, 32, 9, 7}, 1), w = RandomFloat({24, 32, 3, 3}, 2, -0.2f, 0.2f);
-  const Tensor b = RandomFloat({24}, 3), z = RandomFloat({1, 24, 9, 7}, 4);
+  const Tensor x = RandomFloat({1, ic, 9, 7}, 1), w = RandomFloat({oc, ic, 3, 3}, 2, -0.2f, 0.2f);
+  const Tensor b = RandomFloat({oc}, 3), z = RandomFloat({1, oc, 9, 7}, 4);
   Tensor got, onednn;
   {
     ScopedEnv env("QCAL_WINOGRAD", "1");
-    RunDnnlFusedConvBlocked(node, x, w, b, z, &got);
+    RunDnnlFusedConvBlocked(node, x, w, b, z, &got, k.layout);
   }
   {
     ScopedEnv env("QCAL_WINOGRAD", "0");
-    RunDnnlFusedConvBlocked(node, x, w, b, z, &onednn);
+    RunDnnlFusedConvBlocked(node, x, w, b, z, &onednn, k.layout);
   }
   if (::testing::Test::HasFatalFailure()) return;
   EXPECT_NE(std::memcmp(got.raw(), onednn.raw(), got.nbytes()), 0);
   EXPECT_TRUE(Agree(got, RunRef(node, {&x, &w, &b, &z})));
+}
+
+TEST(X86ConvWinogradTest, DnnlFusedConvInBlockedLayout) {
+  if (!x86::HasAvx2Fma()) GTEST_SKIP() << "no AVX2 + FMA";
+  ExpectDnnlFusedConvWinograd(k8c);
+}
+
+TEST(X86ConvWinogradTest, DnnlFusedConvInNchw16c) {
+  if (!x86::HasAvx512F()) GTEST_SKIP() << "no AVX-512F";
+  ExpectDnnlFusedConvWinograd(k16c);
 }
 
 }  // namespace

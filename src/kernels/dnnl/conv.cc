@@ -189,10 +189,10 @@ class DnnlConv final : public Kernel {
   Status AddExactSum(const Tensor& z, ConvPlan& plan, Tensor& y);
   Status RunX86(const std::vector<const Tensor*>& in, std::vector<Tensor>& out);
   // The x86 kernels may run (X86Conv chooses per input shape) when the conv
-  // qualified and X, Y (and Z) are all nChw8c.
+  // qualified and X, Y (and Z) are all in its layout (the machine's blocked one).
   bool X86Layouts() const {
-    return x86_ && x_layout_ == Layout::kNChw8c && y_layout_ == Layout::kNChw8c &&
-           (!post_.sum || z_layout_ == Layout::kNChw8c);
+    return x86_ && x_layout_ == x86_->layout() && y_layout_ == x86_->layout() &&
+           (!post_.sum || z_layout_ == x86_->layout());
   }
   Result<ConvPlan*> CurrentPlan(const Tensor& x, const Tensor& w);
   Result<ConvPlan*> PlanFor(const Shape& x, const Shape& w);
@@ -376,7 +376,7 @@ Status DnnlConv::RunImpl(const std::vector<const Tensor*>& in, std::vector<Tenso
   std::lock_guard<std::mutex> lock(mu_);
   if (X86Layouts()) {
     const Tensor& x = *in[0];
-    if (x.rank() != 5) return InvalidArgument("X and W must be 4-D");  // X is blocked: [N, C/8, H, W, 8]
+    if (x.rank() != 5) return InvalidArgument("X and W must be 4-D");  // X is blocked: [N, C/B, H, W, B]
     QCAL_RETURN_IF_ERROR(x86_->SetInput(LogicalX(x, const_w_->shape()), params_));
     if (x86_->algorithm() != X86Conv::Algorithm::kOneDnn) return RunX86(in, out);
   }

@@ -42,6 +42,32 @@ constexpr int64_t kMinDirectWeightBytes = int64_t{4} << 20;
 //     0.58 / 0.66 / 0.65 | 0.66 / 0.75 / 0.72.
 // Other channel counts (8; over 512) were not measured and stay on oneDNN.
 constexpr int64_t kWinogradMinChannels = 16, kWinogradMaxChannels = 512;
+// nChw16c (AVX-512) against oneDNN's jit:avx512_core on the same layers,
+// measured as above (2026-11-27): see kWinograd16* (TODO numbers).
+constexpr int64_t kWinograd16MinChannels = 16, kWinograd16MaxChannels = 512;
+
+// The x86 conv kernels of one blocked layout (the first whose layout is the
+// machine's and whose ISA the CPU has runs: MachineKernels). The direct kernel
+// exists for nChw8c only.
+struct KernelSetEntry {
+  X86Conv::KernelSet set;
+  bool (*cpu_has_isa)();
+};
+const KernelSetEntry kKernelSets[] = {
+    {{Layout::kNChw8c, true, x86::ConvWinogradSupports, x86::PackConvWeightsWinograd,
+      x86::ConvWinogradScratchFloats, x86::ConvWinograd, kWinogradMinChannels, kWinogradMaxChannels},
+     x86::HasAvx2Fma},
+    {{Layout::kNChw16c, false, x86::ConvWinograd16Supports, x86::PackConvWeightsWinograd16,
+      x86::ConvWinograd16ScratchFloats, x86::ConvWinograd16, kWinograd16MinChannels, kWinograd16MaxChannels},
+     x86::HasAvx512F},
+};
+
+const X86Conv::KernelSet* MachineKernels() {
+  for (const auto& e : kKernelSets) {
+    if (e.set.layout == FloatBlockedLayout() && e.cpu_has_isa()) return &e.set;
+  }
+  return nullptr;
+}
 
 // -1 when the variable is unset (or neither "0" nor "1").
 int EnvSwitch(const char* name) {
@@ -56,19 +82,19 @@ int EnvSwitch(const char* name) {
 std::unique_ptr<X86Conv> X86Conv::Make(const Tensor* w, int64_t group, const ref::WindowParams& p,
                                        const ConvPostOps& post) {
   // An exact sum (calibration) must keep oneDNN's accumulation: no x86 kernel.
-  // The kernels implement nChw8c, the blocked layout of AVX2 machines (with
-  // AVX-512 the values are nChw16c and oneDNN's nChw16c kernels run).
-  if (!w || group != 1 || w->rank() != 4 || post.exact_sum || !x86::HasAvx2Fma() || !x86::BlockedIs8c()) {
-    return nullptr;
-  }
+  // The kernels run on the machine's blocked layout when their ISA is there.
+  const KernelSet* set = MachineKernels();
+  if (!w || group != 1 || w->rank() != 4 || post.exact_sum || !set) return nullptr;
   for (int64_t d : p.dilations) {
     if (d != 1) return nullptr;
   }
   // 1x1 convs stay on oneDNN's jit_1x1 kernel (twice as fast as the direct one on them).
-  if (w->dim(0) % 8 != 0 || w->dim(1) % 8 != 0 || w->dim(2) * w->dim(3) == 1) return nullptr;
+  const int64_t block = LayoutBlock(set->layout);
+  if (w->dim(0) % block != 0 || w->dim(1) % block != 0 || w->dim(2) * w->dim(3) == 1) return nullptr;
   auto k = std::unique_ptr<X86Conv>(new X86Conv());
-  k->direct_on_ =
-      EnvSwitch("QCAL_DIRECT_CONV") != 0 && w->nbytes() >= static_cast<size_t>(kMinDirectWeightBytes);
+  k->set_ = set;
+  k->direct_on_ = set->has_direct && EnvSwitch("QCAL_DIRECT_CONV") != 0 &&
+                  w->nbytes() >= static_cast<size_t>(kMinDirectWeightBytes);
   k->winograd_mode_ = EnvSwitch("QCAL_WINOGRAD");
   bool stride1 = true;
   for (int64_t s : p.strides) stride1 = stride1 && s == 1;
@@ -94,9 +120,9 @@ std::unique_ptr<X86Conv> X86Conv::Make(const Tensor* w, int64_t group, const ref
 }
 
 X86Conv::Algorithm X86Conv::Choose(const x86::ConvNchw8cShape& s) const {
-  if (winograd_mode_ != 0 && x86::ConvWinogradSupports(s) &&
-      (winograd_mode_ == 1 ||
-       (std::min(s.ic, s.oc) >= kWinogradMinChannels && std::max(s.ic, s.oc) <= kWinogradMaxChannels))) {
+  if (winograd_mode_ != 0 && set_->winograd_supports(s) &&
+      (winograd_mode_ == 1 || (std::min(s.ic, s.oc) >= set_->winograd_min_channels &&
+                               std::max(s.ic, s.oc) <= set_->winograd_max_channels))) {
     return Algorithm::kWinograd;
   }
   return direct_on_ ? Algorithm::kDirect : Algorithm::kOneDnn;
@@ -109,7 +135,7 @@ Status X86Conv::SetInput(const Shape& x, const ref::WindowParams& params) {
   s.ih = x[2], s.iw = x[3], s.oh = g.out[0], s.ow = g.out[1];
   s.stride_h = g.strides[0], s.stride_w = g.strides[1];
   s.pad_t = g.pad_begin[0], s.pad_l = g.pad_begin[1];
-  if (x[1] != s.ic || !x86::ConvNchw8cSupports(s)) {
+  if (x[1] != s.ic || !x86::ConvNchw8cSupports(s) || s.ic % LayoutBlock(set_->layout) != 0) {
     return InvalidArgument("input " + ShapeToString(x) + " does not fit the convolution's weights");
   }
   const Algorithm a = Choose(s);
@@ -120,21 +146,21 @@ Status X86Conv::SetInput(const Shape& x, const ref::WindowParams& params) {
   if (a == Algorithm::kWinograd) {
     if (winograd_u_.numel() == 0) {
       winograd_u_ = Tensor(DataType::kFloat32, {x86::WinogradPackedWeightsSize(s)});
-      x86::PackConvWeightsWinograd(w_.data<float>(), s, winograd_u_.data<float>());
+      set_->winograd_pack(w_.data<float>(), s, winograd_u_.data<float>());
     }
-    scratch_.Get(x86::ConvWinogradScratchFloats(s, x[0], x86::OmpThreads()));  // not in the first run
+    scratch_.Get(set_->winograd_scratch_floats(s, x[0], x86::OmpThreads()));  // not in the first run
   }
   shape_ = s;
   x_shape_ = x;
   algorithm_ = a;
-  y_physical_ = PhysicalShape({x[0], s.oc, s.oh, s.ow}, Layout::kNChw8c);
+  y_physical_ = PhysicalShape({x[0], s.oc, s.oh, s.ow}, set_->layout);
   return Status::Ok();
 }
 
 void X86Conv::Run(int64_t batch, const float* x, const float* bias, const float* z, float* y, int threads) {
   const x86::ConvNchw8cPost post{z, lo_, hi_};
   if (algorithm_ == Algorithm::kWinograd) {
-    x86::ConvWinograd(shape_, batch, x, winograd_u_.data<float>(), bias, post, y, threads, scratch_);
+    set_->winograd(shape_, batch, x, winograd_u_.data<float>(), bias, post, y, threads, scratch_);
   } else {
     x86::ConvNchw8c(shape_, batch, x, direct_w_.data<float>(), bias, post, y, threads);
   }

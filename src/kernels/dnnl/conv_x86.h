@@ -1,13 +1,16 @@
-// qcal's own AVX2 conv kernels inside the dnnl Conv / FusedConv kernel
-// (conv.cc): when X, Y (and Z) are nChw8c, some convs run faster on them than
-// on oneDNN 2.6's jit:avx2 convolution (docs/performance.md):
+// qcal's own x86 conv kernels inside the dnnl Conv / FusedConv kernel
+// (conv.cc): when X, Y (and Z) are in the machine's blocked layout, some convs
+// run faster on them than on oneDNN 2.6's convolutions (docs/performance.md):
 //  - Winograd F(2x2, 3x3) (x86/conv_winograd.h) for 3x3 stride-1 convs with
-//    16-512 input and output channels (the measured classes, conv_x86.cc);
-//  - the direct kernel (x86/conv_nchw8c.h) for other non-1x1 convs with large
-//    weights (kMinDirectWeightBytes): oneDNN streams the weights from memory
-//    once per output row, the direct kernel once per range of rows.
-// Both need an nChw8c machine (x86::BlockedIs8c: AVX2), constant float weights, group 1, no dilation,
-// channels multiples of 8, an activation that is a clamp (Relu, Clip) and no exact sum (calibration keeps
+//    input and output channels in the measured range (conv_x86.cc): on nChw8c
+//    machines (AVX2 + FMA, against jit:avx2) and on nChw16c ones (AVX-512F,
+//    against jit:avx512_core);
+//  - on nChw8c machines only, the direct kernel (x86/conv_nchw8c.h) for other
+//    non-1x1 convs with large weights (kMinDirectWeightBytes): oneDNN streams
+//    the weights from memory once per output row, the direct kernel once per
+//    range of rows.
+// Both need constant float weights, group 1, no dilation, channels multiples of
+// the block (8 / 16), an activation that is a clamp (Relu, Clip) and no exact sum (calibration keeps
 // oneDNN's accumulation). QCAL_DIRECT_CONV=0 / QCAL_WINOGRAD=0 in the environment turn a kernel off (A/B
 // runs); QCAL_WINOGRAD=1 uses Winograd for every conv it can run (tests, per-layer measurements).
 #pragma once
@@ -33,6 +36,18 @@ class X86Conv {
  public:
   enum class Algorithm { kOneDnn, kDirect, kWinograd };
 
+  // The kernels of one blocked layout (conv_x86.cc's table).
+  struct KernelSet {
+    Layout layout;  // of X, Y and Z
+    bool has_direct;
+    bool (*winograd_supports)(const x86::ConvNchw8cShape&);
+    void (*winograd_pack)(const float*, const x86::ConvNchw8cShape&, float*);
+    size_t (*winograd_scratch_floats)(const x86::ConvNchw8cShape&, int64_t, int);
+    void (*winograd)(const x86::ConvNchw8cShape&, int64_t, const float*, const float*, const float*,
+                     const x86::ConvNchw8cPost&, float*, int, x86::WinogradScratch&);
+    int64_t winograd_min_channels, winograd_max_channels;  // measured faster than oneDNN in between
+  };
+
   // Null when no input shape could run on an x86 kernel (see above).
   static std::unique_ptr<X86Conv> Make(const Tensor* w, int64_t group, const ref::WindowParams& p,
                                        const ConvPostOps& post);
@@ -41,15 +56,17 @@ class X86Conv {
   // shape) and packs its weights on first use.
   Status SetInput(const Shape& x, const ref::WindowParams& params);
   Algorithm algorithm() const { return algorithm_; }
+  Layout layout() const { return set_->layout; }  // of X, Y and Z
   const Shape& y_physical() const { return y_physical_; }
 
   // Y = clamp(conv(X) + bias + Z) with the chosen kernel (not kOneDnn); X, Z
-  // and Y are nChw8c, z and bias may be null.
+  // and Y are in layout(), z and bias may be null.
   void Run(int64_t batch, const float* x, const float* bias, const float* z, float* y, int threads);
 
  private:
   Algorithm Choose(const x86::ConvNchw8cShape& s) const;
 
+  const KernelSet* set_ = nullptr;
   Tensor w_;  // ONNX weights (shares the constant's buffer)
   bool direct_on_ = true;
   int winograd_mode_ = -1;  // QCAL_WINOGRAD: 0 off, 1 always when it can, -1 by the measured channel range

@@ -1,6 +1,7 @@
-// Winograd F(2x2, 3x3) float32 convolution on nChw8c tensors with AVX2 + FMA:
-// the dnnl Conv kernel's path for the 3x3 stride-1 convs where it measured
-// faster than oneDNN 2.6's direct jit:avx2 kernel (kernels/dnnl/conv_x86.h).
+// Winograd F(2x2, 3x3) float32 convolution on nChw8c tensors with AVX2 + FMA
+// and on nChw16c tensors with AVX-512F (the *16 functions): the dnnl Conv
+// kernel's path for the 3x3 stride-1 convs where it measured faster than
+// oneDNN 2.6's direct jit:avx2 / jit:avx512_core kernels (kernels/dnnl/conv_x86.h).
 //
 // Each 2x2 output tile is computed from a 4x4 input tile d as
 // A^T [ (G g G^T) . (B^T d B) ] A: 16 multiplies per tile and channel pair
@@ -10,15 +11,19 @@
 //  1. input transform V = B^T d B of every tile and input channel block of the
 //     chunk, stored as 16 matrices [tiles][IC] (pads and partial tiles read zeros);
 //  2. per work item (a block of tiles x a group of 3 output channel blocks):
-//     16 GEMMs M = V U with register tiles of 3 blocks x 4 tiles (FMA), then
+//     16 GEMMs M = V U with register tiles of 3 blocks x 4 tiles (AVX2) or
+//     3 blocks x 8 tiles (AVX-512), then
 //     the output transform A^T M A + bias + Z, clamped (Relu / Clip), stored
 //     straight into Y (only the valid pixels of partial tiles).
 // Layouts as in conv_nchw8c.h; Y may be Z's buffer. Scratch (V and the
 // per-thread M blocks) lives in a WinogradScratch the caller keeps, so steady
 // runs allocate nothing.
 //
-// This file is compiled with -mavx2 -mfma (CMakeLists.txt): call these
-// functions only when x86::HasAvx2Fma() (x86_common.h).
+// One implementation for both blocks (conv_winograd_impl.h): conv_winograd.cc
+// is compiled with -mavx2 -mfma, conv_winograd16.cc with -mavx512f
+// (CMakeLists.txt). Call the 8c functions only when x86::HasAvx2Fma(), the 16c
+// ones only when x86::HasAvx512F() (x86_common.h). Both produce outputs that do
+// not depend on the thread count.
 #pragma once
 
 #include <cstddef>
@@ -34,7 +39,7 @@ namespace qcal::x86 {
 // group 1 assumed by the caller).
 bool ConvWinogradSupports(const ConvNchw8cShape& s);
 
-// Floats of the packed (transformed) weights: 16 * oc * ic.
+// Floats of the packed (transformed) weights: 16 * oc * ic (either block).
 int64_t WinogradPackedWeightsSize(const ConvNchw8cShape& s);
 
 // ONNX weights [OC][IC][3][3] -> U = G g G^T in the kernel's packed layout.
@@ -61,5 +66,14 @@ size_t ConvWinogradScratchFloats(const ConvNchw8cShape& s, int64_t batch, int th
 void ConvWinograd(const ConvNchw8cShape& s, int64_t batch, const float* x, const float* packed_u,
                   const float* bias, const ConvNchw8cPost& post, float* y, int threads,
                   WinogradScratch& scratch);
+
+// The same for nChw16c (X, Y, Z [C/16][H][W][16] per image): channels
+// multiples of 16, AVX-512F.
+bool ConvWinograd16Supports(const ConvNchw8cShape& s);
+void PackConvWeightsWinograd16(const float* oihw, const ConvNchw8cShape& s, float* packed);
+size_t ConvWinograd16ScratchFloats(const ConvNchw8cShape& s, int64_t batch, int threads);
+void ConvWinograd16(const ConvNchw8cShape& s, int64_t batch, const float* x, const float* packed_u,
+                    const float* bias, const ConvNchw8cPost& post, float* y, int threads,
+                    WinogradScratch& scratch);
 
 }  // namespace qcal::x86

@@ -1,5 +1,5 @@
-// Compile-time helpers of the AVX2 conv kernels (conv_nchw8c.cc,
-// conv_winograd.cc): unrolled loops over accumulator indices, and tables of
+// Compile-time helpers of the x86 conv kernels (conv_nchw8c.cc,
+// conv_winograd_impl.h): unrolled loops over accumulator indices, and tables of
 // register-tile functions by output channel blocks x pixels (or tiles).
 #pragma once
 
@@ -23,22 +23,25 @@ template <int N, typename F>
   UnrollImpl(f, std::make_integer_sequence<int, N>{});
 }
 
-// Register tiles of B output channel blocks x P pixels: 12 accumulators + the
-// B weight registers + one broadcast fit in 16 ymm.
+// Register tiles of B output channel blocks x P pixels: Acc accumulators + the
+// B weight registers + one broadcast fit in the vector registers (AVX2: 12 of
+// 16 ymm; AVX-512: 24 of 32 zmm).
 inline constexpr int kMaxTileBlocks = 3;
-constexpr int TileWidth(int blocks) { return 12 / blocks; }
+inline constexpr int kAvx2Accumulators = 12;
+constexpr int TileWidth(int blocks, int acc = kAvx2Accumulators) { return acc / blocks; }
 
-template <typename Fn, typename K, int B, size_t... I>
-constexpr std::array<Fn, 12> TileRow(std::index_sequence<I...>) {
-  return {{(I < TileWidth(B) ? &K::template Run<B, std::min<int>(I + 1, TileWidth(B))> : nullptr)...}};
+template <typename Fn, typename K, int Acc, int B, size_t... I>
+constexpr std::array<Fn, Acc> TileRow(std::index_sequence<I...>) {
+  return {
+      {(I < TileWidth(B, Acc) ? &K::template Run<B, std::min<int>(I + 1, TileWidth(B, Acc))> : nullptr)...}};
 }
 
-// table[B - 1][P - 1] = &K::Run<B, P> for P <= TileWidth(B) (null past it).
-template <typename Fn, typename K>
-constexpr std::array<std::array<Fn, 12>, kMaxTileBlocks> TileTable() {
-  return {TileRow<Fn, K, 1>(std::make_index_sequence<12>()),
-          TileRow<Fn, K, 2>(std::make_index_sequence<12>()),
-          TileRow<Fn, K, 3>(std::make_index_sequence<12>())};
+// table[B - 1][P - 1] = &K::Run<B, P> for P <= TileWidth(B, Acc) (null past it).
+template <typename Fn, typename K, int Acc = kAvx2Accumulators>
+constexpr std::array<std::array<Fn, Acc>, kMaxTileBlocks> TileTable() {
+  return {TileRow<Fn, K, Acc, 1>(std::make_index_sequence<Acc>()),
+          TileRow<Fn, K, Acc, 2>(std::make_index_sequence<Acc>()),
+          TileRow<Fn, K, Acc, 3>(std::make_index_sequence<Acc>())};
 }
 
 }  // namespace qcal::x86

@@ -14,6 +14,11 @@ bool HasAvx2Fma() {
   return ok;
 }
 
+bool HasAvx512F() {
+  static const bool ok = __builtin_cpu_supports("avx512f");
+  return ok;
+}
+
 int OmpThreads() { return ResolvedNumThreads(); }
 
 }  // namespace qcal::x86

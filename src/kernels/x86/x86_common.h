@@ -21,6 +21,8 @@ inline constexpr int kPriority = 10;
 bool HasAvx2();
 // True when the CPU supports AVX2 and FMA (checked once).
 bool HasAvx2Fma();
+// True when the CPU supports AVX-512F (checked once).
+bool HasAvx512F();
 
 // True when the machine's blocked float layout is kNChw8c (FloatBlockedLayout):
 // the x86 kernels read and write blocked values only then (they implement
