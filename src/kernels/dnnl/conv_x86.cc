@@ -42,9 +42,13 @@ constexpr int64_t kMinDirectWeightBytes = int64_t{4} << 20;
 //     0.58 / 0.66 / 0.65 | 0.66 / 0.75 / 0.72.
 // Other channel counts (8; over 512) were not measured and stay on oneDNN.
 constexpr int64_t kWinogradMinChannels = 16, kWinogradMaxChannels = 512;
-// nChw16c (AVX-512) against oneDNN's jit:avx512_core on the same layers,
-// measured as above (2026-11-27): see kWinograd16* (TODO numbers).
-constexpr int64_t kWinograd16MinChannels = 16, kWinograd16MaxChannels = 512;
+// nChw16c (AVX-512F, conv_winograd16.cc) against oneDNN's jit:avx512_core on
+// nChw16c, measured as above (2026-11-27, 1 thread; this shared guest was too
+// loaded for per-layer numbers at 2 threads):
+//   ResNet-50 stack, 64 / 128 / 256 / 512 channels: 0.56-0.61 / 0.57-0.58 / 0.57-0.63 / 0.63-0.66;
+//   CIFAR ResNet-56, 16 / 32 / 64 channels: 1.13-1.25 / 0.79-0.95 / 0.74-1.09.
+// 16 channels (one block: 16-step GEMMs, the transforms dominate) stay on oneDNN.
+constexpr int64_t kWinograd16MinChannels = 32, kWinograd16MaxChannels = 512;
 
 // The x86 conv kernels of one blocked layout (the first whose layout is the
 // machine's and whose ISA the CPU has runs: MachineKernels). The direct kernel
