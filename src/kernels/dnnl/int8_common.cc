@@ -105,6 +105,29 @@ void QuantizeCopyRange(const QuantizedCopy& copy, const float* y, int64_t begin,
   }
 }
 
+// One row of `channels`: y, z and the quantized copy (at copy.q + q_off) of that row.
+template <typename A, typename T>
+void StageRow(const ref::OutputStage& s, const float* mult, const A* acc, const int32_t* lo,
+              const int32_t* corr, int64_t channels, T* y, const float* z, const Residual& res, int64_t q_off,
+              bool avx2) {
+  if constexpr (std::is_same_v<T, float>) {
+    // Y not wanted: the row goes through a per-thread buffer (grown once) into q only.
+    thread_local std::vector<float> discarded;
+    if (res.copy.discard_y) {
+      if (discarded.size() < static_cast<size_t>(channels)) discarded.resize(static_cast<size_t>(channels));
+      y = discarded.data();
+    }
+  }
+  if (avx2) {
+    RowAvx2(s, mult, acc, lo, corr, channels, y, z, res.act);
+  } else {
+    RowScalar(s, mult, acc, lo, corr, 0, channels, y, z, res.act);
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    if (res.copy.q) QuantizeCopyRange(res.copy, y, q_off, channels, avx2);
+  }
+}
+
 template <typename A, typename T>
 void Rows(const ref::OutputStage& s, const std::vector<float>& mult, const A* acc, const int32_t* lo,
           const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, T* y, const Residual& res) {
@@ -113,26 +136,8 @@ void Rows(const ref::OutputStage& s, const std::vector<float>& mult, const A* ac
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t off = r * channels;
-    const int32_t* cr = corr + (r % corr_rows) * channels;
-    const int32_t* lr = lo ? lo + off : nullptr;
-    const float* zr = res.z ? res.z + off : nullptr;
-    T* yr = y + off;
-    if constexpr (std::is_same_v<T, float>) {
-      // Y not wanted: the row goes through a per-thread buffer (grown once) into q only.
-      thread_local std::vector<float> discarded;
-      if (res.copy.discard_y) {
-        if (discarded.size() < static_cast<size_t>(channels)) discarded.resize(static_cast<size_t>(channels));
-        yr = discarded.data();
-      }
-    }
-    if (avx2) {
-      RowAvx2(s, mult.data(), acc + off, lr, cr, channels, yr, zr, res.act);
-    } else {
-      RowScalar(s, mult.data(), acc + off, lr, cr, 0, channels, yr, zr, res.act);
-    }
-    if constexpr (std::is_same_v<T, float>) {
-      if (res.copy.q) QuantizeCopyRange(res.copy, yr, off, channels, avx2);
-    }
+    StageRow(s, mult.data(), acc + off, lo ? lo + off : nullptr, corr + (r % corr_rows) * channels, channels,
+             y ? y + off : nullptr, res.z ? res.z + off : nullptr, res, off, avx2);
   }
 }
 
@@ -369,6 +374,38 @@ void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float
   }
   RowsTo(stage, mult, static_cast<const int32_t*>(acc.acc), acc.acc_lo, corr, corr_rows, rows, channels, y,
          residual);
+}
+
+namespace {
+
+template <typename T>
+void SerialRows(const ref::OutputStage& stage, const float* mult, const int32_t* acc, int64_t acc_stride,
+                const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, T* y,
+                const Residual& res) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t off = r * channels;
+    StageRow(stage, mult, acc + r * acc_stride, nullptr, corr + (r % corr_rows) * channels, channels,
+             y ? y + off : nullptr, res.z ? res.z + off : nullptr, res, off, avx2);
+  }
+}
+
+}  // namespace
+
+void ApplyOutputStageSerial(const ref::OutputStage& stage, const std::vector<float>& mult, const int32_t* acc,
+                            int64_t acc_stride, const int32_t* corr, int64_t corr_rows, int64_t rows,
+                            int64_t channels, void* y, const Residual& residual) {
+  switch (stage.dtype) {
+    case DataType::kInt8:
+      return SerialRows(stage, mult.data(), acc, acc_stride, corr, corr_rows, rows, channels,
+                        static_cast<int8_t*>(y), residual);
+    case DataType::kUint8:
+      return SerialRows(stage, mult.data(), acc, acc_stride, corr, corr_rows, rows, channels,
+                        static_cast<uint8_t*>(y), residual);
+    default:
+      return SerialRows(stage, mult.data(), acc, acc_stride, corr, corr_rows, rows, channels,
+                        static_cast<float*>(y), residual);
+  }
 }
 
 }  // namespace qcal::dnnl_kernels

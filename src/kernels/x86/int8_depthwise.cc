@@ -1,0 +1,387 @@
+// Depthwise int8 convolution (QcalQConv / QLinearConv with group == C, one
+// input channel per group, multiplier 1, 2-D) on qcal's own AVX2 loop,
+// provider "x86" above the oneDNN int8 convolution (int8_conv.cc): oneDNN 2.6's
+// AVX2 int8 depthwise kernel is slower than qcal's FP32 one on UltraFace and
+// ShuffleNet. QCAL_INT8_DEPTHWISE=0 in the environment leaves these nodes to oneDNN.
+//
+// Exact integer math, bit-identical to the reference:
+//   acc[p, c] = sum over taps of x'[tap, c] * w[c, tap]  (int32, wrapping)
+//   y[p, c]   = output stage of acc[p, c] + corr[c],  corr[c] = B[c] - x_zp * sum_t w[c, t]
+// where x' is X padded with x_zp (so every padding tap adds x_zp * w, which
+// corr takes away again: the reference's (x - x_zp) * w, modulo 2^32).
+// Per run X is copied once into that padded NHWC buffer with channels rounded
+// up to 16 (kBlock; the extra channels have zero weights), so the inner loop
+// has no bounds checks. Per output pixel and 16 channels, two taps at a time:
+// the u8 / s8 values of both taps are widened to int16 and interleaved
+// (unpacklo / unpackhi), the int16 weights were packed once in the same order,
+// and _mm256_madd_epi16 adds the two products per channel exactly
+// (|x * w| <= 255 * 128). The accumulators of one output row go through the
+// shared int8 output stage (ApplyOutputStageSerial, int8_common.h), which also
+// adds QcalQConv's residual Z and writes the quantized copy Yq, so layouts and
+// fusions are those of the oneDNN kernel. OpenMP over output rows.
+#include <immintrin.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "kernels/dnnl/int8_common.h"
+#include "kernels/ref/common.h"
+#include "kernels/ref/quant_common.h"
+#include "kernels/x86/x86_common.h"
+
+namespace qcal::x86 {
+namespace {
+
+using dnnl_kernels::Int8Params;
+using dnnl_kernels::QuantizedCopy;
+
+enum Input { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias, kZ, kQScale, kQZp };
+
+// Above the oneDNN int8 convolution (dnnl_kernels::kPriority).
+constexpr int kDepthwisePriority = 20;
+constexpr int64_t kBlock = 16;  // channels per vector step
+
+bool DepthwiseEnabled() {
+  static const bool enabled = [] {
+    const char* env = std::getenv("QCAL_INT8_DEPTHWISE");
+    return HasAvx2() && !(env && std::strcmp(env, "0") == 0);
+  }();
+  return enabled;
+}
+
+// Sixteen u8 / s8 values widened to int16.
+template <bool kSigned>
+inline __m256i Widen16(const uint8_t* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return kSigned ? _mm256_cvtepi8_epi16(v) : _mm256_cvtepu8_epi16(v);
+}
+
+// acc[ox * acc_step + 0..15] for ox < ow, 16 channels: `pairs` tap pairs at
+// byte offsets off[2t], off[2t + 1] from in + ox * in_step, weights w[2t]
+// (channels 0-3, 8-11 interleaved with the pair's second tap) and w[2t + 1]
+// (channels 4-7, 12-15). kPairs: the pair count fixed at compile time (0: `pairs`).
+template <bool kSigned, int kPairs>
+void BlockRow(const uint8_t* in, int64_t in_step, const int64_t* off, const __m256i* w, int pairs, int64_t ow,
+              int32_t* acc, int64_t acc_step) {
+  constexpr int kMax = kPairs > 0 ? kPairs : 1;
+  __m256i wr[2 * kMax];
+  int64_t offr[2 * kMax];
+  if constexpr (kPairs > 0) {
+    for (int t = 0; t < 2 * kPairs; ++t) {
+      wr[t] = _mm256_loadu_si256(w + t);
+      offr[t] = off[t];
+    }
+  }
+  const int np = kPairs > 0 ? kPairs : pairs;
+  for (int64_t ox = 0; ox < ow; ++ox) {
+    const uint8_t* p = in + ox * in_step;
+    __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
+    for (int t = 0; t < np; ++t) {
+      const __m256i a = Widen16<kSigned>(p + (kPairs > 0 ? offr[2 * t] : off[2 * t]));
+      const __m256i b = Widen16<kSigned>(p + (kPairs > 0 ? offr[2 * t + 1] : off[2 * t + 1]));
+      const __m256i wl = kPairs > 0 ? wr[2 * t] : _mm256_loadu_si256(w + 2 * t);
+      const __m256i wh = kPairs > 0 ? wr[2 * t + 1] : _mm256_loadu_si256(w + 2 * t + 1);
+      lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wl));
+      hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), wh));
+    }
+    __m256i* dst = reinterpret_cast<__m256i*>(acc + ox * acc_step);
+    _mm256_storeu_si256(dst, _mm256_permute2x128_si256(lo, hi, 0x20));      // channels 0-7
+    _mm256_storeu_si256(dst + 1, _mm256_permute2x128_si256(lo, hi, 0x31));  // channels 8-15
+  }
+}
+
+using BlockRowFn = void (*)(const uint8_t*, int64_t, const int64_t*, const __m256i*, int, int64_t, int32_t*,
+                            int64_t);
+
+// The loop for this signedness and pair count: 3x3 (5 pairs) and 5x5 (13) unrolled.
+BlockRowFn PickBlockRow(bool is_signed, int pairs) {
+  struct Entry {
+    int pairs;
+    BlockRowFn u8, s8;
+  };
+  static const Entry kFixed[] = {{5, BlockRow<false, 5>, BlockRow<true, 5>},
+                                 {13, BlockRow<false, 13>, BlockRow<true, 13>}};
+  for (const Entry& e : kFixed) {
+    if (e.pairs == pairs) return is_signed ? e.s8 : e.u8;
+  }
+  return is_signed ? BlockRow<true, 0> : BlockRow<false, 0>;
+}
+
+// Row `oy` of image n of an NCHW tensor to / from `ow` NHWC pixels of C channels.
+template <typename T>
+void ScatterRow(const T* src, int64_t c_count, int64_t oh, int64_t ow, int64_t n, int64_t oy, T* nchw) {
+  for (int64_t c = 0; c < c_count; ++c) {
+    T* d = nchw + ((n * c_count + c) * oh + oy) * ow;
+    for (int64_t ox = 0; ox < ow; ++ox) d[ox] = src[ox * c_count + c];
+  }
+}
+template <typename T>
+void GatherRow(const T* nchw, int64_t c_count, int64_t oh, int64_t ow, int64_t n, int64_t oy, T* dst) {
+  for (int64_t c = 0; c < c_count; ++c) {
+    const T* s = nchw + ((n * c_count + c) * oh + oy) * ow;
+    for (int64_t ox = 0; ox < ow; ++ox) dst[ox * c_count + c] = s[ox];
+  }
+}
+
+void ScatterBytes(const void* src, size_t elem, int64_t c, int64_t oh, int64_t ow, int64_t n, int64_t oy,
+                  void* nchw) {
+  if (elem == 4) {
+    return ScatterRow(static_cast<const float*>(src), c, oh, ow, n, oy, static_cast<float*>(nchw));
+  }
+  ScatterRow(static_cast<const uint8_t*>(src), c, oh, ow, n, oy, static_cast<uint8_t*>(nchw));
+}
+
+// The geometry of one run: output size, padded input size and the tap offsets.
+struct RunGeometry {
+  int64_t n = 0, h = 0, w = 0, oh = 0, ow = 0, hp = 0, wp = 0;
+  int64_t top = 0, left = 0, sh = 1, sw = 1;
+  std::vector<int64_t> off;  // [2 * pairs] byte offsets in the padded buffer
+};
+
+class X86Int8Depthwise final : public Kernel {
+ public:
+  X86Int8Depthwise(ref::WindowParams params, DataType x_type, Int8Params p, ref::ResidualActivation act,
+                   std::optional<QuantizedCopy> copy, bool y_needed)
+      : params_(std::move(params)),
+        x_type_(x_type),
+        p_(std::move(p)),
+        act_(act),
+        copy_(copy),
+        y_needed_(y_needed) {
+    const Shape& ws = p_.w.shape();
+    c_ = ws[0];
+    kh_ = ws[2];
+    kw_ = ws[3];
+    cp_ = (c_ + kBlock - 1) / kBlock * kBlock;
+    pairs_ = static_cast<int>((kh_ * kw_ + 1) / 2);
+    Pack();
+    block_row_ = PickBlockRow(x_type_ == DataType::kInt8, pairs_);
+  }
+
+  bool WritesAllOutputs() const override { return true; }
+  bool AcceptsBlocked(size_t input) const override { return input == kX; }
+  bool ProducesBlocked(size_t output) const override {
+    if (output == 1) return copy_ && NonPlainLayout(copy_->dtype) == Layout::kNhwc;
+    return output == 0 && NonPlainLayout(p_.stage.dtype) == Layout::kNhwc;
+  }
+  bool AcceptsFloatNhwc(size_t input) const override { return input == kZ; }
+  bool ProducesFloatNhwc(size_t output) const override { return output == 0 && !p_.stage.quantized(); }
+  Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override {
+    QCAL_ASSIGN_OR_RETURN(layouts_, dnnl_kernels::CheckInt8ConvLayouts(*this, in, out));
+    return Status::Ok();
+  }
+
+  Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Tensor* z = in.size() > kZ ? in[kZ] : nullptr;
+    QCAL_ASSIGN_OR_RETURN(const RunGeometry g, Geometry(*in[kX]));
+    const Shape ys = {g.n, c_, g.oh, g.ow};
+    if (z && (z->dtype() != DataType::kFloat32 || z->shape() != PhysicalShape(ys, layouts_.z))) {
+      return InvalidArgument("Z must be float32 of Y's shape " + ShapeToString(ys));
+    }
+    if (z && p_.stage.quantized()) return InvalidArgument("Z needs a float32 Y");
+    Tensor* y =
+        y_needed_ ? &ref::PrepareOutput(out, 0, p_.stage.dtype, PhysicalShape(ys, layouts_.y)) : nullptr;
+    Tensor* yq = copy_ ? &ref::PrepareOutput(out, 1, copy_->dtype, PhysicalShape(ys, layouts_.yq)) : nullptr;
+    Pad(*in[kX], g);
+    const int64_t rows = g.n * g.oh;
+    const bool parallel = rows > 1 && g.n * g.oh * g.ow * c_ * kh_ * kw_ >= kParallelMin * 8;
+    const int threads = parallel ? OmpThreads() : 1;
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
+    for (int64_t r = 0; r < rows; ++r) OutputRow(g, r / g.oh, r % g.oh, y, z, yq);
+    return Status::Ok();
+  }
+
+ private:
+  // The weights as int16 in BlockRow's order: [cp / 16][pairs][2 vectors of 16].
+  void Pack() {
+    const int64_t taps = kh_ * kw_;
+    const int8_t* w = p_.w.data<int8_t>();
+    packed_.assign(static_cast<size_t>(cp_ / kBlock * pairs_ * 2), _mm256_setzero_si256());
+    std::vector<int16_t> lanes(16);
+    std::vector<int64_t> sums(static_cast<size_t>(c_), 0);
+    for (int64_t b = 0; b < cp_ / kBlock; ++b) {
+      for (int t = 0; t < pairs_; ++t) {
+        for (int v = 0; v < 2; ++v) {
+          for (int l = 0; l < 16; ++l) {
+            const int64_t c = b * kBlock + (l / 8) * 8 + v * 4 + (l % 8) / 2, tap = 2 * t + l % 2;
+            lanes[static_cast<size_t>(l)] = c < c_ && tap < taps ? w[c * taps + tap] : 0;
+          }
+          std::memcpy(&packed_[static_cast<size_t>((b * pairs_ + t) * 2 + v)], lanes.data(), 32);
+        }
+      }
+    }
+    // corr[c] = B[c] - x_zp * sum_t w[c, t], wrapping like the accumulation.
+    corr_.resize(static_cast<size_t>(c_));
+    for (int64_t c = 0; c < c_; ++c) {
+      int64_t s = 0;
+      for (int64_t t = 0; t < taps; ++t) s += w[c * taps + t];
+      const auto zs = static_cast<uint32_t>(static_cast<int64_t>(p_.x_zp) * s);
+      corr_[static_cast<size_t>(c)] =
+          ref::WrapAdd(p_.bias[static_cast<size_t>(c)], static_cast<int32_t>(0u - zs));
+    }
+  }
+
+  Result<RunGeometry> Geometry(const Tensor& x) const {
+    const bool nhwc = layouts_.x == Layout::kNhwc;
+    if (x.rank() != 4 || x.dtype() != x_type_ || x.dim(nhwc ? 3 : 1) != c_) {
+      return InvalidArgument("X must be 4-D " + std::string(DataTypeName(x_type_)) + " with " +
+                             std::to_string(c_) + " channels, got " + ShapeToString(x.shape()));
+    }
+    RunGeometry r;
+    r.n = x.dim(0);
+    r.h = x.dim(nhwc ? 1 : 2);
+    r.w = x.dim(nhwc ? 2 : 3);
+    QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry({r.h, r.w}, params_));
+    r.oh = g.out[0];
+    r.ow = g.out[1];
+    r.sh = g.strides[0];
+    r.sw = g.strides[1];
+    r.top = g.pad_begin[0];
+    r.left = g.pad_begin[1];
+    r.hp = (r.oh - 1) * r.sh + (kh_ - 1) * g.dilations[0] + 1;
+    r.wp = (r.ow - 1) * r.sw + (kw_ - 1) * g.dilations[1] + 1;
+    const int64_t taps = kh_ * kw_;
+    for (int64_t t = 0; t < 2 * pairs_; ++t) {
+      const int64_t tap = t < taps ? t : taps - 1;  // the odd last pair's second tap has zero weights
+      r.off.push_back(((tap / kw_) * g.dilations[0] * r.wp + (tap % kw_) * g.dilations[1]) * cp_);
+    }
+    return r;
+  }
+
+  // X into padded_: [N, hp, wp, cp] bytes, x_zp outside X.
+  void Pad(const Tensor& x, const RunGeometry& g) {
+    const size_t size = static_cast<size_t>(g.n * g.hp * g.wp * cp_);
+    if (padded_.size() != size) padded_.assign(size, 0);
+    const auto zp = static_cast<uint8_t>(p_.x_zp);
+    const uint8_t* src = static_cast<const uint8_t*>(x.raw());
+    const bool nhwc = layouts_.x == Layout::kNhwc;
+    const int64_t rows = g.n * g.hp;
+    const int64_t iw0 = std::max<int64_t>(0, g.left),
+                  iw1 = std::min(g.wp, g.w + g.left);  // padded columns of X
+    const bool parallel = size >= static_cast<size_t>(kParallelMin) * 4;
+    const int threads = parallel ? OmpThreads() : 1;
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t n = r / g.hp, ih = r % g.hp - g.top;
+      uint8_t* dst = padded_.data() + r * g.wp * cp_;
+      if (ih < 0 || ih >= g.h || iw1 <= iw0) {
+        std::memset(dst, zp, static_cast<size_t>(g.wp * cp_));
+        continue;
+      }
+      std::memset(dst, zp, static_cast<size_t>(iw0 * cp_));
+      std::memset(dst + iw1 * cp_, zp, static_cast<size_t>((g.wp - iw1) * cp_));
+      if (nhwc) {
+        const uint8_t* s = src + ((n * g.h + ih) * g.w + (iw0 - g.left)) * c_;
+        if (cp_ == c_) {
+          std::memcpy(dst + iw0 * cp_, s, static_cast<size_t>((iw1 - iw0) * c_));
+        } else {
+          for (int64_t i = iw0; i < iw1; ++i)
+            std::memcpy(dst + i * cp_, s + (i - iw0) * c_, static_cast<size_t>(c_));
+        }
+      } else {
+        for (int64_t c = 0; c < c_; ++c) {
+          const uint8_t* s = src + ((n * c_ + c) * g.h + ih) * g.w;
+          for (int64_t i = iw0; i < iw1; ++i) dst[i * cp_ + c] = s[i - g.left];
+        }
+      }
+    }
+  }
+
+  // Output row oy of image n: accumulators of every block, then the output stage
+  // into Y / Yq (NHWC directly, NCHW through per-thread row buffers).
+  void OutputRow(const RunGeometry& g, int64_t n, int64_t oy, Tensor* y, const Tensor* z, Tensor* yq) const {
+    thread_local std::vector<int32_t> acc;
+    thread_local std::vector<float> y_row, z_row;
+    thread_local std::vector<uint8_t> q_row;
+    const size_t row = static_cast<size_t>(g.ow * c_);
+    if (acc.size() < static_cast<size_t>(g.ow * cp_)) acc.resize(static_cast<size_t>(g.ow * cp_));
+    const uint8_t* in = padded_.data() + (n * g.hp + oy * g.sh) * g.wp * cp_;
+    for (int64_t b = 0; b < cp_ / kBlock; ++b) {
+      block_row_(in + b * kBlock, g.sw * cp_, g.off.data(), packed_.data() + b * pairs_ * 2, pairs_, g.ow,
+                 acc.data() + b * kBlock, cp_);
+    }
+    const int64_t first = (n * g.oh + oy) * g.ow;  // first NHWC row (pixel) of this output row
+    const size_t y_elem = DataTypeSize(p_.stage.dtype);
+    void* y_out = nullptr;
+    if (y && layouts_.y == Layout::kNhwc) {
+      y_out = static_cast<uint8_t*>(y->raw()) + static_cast<size_t>(first * c_) * y_elem;
+    } else if (y) {
+      if (y_row.size() < row) y_row.resize(row);
+      y_out = y_row.data();
+    }
+    dnnl_kernels::Residual res{nullptr, act_, {}};
+    if (z && layouts_.z == Layout::kNhwc) {
+      res.z = z->data<float>() + first * c_;
+    } else if (z) {
+      if (z_row.size() < row) z_row.resize(row);
+      GatherRow(z->data<float>(), c_, g.oh, g.ow, n, oy, z_row.data());
+      res.z = z_row.data();
+    }
+    if (yq) {
+      res.copy = *copy_;
+      res.copy.discard_y = !y;
+      if (layouts_.yq == Layout::kNhwc) {
+        res.copy.q = static_cast<uint8_t*>(yq->raw()) + first * c_;
+      } else {
+        if (q_row.size() < row) q_row.resize(row);
+        res.copy.q = q_row.data();
+      }
+    }
+    dnnl_kernels::ApplyOutputStageSerial(p_.stage, p_.mult, acc.data(), cp_, corr_.data(), 1, g.ow, c_, y_out,
+                                         res);
+    if (y && layouts_.y != Layout::kNhwc) ScatterBytes(y_out, y_elem, c_, g.oh, g.ow, n, oy, y->raw());
+    if (yq && layouts_.yq != Layout::kNhwc) ScatterBytes(q_row.data(), 1, c_, g.oh, g.ow, n, oy, yq->raw());
+  }
+
+  ref::WindowParams params_;
+  DataType x_type_;
+  Int8Params p_;
+  ref::ResidualActivation act_;
+  std::optional<QuantizedCopy> copy_;  // output Yq's parameters (q unset)
+  bool y_needed_;                      // false: output 0 is absent (""), only Yq is computed
+  int64_t c_ = 0, kh_ = 0, kw_ = 0, cp_ = 0;
+  int pairs_ = 0;
+  std::vector<__m256i> packed_;
+  std::vector<int32_t> corr_;  // [C]
+  BlockRowFn block_row_ = nullptr;
+  dnnl_kernels::Int8ConvLayouts layouts_;
+  std::vector<uint8_t> padded_;
+  std::mutex mu_;
+};
+
+bool SupportsInt8Depthwise(const OpContext& ctx) {
+  if (!DepthwiseEnabled() || !dnnl_kernels::Int8ConvOperandsSupported(ctx)) return false;
+  const Tensor& w = *ctx.constant(kW);
+  const int64_t group = ctx.node.attrs.GetInt("group", 1);
+  if (group != w.dim(0) || w.dim(1) != 1 || group < 1) return false;
+  const Shape& x = ctx.inputs[kX].shape;
+  if (x[1] >= 0 && x[1] != group) return false;
+  auto params = dnnl_kernels::ReadInt8ConvWindow(ctx);
+  if (!params.ok() || params->kernel.size() != 2 || params->kernel[0] != w.dim(2) ||
+      params->kernel[1] != w.dim(3)) {
+    return false;
+  }
+  return true;
+}
+
+Result<std::unique_ptr<Kernel>> CreateInt8Depthwise(const OpContext& ctx) {
+  QCAL_ASSIGN_OR_RETURN(ref::WindowParams params, dnnl_kernels::ReadInt8ConvWindow(ctx));
+  QCAL_ASSIGN_OR_RETURN(Int8Params p, dnnl_kernels::ReadInt8Params(ctx, ctx.constant(kW)->dim(0), kBias));
+  QCAL_ASSIGN_OR_RETURN(ref::ResidualActivation act, ref::ReadResidualActivation(ctx.node));
+  std::optional<QuantizedCopy> copy;
+  if (ctx.node.outputs.size() > 1) {
+    QCAL_ASSIGN_OR_RETURN(copy, dnnl_kernels::ReadQuantizedCopy(ctx));
+  }
+  return std::unique_ptr<Kernel>(std::make_unique<X86Int8Depthwise>(
+      std::move(params), ctx.inputs[kX].dtype, std::move(p), act, copy, !ctx.node.outputs[0].empty()));
+}
+
+}  // namespace
+
+QCAL_REGISTER_KERNEL("QcalQConv", kProvider, kDepthwisePriority, SupportsInt8Depthwise, CreateInt8Depthwise);
+QCAL_REGISTER_KERNEL("QLinearConv", kProvider, kDepthwisePriority, SupportsInt8Depthwise,
+                     CreateInt8Depthwise);
+
+}  // namespace qcal::x86
