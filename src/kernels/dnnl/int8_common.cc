@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "kernels/dnnl/int8_stage_lanes.h"
 #include "kernels/ref/quant_common.h"
 #include "kernels/simd_lanes.h"
 #include "kernels/x86/qdq_rows.h"
@@ -38,8 +39,7 @@ void RowScalar(const ref::OutputStage& s, const float* mult, const A* acc, const
   }
 }
 
-// Eight channels: the same IEEE operations as the scalar formulas (int -> float
-// conversion, one multiply, round half to even, + zero point, clamp).
+// Eight channels: int8_stage_lanes.h on the loaded accumulators.
 __attribute__((target("avx2"))) inline __m256i LoadI8(const int32_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
@@ -51,27 +51,9 @@ __attribute__((target("avx2"))) inline __m256i Load8(const float* acc, const int
 }
 
 template <typename A>
-__attribute__((target("avx2"))) inline __m256 Stage8(const ref::OutputStage& s, const float* mult,
-                                                     const A* acc, const int32_t* lo, const int32_t* corr) {
-  const __m256i a = _mm256_add_epi32(Load8(acc, lo), LoadI8(corr));
-  __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(mult));
-  if (s.quantized()) {
-    v = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    v = _mm256_add_ps(v, _mm256_set1_ps(s.zero_point));
-  }
-  // std::max(v, lo) is (lo > v ? lo : v), i.e. max_ps(lo, v); likewise min (same NaN / signed-zero picks).
-  return _mm256_min_ps(_mm256_set1_ps(s.hi), _mm256_max_ps(_mm256_set1_ps(s.lo), v));
-}
-
-__attribute__((target("avx2"))) inline void Store8(__m256 v, float* y) { _mm256_storeu_ps(y, v); }
-
-// Values are integral and within the 8-bit range: exact conversion, then packing.
-template <typename T>
-__attribute__((target("avx2"))) inline void Store8(__m256 v, T* y) {
-  const __m256i i32 = _mm256_cvtps_epi32(v);
-  const __m128i i16 = _mm_packs_epi32(_mm256_castsi256_si128(i32), _mm256_extracti128_si256(i32, 1));
-  const __m128i i8 = std::is_same_v<T, int8_t> ? _mm_packs_epi16(i16, i16) : _mm_packus_epi16(i16, i16);
-  _mm_storel_epi64(reinterpret_cast<__m128i*>(y), i8);
+__attribute__((target("avx2"))) inline __m256 Stage8(const StageVectors& k, const float* mult, const A* acc,
+                                                     const int32_t* lo, const int32_t* corr) {
+  return StageLanes(k, _mm256_add_epi32(Load8(acc, lo), LoadI8(corr)), _mm256_loadu_ps(mult));
 }
 
 // The residual's add and Relu on eight stage values (float T only).
@@ -85,13 +67,14 @@ template <typename A, typename T>
 __attribute__((target("avx2"))) void RowAvx2(const ref::OutputStage& s, const float* mult, const A* acc,
                                              const int32_t* lo, const int32_t* corr, int64_t channels, T* y,
                                              const float* z, ref::ResidualActivation act) {
+  const StageVectors k = MakeStageVectors(s);
   int64_t c = 0;
   for (; c + 8 <= channels; c += 8) {
-    __m256 v = Stage8(s, mult + c, acc + c, lo ? lo + c : nullptr, corr + c);
+    __m256 v = Stage8(k, mult + c, acc + c, lo ? lo + c : nullptr, corr + c);
     if constexpr (std::is_same_v<T, float>) {
       if (z) v = Residual8(v, z + c, act);
     }
-    Store8(v, y + c);
+    StoreLanes(v, y + c);
   }
   RowScalar(s, mult, acc, lo, corr, c, channels, y, z, act);
 }

@@ -21,11 +21,14 @@
 // fusions are those of the oneDNN kernel. OpenMP over output rows.
 #include <immintrin.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 
 #include "kernels/dnnl/int8_common.h"
+#include "kernels/dnnl/int8_stage_lanes.h"
 #include "kernels/ref/common.h"
 #include "kernels/ref/quant_common.h"
 #include "kernels/x86/x86_common.h"
@@ -57,55 +60,122 @@ inline __m256i Widen16(const uint8_t* p) {
   return kSigned ? _mm256_cvtepi8_epi16(v) : _mm256_cvtepu8_epi16(v);
 }
 
-// acc[ox * acc_step + 0..15] for ox < ow, 16 channels: `pairs` tap pairs at
-// byte offsets off[2t], off[2t + 1] from in + ox * in_step, weights w[2t]
-// (channels 0-3, 8-11 interleaved with the pair's second tap) and w[2t + 1]
-// (channels 4-7, 12-15). kPairs: the pair count fixed at compile time (0: `pairs`).
-template <bool kSigned, int kPairs>
-void BlockRow(const uint8_t* in, int64_t in_step, const int64_t* off, const __m256i* w, int pairs, int64_t ow,
-              int32_t* acc, int64_t acc_step) {
+// Where BlockRow puts its 16 channels: int32 accumulators (for the row-wise
+// output stage), or through the output stage straight into an NHWC Y of this type.
+enum class Sink { kAcc, kU8, kS8, kF32 };
+
+struct BlockArgs {
+  const uint8_t* in = nullptr;   // the block's first channel of output pixel 0's first tap
+  int64_t in_step = 0;           // bytes from one output pixel's window to the next
+  const int64_t* off = nullptr;  // [2 * pairs] tap byte offsets
+  const __m256i* w = nullptr;    // [2 * pairs] packed weights
+  int pairs = 0;
+  int64_t ow = 0;
+  int32_t* acc = nullptr;  // kAcc: acc[ox * acc_step + 0..15]
+  int64_t acc_step = 0;
+  void* y = nullptr;              // other sinks: the block's channels of pixel ox at y + ox * y_step elements
+  int64_t y_step = 0, valid = 0;  // valid: channels of this block inside Y (<= 16)
+  const int32_t* corr = nullptr;  // the block's 16 corrections and multipliers
+  const float* mult = nullptr;
+  const dnnl_kernels::StageVectors* stage = nullptr;
+};
+
+// The output stage on the 16 sums a0 (channels 0-7), a1 (8-15), stored to y.
+template <typename T>
+inline void StoreStaged(const BlockArgs& a, const dnnl_kernels::StageVectors& k, __m256i a0, __m256i a1,
+                        T* y) {
+  const auto corr = reinterpret_cast<const __m256i*>(a.corr);
+  const __m256 v0 =
+      dnnl_kernels::StageLanes(k, _mm256_add_epi32(a0, _mm256_loadu_si256(corr)), _mm256_loadu_ps(a.mult));
+  const __m256 v1 = dnnl_kernels::StageLanes(k, _mm256_add_epi32(a1, _mm256_loadu_si256(corr + 1)),
+                                             _mm256_loadu_ps(a.mult + 8));
+  if (a.valid == kBlock) {
+    dnnl_kernels::StoreLanes(v0, y);
+    dnnl_kernels::StoreLanes(v1, y + 8);
+    return;
+  }
+  T tmp[kBlock];
+  dnnl_kernels::StoreLanes(v0, tmp);
+  dnnl_kernels::StoreLanes(v1, tmp + 8);
+  std::memcpy(y, tmp, static_cast<size_t>(a.valid) * sizeof(T));
+}
+
+// 16 channels of ow output pixels: `pairs` tap pairs at byte offsets off[2t],
+// off[2t + 1] from in + ox * in_step, weights w[2t] (channels 0-3, 8-11
+// interleaved with the pair's second tap) and w[2t + 1] (channels 4-7, 12-15).
+// kPairs: the pair count fixed at compile time (0: a.pairs).
+template <bool kSigned, int kPairs, Sink kSink>
+void BlockRow(const BlockArgs& a) {
   constexpr int kMax = kPairs > 0 ? kPairs : 1;
   __m256i wr[2 * kMax];
   int64_t offr[2 * kMax];
   if constexpr (kPairs > 0) {
     for (int t = 0; t < 2 * kPairs; ++t) {
-      wr[t] = _mm256_loadu_si256(w + t);
-      offr[t] = off[t];
+      wr[t] = _mm256_loadu_si256(a.w + t);
+      offr[t] = a.off[t];
     }
   }
-  const int np = kPairs > 0 ? kPairs : pairs;
-  for (int64_t ox = 0; ox < ow; ++ox) {
-    const uint8_t* p = in + ox * in_step;
+  dnnl_kernels::StageVectors k{};
+  if constexpr (kSink != Sink::kAcc) k = *a.stage;
+  const int np = kPairs > 0 ? kPairs : a.pairs;
+  for (int64_t ox = 0; ox < a.ow; ++ox) {
+    const uint8_t* p = a.in + ox * a.in_step;
     __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
     for (int t = 0; t < np; ++t) {
-      const __m256i a = Widen16<kSigned>(p + (kPairs > 0 ? offr[2 * t] : off[2 * t]));
-      const __m256i b = Widen16<kSigned>(p + (kPairs > 0 ? offr[2 * t + 1] : off[2 * t + 1]));
-      const __m256i wl = kPairs > 0 ? wr[2 * t] : _mm256_loadu_si256(w + 2 * t);
-      const __m256i wh = kPairs > 0 ? wr[2 * t + 1] : _mm256_loadu_si256(w + 2 * t + 1);
-      lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wl));
-      hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), wh));
+      const __m256i x0 = Widen16<kSigned>(p + (kPairs > 0 ? offr[2 * t] : a.off[2 * t]));
+      const __m256i x1 = Widen16<kSigned>(p + (kPairs > 0 ? offr[2 * t + 1] : a.off[2 * t + 1]));
+      const __m256i wl = kPairs > 0 ? wr[2 * t] : _mm256_loadu_si256(a.w + 2 * t);
+      const __m256i wh = kPairs > 0 ? wr[2 * t + 1] : _mm256_loadu_si256(a.w + 2 * t + 1);
+      lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), wl));
+      hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), wh));
     }
-    __m256i* dst = reinterpret_cast<__m256i*>(acc + ox * acc_step);
-    _mm256_storeu_si256(dst, _mm256_permute2x128_si256(lo, hi, 0x20));      // channels 0-7
-    _mm256_storeu_si256(dst + 1, _mm256_permute2x128_si256(lo, hi, 0x31));  // channels 8-15
+    const __m256i a0 = _mm256_permute2x128_si256(lo, hi, 0x20);  // channels 0-7
+    const __m256i a1 = _mm256_permute2x128_si256(lo, hi, 0x31);  // channels 8-15
+    if constexpr (kSink == Sink::kAcc) {
+      __m256i* dst = reinterpret_cast<__m256i*>(a.acc + ox * a.acc_step);
+      _mm256_storeu_si256(dst, a0);
+      _mm256_storeu_si256(dst + 1, a1);
+    } else if constexpr (kSink == Sink::kU8) {
+      StoreStaged(a, k, a0, a1, static_cast<uint8_t*>(a.y) + ox * a.y_step);
+    } else if constexpr (kSink == Sink::kS8) {
+      StoreStaged(a, k, a0, a1, static_cast<int8_t*>(a.y) + ox * a.y_step);
+    } else {
+      StoreStaged(a, k, a0, a1, static_cast<float*>(a.y) + ox * a.y_step);
+    }
   }
 }
 
-using BlockRowFn = void (*)(const uint8_t*, int64_t, const int64_t*, const __m256i*, int, int64_t, int32_t*,
-                            int64_t);
+using BlockRowFn = void (*)(const BlockArgs&);
+using SinkRows = std::array<BlockRowFn, 4>;  // by Sink
 
-// The loop for this signedness and pair count: 3x3 (5 pairs) and 5x5 (13) unrolled.
-BlockRowFn PickBlockRow(bool is_signed, int pairs) {
+template <bool kSigned, int kPairs>
+SinkRows RowsFor() {
+  return {BlockRow<kSigned, kPairs, Sink::kAcc>, BlockRow<kSigned, kPairs, Sink::kU8>,
+          BlockRow<kSigned, kPairs, Sink::kS8>, BlockRow<kSigned, kPairs, Sink::kF32>};
+}
+
+// The loops for this signedness and pair count: 3x3 (5 pairs) and 5x5 (13) unrolled.
+SinkRows PickBlockRows(bool is_signed, int pairs) {
   struct Entry {
     int pairs;
-    BlockRowFn u8, s8;
+    SinkRows u8, s8;
   };
-  static const Entry kFixed[] = {{5, BlockRow<false, 5>, BlockRow<true, 5>},
-                                 {13, BlockRow<false, 13>, BlockRow<true, 13>}};
+  static const Entry kFixed[] = {{5, RowsFor<false, 5>(), RowsFor<true, 5>()},
+                                 {13, RowsFor<false, 13>(), RowsFor<true, 13>()}};
   for (const Entry& e : kFixed) {
     if (e.pairs == pairs) return is_signed ? e.s8 : e.u8;
   }
-  return is_signed ? BlockRow<true, 0> : BlockRow<false, 0>;
+  return is_signed ? RowsFor<true, 0>() : RowsFor<false, 0>();
+}
+
+// The sink writing a Y of this type through the output stage.
+Sink StageSink(DataType t) {
+  static const std::pair<DataType, Sink> kSinks[] = {
+      {DataType::kUint8, Sink::kU8}, {DataType::kInt8, Sink::kS8}, {DataType::kFloat32, Sink::kF32}};
+  for (const auto& [type, sink] : kSinks) {
+    if (type == t) return sink;
+  }
+  return Sink::kAcc;
 }
 
 // Row `oy` of image n of an NCHW tensor to / from `ow` NHWC pixels of C channels.
@@ -132,6 +202,43 @@ void ScatterBytes(const void* src, size_t elem, int64_t c, int64_t oh, int64_t o
   ScatterRow(static_cast<const uint8_t*>(src), c, oh, ow, n, oy, static_cast<uint8_t*>(nchw));
 }
 
+// dst[i * dst_step + j] = src[j * src_stride + i] for i, j < 16 (a 16 x 16 byte transpose,
+// four rounds of unpacking rows i and i + 8).
+inline void Transpose16x16(const uint8_t* src, int64_t src_stride, uint8_t* dst, int64_t dst_step) {
+  __m128i x[16], y[16];
+  for (int i = 0; i < 16; ++i) x[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * src_stride));
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 8; ++i) {
+      y[2 * i] = _mm_unpacklo_epi8(x[i], x[i + 8]);
+      y[2 * i + 1] = _mm_unpackhi_epi8(x[i], x[i + 8]);
+    }
+    std::copy(y, y + 16, x);
+  }
+  for (int j = 0; j < 16; ++j) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + j * dst_step), x[j]);
+}
+
+// Columns [begin, end) of one NCHW row (channel c's bytes at src + c * plane, column i
+// at src[i - shift]) into NHWC pixels dst + i * step: 16 x 16 transposes, the edges
+// element by element.
+void NchwRowToNhwc(const uint8_t* row, int64_t plane, int64_t channels, int64_t begin, int64_t end,
+                   int64_t shift, uint8_t* dst, int64_t step) {
+  const uint8_t* src = row - shift + begin;  // column `begin`
+  dst += begin * step;
+  end -= begin;
+  begin = 0;
+  int64_t c = 0;
+  for (; c + 16 <= channels; c += 16) {
+    int64_t i = begin;
+    for (; i + 16 <= end; i += 16) Transpose16x16(src + c * plane + i, plane, dst + i * step + c, step);
+    for (; i < end; ++i) {
+      for (int64_t k = c; k < c + 16; ++k) dst[i * step + k] = src[k * plane + i];
+    }
+  }
+  for (; c < channels; ++c) {
+    for (int64_t i = begin; i < end; ++i) dst[i * step + c] = src[c * plane + i];
+  }
+}
+
 // The geometry of one run: output size, padded input size and the tap offsets.
 struct RunGeometry {
   int64_t n = 0, h = 0, w = 0, oh = 0, ow = 0, hp = 0, wp = 0;
@@ -156,7 +263,7 @@ class X86Int8Depthwise final : public Kernel {
     cp_ = (c_ + kBlock - 1) / kBlock * kBlock;
     pairs_ = static_cast<int>((kh_ * kw_ + 1) / 2);
     Pack();
-    block_row_ = PickBlockRow(x_type_ == DataType::kInt8, pairs_);
+    rows_ = PickBlockRows(x_type_ == DataType::kInt8, pairs_);
   }
 
   bool WritesAllOutputs() const override { return true; }
@@ -198,7 +305,7 @@ class X86Int8Depthwise final : public Kernel {
   void Pack() {
     const int64_t taps = kh_ * kw_;
     const int8_t* w = p_.w.data<int8_t>();
-    packed_.assign(static_cast<size_t>(cp_ / kBlock * pairs_ * 2), _mm256_setzero_si256());
+    packed_.assign(static_cast<size_t>(cp_ / kBlock * pairs_ * 2 * 16), 0);
     std::vector<int16_t> lanes(16);
     std::vector<int64_t> sums(static_cast<size_t>(c_), 0);
     for (int64_t b = 0; b < cp_ / kBlock; ++b) {
@@ -208,12 +315,14 @@ class X86Int8Depthwise final : public Kernel {
             const int64_t c = b * kBlock + (l / 8) * 8 + v * 4 + (l % 8) / 2, tap = 2 * t + l % 2;
             lanes[static_cast<size_t>(l)] = c < c_ && tap < taps ? w[c * taps + tap] : 0;
           }
-          std::memcpy(&packed_[static_cast<size_t>((b * pairs_ + t) * 2 + v)], lanes.data(), 32);
+          std::memcpy(&packed_[static_cast<size_t>(((b * pairs_ + t) * 2 + v) * 16)], lanes.data(), 32);
         }
       }
     }
     // corr[c] = B[c] - x_zp * sum_t w[c, t], wrapping like the accumulation.
-    corr_.resize(static_cast<size_t>(c_));
+    corr_.assign(static_cast<size_t>(cp_), 0);  // padded to whole blocks, like mult_
+    mult_ = p_.mult;
+    mult_.resize(static_cast<size_t>(cp_), 0.0f);
     for (int64_t c = 0; c < c_; ++c) {
       int64_t s = 0;
       for (int64_t t = 0; t < taps; ++t) s += w[c * taps + t];
@@ -281,10 +390,7 @@ class X86Int8Depthwise final : public Kernel {
             std::memcpy(dst + i * cp_, s + (i - iw0) * c_, static_cast<size_t>(c_));
         }
       } else {
-        for (int64_t c = 0; c < c_; ++c) {
-          const uint8_t* s = src + ((n * c_ + c) * g.h + ih) * g.w;
-          for (int64_t i = iw0; i < iw1; ++i) dst[i * cp_ + c] = s[i - g.left];
-        }
+        NchwRowToNhwc(src + (n * c_ * g.h + ih) * g.w, g.h * g.w, c_, iw0, iw1, g.left, dst, cp_);
       }
     }
   }
@@ -296,14 +402,40 @@ class X86Int8Depthwise final : public Kernel {
     thread_local std::vector<float> y_row, z_row;
     thread_local std::vector<uint8_t> q_row;
     const size_t row = static_cast<size_t>(g.ow * c_);
-    if (acc.size() < static_cast<size_t>(g.ow * cp_)) acc.resize(static_cast<size_t>(g.ow * cp_));
-    const uint8_t* in = padded_.data() + (n * g.hp + oy * g.sh) * g.wp * cp_;
-    for (int64_t b = 0; b < cp_ / kBlock; ++b) {
-      block_row_(in + b * kBlock, g.sw * cp_, g.off.data(), packed_.data() + b * pairs_ * 2, pairs_, g.ow,
-                 acc.data() + b * kBlock, cp_);
-    }
     const int64_t first = (n * g.oh + oy) * g.ow;  // first NHWC row (pixel) of this output row
+    BlockArgs a;
+    a.in = padded_.data() + (n * g.hp + oy * g.sh) * g.wp * cp_;
+    a.in_step = g.sw * cp_;
+    a.off = g.off.data();
+    a.pairs = pairs_;
+    a.ow = g.ow;
+    // Y NHWC alone: the stage runs on the sums in registers.
+    const bool direct = y && layouts_.y == Layout::kNhwc && !z && !yq;
+    const dnnl_kernels::StageVectors stage = dnnl_kernels::MakeStageVectors(p_.stage);
     const size_t y_elem = DataTypeSize(p_.stage.dtype);
+    if (direct) {
+      a.y_step = c_;
+      a.stage = &stage;
+    } else {
+      if (acc.size() < static_cast<size_t>(g.ow * cp_)) acc.resize(static_cast<size_t>(g.ow * cp_));
+      a.acc_step = cp_;
+    }
+    const BlockRowFn fn = rows_[static_cast<size_t>(direct ? StageSink(p_.stage.dtype) : Sink::kAcc)];
+    for (int64_t b = 0; b < cp_ / kBlock; ++b) {
+      const int64_t c0 = b * kBlock;
+      a.w = reinterpret_cast<const __m256i*>(packed_.data()) + b * pairs_ * 2;
+      if (direct) {
+        a.y = static_cast<uint8_t*>(y->raw()) + static_cast<size_t>(first * c_ + c0) * y_elem;
+        a.valid = std::min(kBlock, c_ - c0);
+        a.corr = corr_.data() + c0;
+        a.mult = mult_.data() + c0;
+      } else {
+        a.acc = acc.data() + c0;
+      }
+      fn(a);
+      a.in += kBlock;
+    }
+    if (direct) return;
     void* y_out = nullptr;
     if (y && layouts_.y == Layout::kNhwc) {
       y_out = static_cast<uint8_t*>(y->raw()) + static_cast<size_t>(first * c_) * y_elem;
@@ -343,9 +475,10 @@ class X86Int8Depthwise final : public Kernel {
   bool y_needed_;                      // false: output 0 is absent (""), only Yq is computed
   int64_t c_ = 0, kh_ = 0, kw_ = 0, cp_ = 0;
   int pairs_ = 0;
-  std::vector<__m256i> packed_;
-  std::vector<int32_t> corr_;  // [C]
-  BlockRowFn block_row_ = nullptr;
+  std::vector<int16_t> packed_;  // [cp / 16][pairs][2][16]
+  std::vector<int32_t> corr_;    // [cp]: B[c] - x_zp * sum_t w[c, t] (0 for c >= C)
+  std::vector<float> mult_;      // [cp]: the stage's multipliers (0 for c >= C)
+  SinkRows rows_{};
   dnnl_kernels::Int8ConvLayouts layouts_;
   std::vector<uint8_t> padded_;
   std::mutex mu_;
