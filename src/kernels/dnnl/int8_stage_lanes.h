@@ -47,4 +47,19 @@ __attribute__((target("avx2"))) inline void StoreLanes(__m256 v, T* y) {
   _mm_storel_epi64(reinterpret_cast<__m128i*>(y), i8);
 }
 
+// Sixteen stage values (v0: lanes 0-7, v1: 8-15) into y.
+__attribute__((target("avx2"))) inline void StoreLanes16(__m256 v0, __m256 v1, float* y) {
+  _mm256_storeu_ps(y, v0);
+  _mm256_storeu_ps(y + 8, v1);
+}
+template <typename T>
+__attribute__((target("avx2"))) inline void StoreLanes16(__m256 v0, __m256 v1, T* y) {
+  static_assert(std::is_same_v<T, int8_t> || std::is_same_v<T, uint8_t>);
+  const __m256i i0 = _mm256_cvtps_epi32(v0), i1 = _mm256_cvtps_epi32(v1);
+  const __m128i h0 = _mm_packs_epi32(_mm256_castsi256_si128(i0), _mm256_extracti128_si256(i0, 1));
+  const __m128i h1 = _mm_packs_epi32(_mm256_castsi256_si128(i1), _mm256_extracti128_si256(i1, 1));
+  const __m128i b = std::is_same_v<T, int8_t> ? _mm_packs_epi16(h0, h1) : _mm_packus_epi16(h0, h1);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(y), b);
+}
+
 }  // namespace qcal::dnnl_kernels

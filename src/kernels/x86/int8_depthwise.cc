@@ -80,30 +80,29 @@ struct BlockArgs {
   const dnnl_kernels::StageVectors* stage = nullptr;
 };
 
-// The output stage on the 16 sums a0 (channels 0-7), a1 (8-15), stored to y.
+// The block's output stage constants, loaded once per row.
+struct BlockStage {
+  dnnl_kernels::StageVectors k;
+  __m256i corr0, corr1;  // channels 0-7, 8-15
+  __m256 mult0, mult1;
+};
+
+// The output stage on the 16 sums a0 (channels 0-7), a1 (8-15), `valid` of them stored to y.
 template <typename T>
-inline void StoreStaged(const BlockArgs& a, const dnnl_kernels::StageVectors& k, __m256i a0, __m256i a1,
-                        T* y) {
-  const auto corr = reinterpret_cast<const __m256i*>(a.corr);
-  const __m256 v0 =
-      dnnl_kernels::StageLanes(k, _mm256_add_epi32(a0, _mm256_loadu_si256(corr)), _mm256_loadu_ps(a.mult));
-  const __m256 v1 = dnnl_kernels::StageLanes(k, _mm256_add_epi32(a1, _mm256_loadu_si256(corr + 1)),
-                                             _mm256_loadu_ps(a.mult + 8));
-  if (a.valid == kBlock) {
-    dnnl_kernels::StoreLanes(v0, y);
-    dnnl_kernels::StoreLanes(v1, y + 8);
-    return;
-  }
+inline void StoreStaged(const BlockStage& s, __m256i a0, __m256i a1, int64_t valid, T* y) {
+  const __m256 v0 = dnnl_kernels::StageLanes(s.k, _mm256_add_epi32(a0, s.corr0), s.mult0);
+  const __m256 v1 = dnnl_kernels::StageLanes(s.k, _mm256_add_epi32(a1, s.corr1), s.mult1);
+  if (valid == kBlock) return dnnl_kernels::StoreLanes16(v0, v1, y);
   T tmp[kBlock];
-  dnnl_kernels::StoreLanes(v0, tmp);
-  dnnl_kernels::StoreLanes(v1, tmp + 8);
-  std::memcpy(y, tmp, static_cast<size_t>(a.valid) * sizeof(T));
+  dnnl_kernels::StoreLanes16(v0, v1, tmp);
+  std::memcpy(y, tmp, static_cast<size_t>(valid) * sizeof(T));
 }
 
 // 16 channels of ow output pixels: `pairs` tap pairs at byte offsets off[2t],
 // off[2t + 1] from in + ox * in_step, weights w[2t] (channels 0-3, 8-11
 // interleaved with the pair's second tap) and w[2t + 1] (channels 4-7, 12-15).
-// kPairs: the pair count fixed at compile time (0: a.pairs).
+// kPairs: the pair count fixed at compile time (0: a.pairs). Everything the
+// loop reads is copied to locals first (8-bit stores may alias anything).
 template <bool kSigned, int kPairs, Sink kSink>
 void BlockRow(const BlockArgs& a) {
   constexpr int kMax = kPairs > 0 ? kPairs : 1;
@@ -115,32 +114,45 @@ void BlockRow(const BlockArgs& a) {
       offr[t] = a.off[t];
     }
   }
-  dnnl_kernels::StageVectors k{};
-  if constexpr (kSink != Sink::kAcc) k = *a.stage;
+  BlockStage s{};
+  if constexpr (kSink != Sink::kAcc) {
+    s.k = *a.stage;
+    s.k.quantized = kSink != Sink::kF32;  // known at compile time
+    s.corr0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.corr));
+    s.corr1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.corr) + 1);
+    s.mult0 = _mm256_loadu_ps(a.mult);
+    s.mult1 = _mm256_loadu_ps(a.mult + 8);
+  }
   const int np = kPairs > 0 ? kPairs : a.pairs;
-  for (int64_t ox = 0; ox < a.ow; ++ox) {
-    const uint8_t* p = a.in + ox * a.in_step;
+  const uint8_t* const in = a.in;
+  const int64_t in_step = a.in_step, ow = a.ow, valid = a.valid, y_step = a.y_step, acc_step = a.acc_step;
+  const int64_t* const off = a.off;
+  const __m256i* const w = a.w;
+  int32_t* const acc = a.acc;
+  void* const y = a.y;
+  for (int64_t ox = 0; ox < ow; ++ox) {
+    const uint8_t* p = in + ox * in_step;
     __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
     for (int t = 0; t < np; ++t) {
-      const __m256i x0 = Widen16<kSigned>(p + (kPairs > 0 ? offr[2 * t] : a.off[2 * t]));
-      const __m256i x1 = Widen16<kSigned>(p + (kPairs > 0 ? offr[2 * t + 1] : a.off[2 * t + 1]));
-      const __m256i wl = kPairs > 0 ? wr[2 * t] : _mm256_loadu_si256(a.w + 2 * t);
-      const __m256i wh = kPairs > 0 ? wr[2 * t + 1] : _mm256_loadu_si256(a.w + 2 * t + 1);
+      const __m256i x0 = Widen16<kSigned>(p + (kPairs > 0 ? offr[2 * t] : off[2 * t]));
+      const __m256i x1 = Widen16<kSigned>(p + (kPairs > 0 ? offr[2 * t + 1] : off[2 * t + 1]));
+      const __m256i wl = kPairs > 0 ? wr[2 * t] : _mm256_loadu_si256(w + 2 * t);
+      const __m256i wh = kPairs > 0 ? wr[2 * t + 1] : _mm256_loadu_si256(w + 2 * t + 1);
       lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), wl));
       hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), wh));
     }
     const __m256i a0 = _mm256_permute2x128_si256(lo, hi, 0x20);  // channels 0-7
     const __m256i a1 = _mm256_permute2x128_si256(lo, hi, 0x31);  // channels 8-15
     if constexpr (kSink == Sink::kAcc) {
-      __m256i* dst = reinterpret_cast<__m256i*>(a.acc + ox * a.acc_step);
+      __m256i* dst = reinterpret_cast<__m256i*>(acc + ox * acc_step);
       _mm256_storeu_si256(dst, a0);
       _mm256_storeu_si256(dst + 1, a1);
     } else if constexpr (kSink == Sink::kU8) {
-      StoreStaged(a, k, a0, a1, static_cast<uint8_t*>(a.y) + ox * a.y_step);
+      StoreStaged(s, a0, a1, valid, static_cast<uint8_t*>(y) + ox * y_step);
     } else if constexpr (kSink == Sink::kS8) {
-      StoreStaged(a, k, a0, a1, static_cast<int8_t*>(a.y) + ox * a.y_step);
+      StoreStaged(s, a0, a1, valid, static_cast<int8_t*>(y) + ox * y_step);
     } else {
-      StoreStaged(a, k, a0, a1, static_cast<float*>(a.y) + ox * a.y_step);
+      StoreStaged(s, a0, a1, valid, static_cast<float*>(y) + ox * y_step);
     }
   }
 }
