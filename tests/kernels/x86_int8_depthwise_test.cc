@@ -224,6 +224,29 @@ TEST(X86Int8DepthwiseTest, OtherKernelSizesAndDilation) {
   CheckDepthwise({.x = {1, 18, 9, 10}, .pads = {2, 2, 2, 2}, .dilations = {2, 2}, .x_zp = 9});
 }
 
+// Channels a multiple of 16, X NHWC and stride 2: windows read from X itself, the border ones
+// from padded strips.
+TEST(X86Int8DepthwiseTest, ChannelsMultipleOf16StrideTwo) {
+  CheckDepthwise({.x = {2, 16, 9, 11}, .strides = {2, 2}, .x_zp = 131});
+  CheckDepthwise({.x = {1, 32, 12, 13},
+                  .strides = {2, 2},
+                  .pads = {0, 1, 1, 0},
+                  .x_type = DataType::kInt8,
+                  .x_zp = -9,
+                  .out = Out::kInt8});
+  CheckDepthwise({.x = {1, 48, 11, 10}, .k = 5, .strides = {2, 2}, .pads = {2, 1, 2, 3}, .x_zp = 77});
+  CheckDepthwise({.x = {2, 16, 3, 2},
+                  .k = 5,
+                  .strides = {2, 2},
+                  .pads = {2, 2, 2, 2},
+                  .x_zp = 5});  // no window inside X
+  CheckDepthwise(
+      {.x = {1, 32, 9, 9}, .strides = {2, 2}, .pads = {2, 2, 2, 2}, .dilations = {2, 2}, .x_zp = 200});
+  CheckDepthwise({.x = {1, 16, 6, 7}, .strides = {2, 2}, .pads = {0, 0, 0, 0}, .out = Out::kFloat});
+  CheckDepthwise({.x = {2, 64, 20, 24}, .strides = {2, 2}, .x_zp = 3});  // two threads
+  CheckDepthwise({.x = {1, 16, 9, 8}, .x_zp = 1});                       // stride 1: the padded copy
+}
+
 TEST(X86Int8DepthwiseTest, ActivationBoundsAndFloatOutput) {
   CheckDepthwise({.x = {1, 33, 6, 5}, .x_zp = 40, .act_min = 0.0f, .act_max = 0.3f});
   CheckDepthwise(
@@ -266,10 +289,11 @@ TEST(X86Int8DepthwiseTest, WorstCaseOperandsStayExact) {
 
 // QcalQConv's float output with the residual Z (and Relu) and / or the quantized
 // copy Yq, in every Z / Y / Yq layout, and without Y.
-TEST(X86Int8DepthwiseTest, ResidualQuantizedCopyAndAbsentY) {
-  const DwCase c{.x = {2, 33, 7, 6}, .x_zp = 77, .out = Out::kFloat};
+void ResidualQuantizedCopyAndAbsentY(int64_t ch) {
+  SCOPED_TRACE(std::to_string(ch) + " channels");
+  const DwCase c{.x = {2, ch, 7, 6}, .x_zp = 77, .out = Out::kFloat};
   DwInputs in = MakeInputs(c, 11);
-  in.z = RandomFloat({2, 33, 7, 6}, 12, -1.0f, 1.0f);
+  in.z = RandomFloat({2, ch, 7, 6}, 12, -1.0f, 1.0f);
   in.z.data<float>()[5] = -0.0f;
   const std::vector<Layout> kBoth = {Layout::kPlain, Layout::kNhwc};
   for (bool with_z : {false, true}) {
@@ -295,6 +319,10 @@ TEST(X86Int8DepthwiseTest, ResidualQuantizedCopyAndAbsentY) {
       }
     }
   }
+}
+
+TEST(X86Int8DepthwiseTest, ResidualQuantizedCopyAndAbsentY) {
+  for (int64_t ch : {33, 32}) ResidualQuantizedCopyAndAbsentY(ch);
 }
 
 // Declined: grouped (not depthwise) convs, channel multiplier 2, the switch off.

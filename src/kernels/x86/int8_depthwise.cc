@@ -254,9 +254,25 @@ void NchwRowToNhwc(const uint8_t* row, int64_t plane, int64_t channels, int64_t 
 // The geometry of one run: output size, padded input size and the tap offsets.
 struct RunGeometry {
   int64_t n = 0, h = 0, w = 0, oh = 0, ow = 0, hp = 0, wp = 0;
-  int64_t top = 0, left = 0, sh = 1, sw = 1;
+  int64_t top = 0, left = 0, sh = 1, sw = 1, dh = 1, dw = 1;
   std::vector<int64_t> off;  // [2 * pairs] byte offsets in the padded buffer
+  // From X itself (NHWC, channels a multiple of 16, stride 2; no padded copy): the tap
+  // offsets in X, and the output columns [ox_lo, ox_hi) whose windows stay inside X's columns.
+  bool from_x = false;
+  std::vector<int64_t> off_x;
+  int64_t ox_lo = 0, ox_hi = 0;
 };
+
+// The byte offsets of the taps (the odd last pair's second tap repeats the last
+// tap, whose weights there are 0) for kernel rows `row_stride` and columns `col_stride` apart.
+std::vector<int64_t> TapOffsets(int64_t taps, int64_t kw, int64_t row_stride, int64_t col_stride) {
+  std::vector<int64_t> off;
+  for (int64_t t = 0; t < (taps + 1) / 2 * 2; ++t) {
+    const int64_t tap = std::min(t, taps - 1);
+    off.push_back(tap / kw * row_stride + tap % kw * col_stride);
+  }
+  return off;
+}
 
 class X86Int8Depthwise final : public Kernel {
  public:
@@ -303,12 +319,12 @@ class X86Int8Depthwise final : public Kernel {
     Tensor* y =
         y_needed_ ? &ref::PrepareOutput(out, 0, p_.stage.dtype, PhysicalShape(ys, layouts_.y)) : nullptr;
     Tensor* yq = copy_ ? &ref::PrepareOutput(out, 1, copy_->dtype, PhysicalShape(ys, layouts_.yq)) : nullptr;
-    Pad(*in[kX], g);
+    if (!g.from_x) Pad(*in[kX], g);
     const int64_t rows = g.n * g.oh;
     const bool parallel = rows > 1 && g.n * g.oh * g.ow * c_ * kh_ * kw_ >= kParallelMin * 8;
     const int threads = parallel ? OmpThreads() : 1;
 #pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
-    for (int64_t r = 0; r < rows; ++r) OutputRow(g, r / g.oh, r % g.oh, y, z, yq);
+    for (int64_t r = 0; r < rows; ++r) OutputRow(g, *in[kX], r / g.oh, r % g.oh, y, z, yq);
     return Status::Ok();
   }
 
@@ -363,10 +379,18 @@ class X86Int8Depthwise final : public Kernel {
     r.left = g.pad_begin[1];
     r.hp = (r.oh - 1) * r.sh + (kh_ - 1) * g.dilations[0] + 1;
     r.wp = (r.ow - 1) * r.sw + (kw_ - 1) * g.dilations[1] + 1;
-    const int64_t taps = kh_ * kw_;
-    for (int64_t t = 0; t < 2 * pairs_; ++t) {
-      const int64_t tap = t < taps ? t : taps - 1;  // the odd last pair's second tap has zero weights
-      r.off.push_back(((tap / kw_) * g.dilations[0] * r.wp + (tap % kw_) * g.dilations[1]) * cp_);
+    r.dh = g.dilations[0];
+    r.dw = g.dilations[1];
+    r.off = TapOffsets(kh_ * kw_, kw_, r.dh * r.wp * cp_, r.dw * cp_);
+    // Stride 2: the padded copy moves 4 input bytes per output value, while the border
+    // strips cost little (UltraFace's 160x120 stride-2 layer: 69 us from X, 84 with the copy);
+    // at stride 1 the copy is cheaper than the strips.
+    r.from_x = nhwc && cp_ == c_ && r.sh >= 2 && r.sw >= 2;
+    if (r.from_x) {
+      r.off_x = TapOffsets(kh_ * kw_, kw_, r.dh * r.w * c_, r.dw * c_);
+      const int64_t last = r.w - 1 - (kw_ - 1) * r.dw + r.left;  // the largest ox * sw allowed
+      r.ox_lo = std::min(r.ow, (r.left + r.sw - 1) / r.sw);
+      r.ox_hi = last < 0 ? r.ox_lo : std::clamp(last / r.sw + 1, r.ox_lo, r.ow);
     }
     return r;
   }
@@ -407,45 +431,91 @@ class X86Int8Depthwise final : public Kernel {
     }
   }
 
+  // The windows of output pixels [ox_a, ox_b) of row oy of image n (NHWC X, cp == C)
+  // padded with x_zp into buf: [kh][cols][C], their tap offsets into off; returns buf.
+  const uint8_t* Strip(const RunGeometry& g, const Tensor& x, int64_t n, int64_t oy, int64_t ox_a,
+                       int64_t ox_b, std::vector<uint8_t>& buf, std::vector<int64_t>& off) const {
+    const int64_t cols = (ox_b - ox_a - 1) * g.sw + (kw_ - 1) * g.dw + 1;
+    const int64_t col0 = ox_a * g.sw - g.left;  // X column of strip column 0
+    buf.resize(static_cast<size_t>(kh_ * cols * c_));
+    const uint8_t* xs = static_cast<const uint8_t*>(x.raw());
+    const auto zp = static_cast<uint8_t>(p_.x_zp);
+    const int64_t in0 = std::clamp<int64_t>(-col0, 0, cols), in1 = std::clamp<int64_t>(g.w - col0, in0, cols);
+    for (int64_t i = 0; i < kh_; ++i) {
+      uint8_t* d = buf.data() + i * cols * c_;
+      const int64_t ih = oy * g.sh - g.top + i * g.dh;
+      if (ih < 0 || ih >= g.h) {
+        std::memset(d, zp, static_cast<size_t>(cols * c_));
+        continue;
+      }
+      std::memset(d, zp, static_cast<size_t>(in0 * c_));
+      std::memcpy(d + in0 * c_, xs + ((n * g.h + ih) * g.w + col0 + in0) * c_,
+                  static_cast<size_t>((in1 - in0) * c_));
+      std::memset(d + in1 * c_, zp, static_cast<size_t>((cols - in1) * c_));
+    }
+    off = TapOffsets(kh_ * kw_, kw_, cols * c_, g.dw * c_);
+    return buf.data();
+  }
+
   // Output row oy of image n: accumulators of every block, then the output stage
   // into Y / Yq (NHWC directly, NCHW through per-thread row buffers).
-  void OutputRow(const RunGeometry& g, int64_t n, int64_t oy, Tensor* y, const Tensor* z, Tensor* yq) const {
+  void OutputRow(const RunGeometry& g, const Tensor& x, int64_t n, int64_t oy, Tensor* y, const Tensor* z,
+                 Tensor* yq) const {
     thread_local std::vector<int32_t> acc;
     thread_local std::vector<float> y_row, z_row;
     thread_local std::vector<uint8_t> q_row;
     const size_t row = static_cast<size_t>(g.ow * c_);
     const int64_t first = (n * g.oh + oy) * g.ow;  // first NHWC row (pixel) of this output row
-    BlockArgs a;
-    a.in = padded_.data() + (n * g.hp + oy * g.sh) * g.wp * cp_;
-    a.in_step = g.sw * cp_;
-    a.off = g.off.data();
-    a.pairs = pairs_;
-    a.ow = g.ow;
     // Y NHWC alone: the stage runs on the sums in registers.
     const bool direct = y && layouts_.y == Layout::kNhwc && !z && !yq;
     const dnnl_kernels::StageVectors stage = dnnl_kernels::MakeStageVectors(p_.stage);
     const size_t y_elem = DataTypeSize(p_.stage.dtype);
-    if (direct) {
+    if (!direct && acc.size() < static_cast<size_t>(g.ow * cp_)) acc.resize(static_cast<size_t>(g.ow * cp_));
+    const BlockRowFn fn = rows_[static_cast<size_t>(direct ? StageSink(p_.stage.dtype) : Sink::kAcc)];
+    // Output pixels [ox_a, ox_b), pixel ox_a's window at `in`, taps at `off`.
+    const auto blocks = [&](const uint8_t* in, const int64_t* off, int64_t ox_a, int64_t ox_b) {
+      if (ox_b <= ox_a) return;
+      BlockArgs a;
+      a.in = in;
+      a.in_step = g.sw * cp_;
+      a.off = off;
+      a.pairs = pairs_;
+      a.ow = ox_b - ox_a;
       a.y_step = c_;
       a.stage = &stage;
-    } else {
-      if (acc.size() < static_cast<size_t>(g.ow * cp_)) acc.resize(static_cast<size_t>(g.ow * cp_));
       a.acc_step = cp_;
-    }
-    const BlockRowFn fn = rows_[static_cast<size_t>(direct ? StageSink(p_.stage.dtype) : Sink::kAcc)];
-    for (int64_t b = 0; b < cp_ / kBlock; ++b) {
-      const int64_t c0 = b * kBlock;
-      a.w = reinterpret_cast<const __m256i*>(packed_.data()) + b * pairs_ * 2;
-      if (direct) {
-        a.y = static_cast<uint8_t*>(y->raw()) + static_cast<size_t>(first * c_ + c0) * y_elem;
-        a.valid = std::min(kBlock, c_ - c0);
-        a.corr = corr_.data() + c0;
-        a.mult = mult_.data() + c0;
-      } else {
-        a.acc = acc.data() + c0;
+      for (int64_t b = 0; b < cp_ / kBlock; ++b) {
+        const int64_t c0 = b * kBlock;
+        a.w = reinterpret_cast<const __m256i*>(packed_.data()) + b * pairs_ * 2;
+        if (direct) {
+          a.y = static_cast<uint8_t*>(y->raw()) + static_cast<size_t>((first + ox_a) * c_ + c0) * y_elem;
+          a.valid = std::min(kBlock, c_ - c0);
+          a.corr = corr_.data() + c0;
+          a.mult = mult_.data() + c0;
+        } else {
+          a.acc = acc.data() + ox_a * cp_ + c0;
+        }
+        fn(a);
+        a.in += kBlock;
       }
-      fn(a);
-      a.in += kBlock;
+    };
+    if (!g.from_x) {
+      blocks(padded_.data() + (n * g.hp + oy * g.sh) * g.wp * cp_, g.off.data(), 0, g.ow);
+    } else {
+      const int64_t ih0 = oy * g.sh - g.top;
+      const bool rows_inside = ih0 >= 0 && ih0 + (kh_ - 1) * g.dh < g.h;
+      const int64_t lo = rows_inside ? g.ox_lo : g.ow, hi = rows_inside ? g.ox_hi : g.ow;
+      const auto strip = [&](int64_t ox_a, int64_t ox_b) {
+        thread_local std::vector<uint8_t> buf;
+        thread_local std::vector<int64_t> off;
+        if (ox_b <= ox_a) return;
+        const uint8_t* in = Strip(g, x, n, oy, ox_a, ox_b, buf, off);  // before off.data(): it sets off
+        blocks(in, off.data(), ox_a, ox_b);
+      };
+      strip(0, std::min(lo, g.ow));
+      const uint8_t* xs = static_cast<const uint8_t*>(x.raw());
+      if (hi > lo) blocks(xs + ((n * g.h + ih0) * g.w + lo * g.sw - g.left) * c_, g.off_x.data(), lo, hi);
+      strip(std::max(lo, hi), g.ow);
     }
     if (direct) return;
     void* y_out = nullptr;
