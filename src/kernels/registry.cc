@@ -4,8 +4,19 @@
 
 namespace qcal {
 
-Shape BlockedShape(const Shape& nchw) {
-  return {nchw[0], (nchw[1] + kLayoutBlock - 1) / kLayoutBlock, nchw[2], nchw[3], kLayoutBlock};
+Shape BlockedShape(const Shape& nchw, int64_t block) {
+  return {nchw[0], (nchw[1] + block - 1) / block, nchw[2], nchw[3], block};
+}
+
+int64_t LayoutBlock(Layout l) {
+  switch (l) {
+    case Layout::kNChw8c:
+      return 8;
+    case Layout::kNChw16c:
+      return 16;
+    default:
+      return 0;
+  }
 }
 
 Shape NhwcShape(const Shape& nchw) { return {nchw[0], nchw[2], nchw[3], nchw[1]}; }
@@ -13,7 +24,8 @@ Shape NhwcShape(const Shape& nchw) { return {nchw[0], nchw[2], nchw[3], nchw[1]}
 Shape PhysicalShape(const Shape& nchw, Layout l) {
   switch (l) {
     case Layout::kNChw8c:
-      return BlockedShape(nchw);
+    case Layout::kNChw16c:
+      return BlockedShape(nchw, LayoutBlock(l));
     case Layout::kNhwc:
       return NhwcShape(nchw);
     default:
@@ -24,7 +36,7 @@ Shape PhysicalShape(const Shape& nchw, Layout l) {
 Layout NonPlainLayout(DataType dtype) {
   switch (dtype) {
     case DataType::kFloat32:
-      return Layout::kNChw8c;
+      return FloatBlockedLayout();
     case DataType::kInt8:
     case DataType::kUint8:
       return Layout::kNhwc;
@@ -75,7 +87,8 @@ std::vector<std::string> KernelRegistry::OpTypes() const {
 std::vector<const KernelDef*> KernelRegistry::KernelsFor(std::string_view op_type) const {
   std::vector<const KernelDef*> v;
   auto it = kernels_.find(std::string(op_type));
-  if (it != kernels_.end()) for (const auto& k : it->second) v.push_back(&k);
+  if (it != kernels_.end())
+    for (const auto& k : it->second) v.push_back(&k);
   return v;
 }
 
@@ -98,7 +111,8 @@ void KernelRegistry::SetProviderEnabled(std::string_view provider, bool enabled)
 }
 
 bool KernelRegistry::ProviderEnabled(std::string_view provider) const {
-  return std::find(disabled_providers_.begin(), disabled_providers_.end(), provider) == disabled_providers_.end();
+  return std::find(disabled_providers_.begin(), disabled_providers_.end(), provider) ==
+         disabled_providers_.end();
 }
 
 std::string_view KernelRegistry::SelectedProvider(const OpContext& ctx) const {
@@ -121,7 +135,7 @@ Result<std::unique_ptr<Kernel>> KernelRegistry::CreateKernel(const OpContext& ct
 }
 
 Result<std::unique_ptr<Kernel>> KernelRegistry::CreateKernelFromProvider(const OpContext& ctx,
-                                                                       std::string_view provider) const {
+                                                                         std::string_view provider) const {
   // The provider's highest-priority kernel that supports the node (a provider may
   // register several, e.g. dnnl's int8 GEMV above its matmul).
   bool registered = false;

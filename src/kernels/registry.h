@@ -66,10 +66,34 @@ using InferFn = Status (*)(const OpContext& ctx, std::vector<TensorType>& output
 // outputs and residual inputs of the int8 convolutions and the per-tensor
 // QuantizeLinear between them, so an int8 network's residual path needs no
 // reorder to NCHW and back.
-enum class Layout : uint8_t { kPlain, kNChw8c, kNhwc };
-inline constexpr int64_t kLayoutBlock = 8;
-// Physical shape of a logical NCHW shape stored as kNChw8c / kNhwc / in layout l.
-Shape BlockedShape(const Shape& nchw);
+//   kNChw16c: float32: oneDNN's nChw16c, blocks of 16 ([N, ceil(C/16), H, W, 16]).
+// Of the two blocked float layouts a machine uses one (FloatBlockedLayout):
+// the block oneDNN's f32 convolutions prefer there.
+enum class Layout : uint8_t { kPlain, kNChw8c, kNhwc, kNChw16c };
+inline constexpr int64_t kLayoutBlock = 8;  // kNChw8c's block (the own AVX2 kernels' layout)
+// Channels per block: 8 / 16 for the blocked float layouts, 0 for the others.
+int64_t LayoutBlock(Layout l);
+inline bool IsBlockedFloat(Layout l) { return l == Layout::kNChw8c || l == Layout::kNChw16c; }
+// The blocked float32 layout of this machine: kNChw16c where oneDNN's f32
+// convolutions prefer nChw16c (AVX-512), else kNChw8c. QCAL_LAYOUT_BLOCK=8 or
+// 16 in the environment overrides it (A/B runs). Probed once per process;
+// defined by the dnnl provider (kernels/dnnl/dnnl_common.cc).
+Layout FloatBlockedLayout();
+// While alive, FloatBlockedLayout() returns `layout` (tests of the kNChw8c
+// kernels on AVX-512 machines; not thread-safe, tests only).
+class ScopedFloatBlockedLayout {
+ public:
+  explicit ScopedFloatBlockedLayout(Layout layout);
+  ~ScopedFloatBlockedLayout();
+  ScopedFloatBlockedLayout(const ScopedFloatBlockedLayout&) = delete;
+  ScopedFloatBlockedLayout& operator=(const ScopedFloatBlockedLayout&) = delete;
+
+ private:
+  Layout previous_;
+};
+// Physical shape of a logical NCHW shape stored as kNChw8c (block 8) or kNChw16c
+// (block 16) / kNhwc / in layout l.
+Shape BlockedShape(const Shape& nchw, int64_t block = kLayoutBlock);
 Shape NhwcShape(const Shape& nchw);
 Shape PhysicalShape(const Shape& nchw, Layout l);
 // The layout a 4-D value of this dtype may take besides kPlain (kPlain: none).

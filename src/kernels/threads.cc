@@ -1,5 +1,7 @@
 #include "kernels/threads.h"
 
+#include <omp.h>
+
 #include <atomic>
 
 namespace qcal {
@@ -10,6 +12,11 @@ thread_local int t_override = 0;  // 0: no ScopedNumThreads on this thread
 
 void SetNumThreads(int n) { g_num_threads.store(n > 0 ? n : 0, std::memory_order_relaxed); }
 int NumThreads() { return t_override > 0 ? t_override : g_num_threads.load(std::memory_order_relaxed); }
+
+int ResolvedNumThreads() {
+  const int n = NumThreads();
+  return n > 0 ? n : omp_get_max_threads();
+}
 
 ScopedNumThreads::ScopedNumThreads(int n) : previous_(t_override) {
   if (n > 0) t_override = n;

@@ -12,6 +12,9 @@ void SetNumThreads(int n);  // n <= 0: runtime default
 // The count kernels on the calling thread should use: the innermost
 // ScopedNumThreads of this thread, else the value last set (0 = runtime default).
 int NumThreads();
+// NumThreads(), or OpenMP's default (OMP_NUM_THREADS or all cores) when that is 0:
+// the count a parallel region on the calling thread should use.
+int ResolvedNumThreads();
 
 // Overrides NumThreads() on the calling thread while alive; n <= 0 keeps the
 // current value. Executor::Run uses it for ExecutorOptions::threads, so two

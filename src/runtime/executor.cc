@@ -86,7 +86,8 @@ bool SameElementsWhenNonPlain(const TensorType& t) {
 }
 
 const char* LayoutLetter(Layout l) {
-  static const std::pair<Layout, const char*> kLetters[] = {{Layout::kNChw8c, "8c"}, {Layout::kNhwc, "nhwc"}};
+  static const std::pair<Layout, const char*> kLetters[] = {
+      {Layout::kNChw8c, "8c"}, {Layout::kNChw16c, "16c"}, {Layout::kNhwc, "nhwc"}};
   for (const auto& [layout, letter] : kLetters) {
     if (layout == l) return letter;
   }

@@ -9,6 +9,8 @@
 #include <random>
 #include <vector>
 
+#include "kernels/threads.h"
+
 namespace qcal::quant {
 namespace {
 
@@ -225,10 +227,14 @@ void CheckBinsEqualTheDivisionOnAdversarialValues() {
   };
   const float tiny = std::numeric_limits<float>::denorm_min(), big = 3e38f;
   const std::vector<Grid> grids = {
-      {0.0f, 3.0f, 2048, Histogram::Mode::kSigned},     {-4.0f, 4.0f, 257, Histogram::Mode::kSigned},
-      {-0.1f, 7.3f, 8192, Histogram::Mode::kSigned},    {0.0f, 6.0f, 1024, Histogram::Mode::kAbsolute},
-      {-big, big, 4096, Histogram::Mode::kSigned},      {0.0f, 1000 * tiny, 1024, Histogram::Mode::kSigned},
-      {-5 * tiny, 3 * tiny, 2048, Histogram::Mode::kSigned}, {0.0f, 1e-3f, 2048, Histogram::Mode::kAbsolute},
+      {0.0f, 3.0f, 2048, Histogram::Mode::kSigned},
+      {-4.0f, 4.0f, 257, Histogram::Mode::kSigned},
+      {-0.1f, 7.3f, 8192, Histogram::Mode::kSigned},
+      {0.0f, 6.0f, 1024, Histogram::Mode::kAbsolute},
+      {-big, big, 4096, Histogram::Mode::kSigned},
+      {0.0f, 1000 * tiny, 1024, Histogram::Mode::kSigned},
+      {-5 * tiny, 3 * tiny, 2048, Histogram::Mode::kSigned},
+      {0.0f, 1e-3f, 2048, Histogram::Mode::kAbsolute},
       // A grid where the product's floor is one below the quotient's at several edges (found by search).
       {-0.7374512553215027f, 0.9679033160209656f, 1024, Histogram::Mode::kSigned},
   };
@@ -250,7 +256,10 @@ void CheckBinsEqualTheDivisionOnAdversarialValues() {
       }
     }
     // Only values inside the grid (the range must not grow for this comparison).
-    std::erase_if(x, [&](float v) { const double a = abs ? std::fabs(v) : v; return a < lo || a > hi; });
+    std::erase_if(x, [&](float v) {
+      const double a = abs ? std::fabs(v) : v;
+      return a < lo || a > hi;
+    });
     for (size_t repeat : {size_t{1}, size_t{40}}) {  // small (direct counts) and large (interleaved counters)
       std::vector<float> data;
       for (size_t r = 0; r < repeat; ++r) data.insert(data.end(), x.begin(), x.end());
@@ -292,8 +301,9 @@ TEST(HistogramTest, NonFiniteAnywhereLeavesHistogramUnchanged) {
       x[at] = at % 2 ? -std::numeric_limits<float>::infinity() : std::nanf("");
       Status st = h.Add(x);
       ASSERT_FALSE(st.ok());
-      EXPECT_NE(st.message().find((at % 2 ? "-inf at element " : "NaN at element ") + std::to_string(at) + " "),
-                std::string::npos)
+      EXPECT_NE(
+          st.message().find((at % 2 ? "-inf at element " : "NaN at element ") + std::to_string(at) + " "),
+          std::string::npos)
           << st.message();
       EXPECT_EQ(h.counts(), before);
       EXPECT_EQ(h.total(), 3u);
@@ -321,6 +331,72 @@ TEST(MinMaxStatsTest, SignedZerosAndNonFiniteAnywhere) {
     EXPECT_NE(st.message().find("element " + std::to_string(at) + " "), std::string::npos) << st.message();
     EXPECT_TRUE(m.empty());
   }
+}
+
+// Batches large enough to be split over threads (one piece per thread, 64 Ki
+// values or more each) give the single thread's counts, extremes (with the
+// sign of a zero extreme: zeros of both signs placed so that the first or last
+// one lies in different pieces) and zero count, and report a NaN at its index.
+TEST(HistogramTest, SplittingOverThreadsChangesNothing) {
+  const size_t n = 3 * (size_t{1} << 16) + 777;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> d(0.0f, 2.0f);
+  std::vector<std::vector<float>> batches;
+  std::vector<float> x(n);
+  for (float& v : x) v = d(rng);
+  batches.push_back(x);
+  std::vector<float> zeros(n, 0.0f);  // every extreme a zero: +0 first, -0 in the middle, +0 last
+  for (size_t i = n / 3; i < 2 * n / 3; ++i) zeros[i] = -0.0f;
+  batches.push_back(zeros);
+  std::vector<float> relu(n, -0.0f);  // post-ReLU-like: zeros then positives in the last piece
+  for (size_t i = n - 1000; i < n; ++i) relu[i] = std::fabs(d(rng));
+  relu[n / 2] = 0.0f;
+  batches.push_back(relu);
+  for (auto mode : {Histogram::Mode::kSigned, Histogram::Mode::kAbsolute}) {
+    for (const auto& batch : batches) {
+      Histogram one = Make(2048, mode), three = Make(2048, mode);
+      MinMaxStats m1, m3;
+      {
+        ScopedNumThreads t(1);
+        ASSERT_TRUE(one.Add(batch).ok());
+        ASSERT_TRUE(one.Add(x).ok());
+        ASSERT_TRUE(m1.Update(batch).ok());
+      }
+      {
+        ScopedNumThreads t(3);
+        ASSERT_TRUE(three.Add(batch).ok());
+        ASSERT_TRUE(three.Add(x).ok());
+        ASSERT_TRUE(m3.Update(batch).ok());
+      }
+      EXPECT_EQ(three.counts(), one.counts());
+      EXPECT_EQ(three.lo(), one.lo());
+      EXPECT_EQ(three.bin_width(), one.bin_width());
+      EXPECT_EQ(std::signbit(three.min_value()), std::signbit(one.min_value()));
+      EXPECT_EQ(three.min_value(), one.min_value());
+      EXPECT_EQ(std::signbit(three.max_value()), std::signbit(one.max_value()));
+      EXPECT_EQ(three.max_value(), one.max_value());
+      EXPECT_EQ(three.zero_count(), one.zero_count());
+      EXPECT_EQ(three.total(), 2 * n);
+      EXPECT_EQ(std::signbit(m3.min()), std::signbit(m1.min()));
+      EXPECT_EQ(std::signbit(m3.max()), std::signbit(m1.max()));
+      EXPECT_EQ(m3.min(), m1.min());
+      EXPECT_EQ(m3.max(), m1.max());
+    }
+  }
+  // The zero batch's extremes as std::minmax_element reports them (first smallest, last largest).
+  MinMaxStats z;
+  ScopedNumThreads t(3);
+  ASSERT_TRUE(z.Update(zeros).ok());
+  EXPECT_FALSE(std::signbit(z.min()));
+  EXPECT_FALSE(std::signbit(z.max()));
+  std::vector<float> bad = x;
+  bad[n - 5] = std::nanf("");
+  Histogram h = Make(64, Histogram::Mode::kSigned);
+  Status st = h.Add(bad);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("NaN at element " + std::to_string(n - 5) + " "), std::string::npos)
+      << st.message();
+  EXPECT_TRUE(h.empty());
 }
 
 TEST(RawValueStoreTest, RequiredBytesAndRefusal) {

@@ -16,8 +16,9 @@
 // input shape on first use and cached, so batch-size changes only cost one
 // primitive creation; a plan binds its memories once and Run only swaps data
 // pointers (BoundMemory / BoundPrimitive). X, Z and Y are NCHW unless the executor planned them as
-// kNChw8c (Kernel::SetLayouts, runtime/layout_plan.h); a plain X or Y is
-// reordered to / from the layout the primitive prefers (nChw8c on AVX2).
+// blocked (Kernel::SetLayouts, runtime/layout_plan.h); a plain X or Y is
+// reordered to / from the layout the primitive prefers (the machine's
+// FloatBlockedLayout: nChw8c on AVX2, nChw16c on AVX-512).
 //
 // Non-1x1 convs with large weights (DirectConv::kMinWeightBytes; ResNet-50's
 // 512-channel 3x3 convs) with X, Y (and Z) in nChw8c run on qcal's own AVX2
@@ -147,14 +148,16 @@ struct DirectConv {
   x86::ConvNchw8cShape shape;
   Shape y_physical;
 
-  // Null when the conv does not qualify: constant float weights, group 1, no
-  // dilation, 2-D, channels multiples of 8, big weights, an activation that is a clamp.
+  // Null when the conv does not qualify: the machine's blocked layout is
+  // nChw8c (AVX2; with AVX-512 oneDNN's nChw16c kernels stream well), constant
+  // float weights, group 1, no dilation, 2-D, channels multiples of 8, big
+  // weights, an activation that is a clamp.
   static std::unique_ptr<DirectConv> Make(const Tensor* w, int64_t group, const ref::WindowParams& p,
                                           const PostOps& post) {
     const char* env = std::getenv("QCAL_DIRECT_CONV");
     // An exact sum (calibration) must keep oneDNN's accumulation: no direct kernel.
     if (!w || group != 1 || w->rank() != 4 || post.exact_sum || !x86::HasAvx2Fma() ||
-        (env && std::string(env) == "0")) {
+        FloatBlockedLayout() != Layout::kNChw8c || (env && std::string(env) == "0")) {
       return nullptr;
     }
     for (int64_t d : p.dilations) {
@@ -247,14 +250,16 @@ class DnnlConv final : public Kernel {
     });
   }
 
-  // Whether oneDNN has a JIT primitive reading (writing) nChw8c for input shape
-  // x (decides AcceptsBlocked / ProducesBlocked), and the shape SetLayouts prepares for.
+  // Whether oneDNN has a JIT primitive reading (writing) the machine's blocked
+  // layout for input shape x (decides AcceptsBlocked / ProducesBlocked), and the
+  // shape SetLayouts prepares for.
   Status Probe(const Shape& x) {
     return Guarded("convolution setup", [&]() -> Status {
       prepare_x_ = x;
       const Shape& w = const_w_->shape();
-      QCAL_ASSIGN_OR_RETURN(auto in, PrimitiveDesc(x, w, has_bias_, Layout::kNChw8c, Layout::kPlain));
-      QCAL_ASSIGN_OR_RETURN(auto out, PrimitiveDesc(x, w, has_bias_, Layout::kPlain, Layout::kNChw8c));
+      const Layout blocked = FloatBlockedLayout();
+      QCAL_ASSIGN_OR_RETURN(auto in, PrimitiveDesc(x, w, has_bias_, blocked, Layout::kPlain));
+      QCAL_ASSIGN_OR_RETURN(auto out, PrimitiveDesc(x, w, has_bias_, Layout::kPlain, blocked));
       blocked_in_ = IsJit(in.impl_info_str());
       blocked_out_ = IsJit(out.impl_info_str());
       return Status::Ok();
@@ -273,11 +278,11 @@ class DnnlConv final : public Kernel {
   Result<ConvPlan*> CurrentPlan(const Tensor& x, const Tensor& w);
   Result<ConvPlan*> PlanFor(const Shape& x, const Shape& w);
   void BindWeights(const Shape& w, ConvPlan& plan);
-  // A plain layout lets the primitive choose (`any`); kNChw8c fixes it.
+  // A plain layout lets the primitive choose (`any`); a blocked one fixes it.
   Result<dnnl::convolution_forward::primitive_desc> PrimitiveDesc(const Shape& x, const Shape& w,
                                                                   bool has_bias, Layout x_layout,
                                                                   Layout y_layout);
-  // X's logical NCHW shape (a kNChw8c tensor's shape is the blocked one).
+  // X's logical NCHW shape (a blocked tensor's shape is the physical one).
   Shape LogicalX(const Tensor& x, const Shape& w) const {
     if (x_layout_ == Layout::kPlain) return x.shape();
     return {x.dim(0), w[1] * group_, x.dim(2), x.dim(3)};
@@ -313,8 +318,8 @@ Result<dnnl::convolution_forward::primitive_desc> DnnlConv::PrimitiveDesc(const 
   const Dims pad_l = ToDims(g.pad_begin), pad_r = ToDims(g.pad_end);
 
   const auto f32 = memory::data_type::f32;
-  const memory::desc src_any(src_dims, f32, x_layout == Layout::kNChw8c ? Tag::nChw8c : Tag::any);
-  const memory::desc dst_any(dst_dims, f32, y_layout == Layout::kNChw8c ? Tag::nChw8c : Tag::any);
+  const memory::desc src_any(src_dims, f32, IsBlockedFloat(x_layout) ? LayoutTag(x_layout) : Tag::any);
+  const memory::desc dst_any(dst_dims, f32, IsBlockedFloat(y_layout) ? LayoutTag(y_layout) : Tag::any);
   const memory::desc w_any(WeightDims(w, group_), f32, Tag::any);
   const memory::desc b_md({w[0]}, f32, Tag::a);
   const auto prop = dnnl::prop_kind::forward_inference;

@@ -3,6 +3,8 @@
 #include <omp.h>
 
 #include <array>
+#include <cstdlib>
+#include <string>
 
 #include "kernels/threads.h"
 
@@ -59,8 +61,10 @@ dnnl::memory::desc PlainDesc(const Dims& dims, dnnl::memory::format_tag tag) {
 
 dnnl::memory::format_tag LayoutTag(Layout l) {
   using Tag = dnnl::memory::format_tag;
-  static constexpr std::array<std::pair<Layout, Tag>, 3> kTags = {
-      {{Layout::kPlain, Tag::nchw}, {Layout::kNChw8c, Tag::nChw8c}, {Layout::kNhwc, Tag::nhwc}}};
+  static constexpr std::array<std::pair<Layout, Tag>, 4> kTags = {{{Layout::kPlain, Tag::nchw},
+                                                                   {Layout::kNChw8c, Tag::nChw8c},
+                                                                   {Layout::kNhwc, Tag::nhwc},
+                                                                   {Layout::kNChw16c, Tag::nChw16c}}};
   for (const auto& [layout, tag] : kTags) {
     if (layout == l) return tag;
   }
@@ -128,3 +132,45 @@ const dnnl::memory& PackedWeights::Get(const dnnl::memory& user, const dnnl::mem
 }
 
 }  // namespace qcal::dnnl_kernels
+
+namespace qcal {
+namespace {
+
+// The source layout oneDNN picks for a typical f32 3x3 convolution (64 -> 64
+// channels at 28x28) when free to choose: nChw16c with AVX-512, nChw8c with AVX2.
+Layout ProbeFloatBlockedLayout() {
+  using dnnl::memory;
+  try {
+    const memory::dims x = {1, 64, 28, 28}, w = {64, 64, 3, 3}, one = {1, 1}, zero = {0, 0};
+    const auto f32 = memory::data_type::f32;
+    const memory::desc any_x(x, f32, memory::format_tag::any), any_w(w, f32, memory::format_tag::any);
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                      any_x, any_w, any_x, one, zero, one, one);
+    dnnl::convolution_forward::primitive_desc pd(d, dnnl_kernels::Engine());
+    if (pd.src_desc() == memory::desc(x, f32, memory::format_tag::nChw16c)) return Layout::kNChw16c;
+  } catch (const dnnl::error&) {
+  }
+  return Layout::kNChw8c;
+}
+
+Layout g_layout_override = Layout::kPlain;  // kPlain: none (ScopedFloatBlockedLayout)
+
+}  // namespace
+
+Layout FloatBlockedLayout() {
+  if (g_layout_override != Layout::kPlain) return g_layout_override;
+  static const Layout layout = [] {
+    const char* env = std::getenv("QCAL_LAYOUT_BLOCK");
+    if (env && std::string(env) == "8") return Layout::kNChw8c;
+    if (env && std::string(env) == "16") return Layout::kNChw16c;
+    return ProbeFloatBlockedLayout();
+  }();
+  return layout;
+}
+
+ScopedFloatBlockedLayout::ScopedFloatBlockedLayout(Layout layout) : previous_(g_layout_override) {
+  g_layout_override = layout;
+}
+ScopedFloatBlockedLayout::~ScopedFloatBlockedLayout() { g_layout_override = previous_; }
+
+}  // namespace qcal

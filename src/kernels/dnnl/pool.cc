@@ -84,7 +84,7 @@ class DnnlPool final : public Kernel {
     });
   }
 
-  // Whether oneDNN pools the dtype's non-plain layout (nChw8c / NHWC) with a JIT
+  // Whether oneDNN pools the dtype's non-plain layout (nChw8c / nChw16c / NHWC) with a JIT
   // kernel for input shape x, and the shape SetLayouts prepares for.
   Status Probe(const Shape& x) {
     return Guarded("pooling setup", [&]() -> Status {
@@ -102,9 +102,10 @@ class DnnlPool final : public Kernel {
       ApplyThreads();
       const Tensor& x = *in[0];
       if (x.dtype() != dtype_) return InvalidArgument("X is not of the prepared data type");
-      const bool blocked_x = x_layout_ == Layout::kNChw8c;
+      const bool blocked_x = IsBlockedFloat(x_layout_);
       if (x.rank() != (blocked_x ? 5 : 4)) return InvalidArgument("X must be 4-D");
-      // A kNChw8c X has the blocked shape (the channel count is the planned one), a kNhwc one [N, H, W, C].
+      // A blocked float X has the blocked shape (the channel count is the planned one), a kNhwc one [N, H, W,
+      // C].
       Shape x_shape = x.shape();
       if (blocked_x) x_shape = {x.dim(0), prepare_x_->at(1), x.dim(2), x.dim(3)};
       if (x_layout_ == Layout::kNhwc) x_shape = {x.dim(0), x.dim(3), x.dim(1), x.dim(2)};

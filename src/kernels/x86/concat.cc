@@ -11,7 +11,7 @@ namespace {
 class ConcatKernel : public Kernel {
  public:
   explicit ConcatKernel(const OpContext& ctx) : node_(ctx.node) {
-    blockable_ = ChannelConcat(ctx);
+    blockable_ = ChannelConcat(ctx) && FloatBlockedLayout() == Layout::kNChw8c;  // the kNChw8c machines only
     if (blockable_) {
       for (const TensorType& t : ctx.inputs) planned_.push_back(t.shape);
     }
@@ -51,8 +51,8 @@ class ConcatKernel : public Kernel {
         return InvalidArgument("inputs must be present and share one data type");
       shapes.push_back(t->shape());
     }
-    QCAL_ASSIGN_OR_RETURN(int64_t axis, ref::NormalizeAxis(node_.attrs.GetInt("axis", 0), in[0]->rank(),
-                                                           "attribute 'axis'"));
+    QCAL_ASSIGN_OR_RETURN(
+        int64_t axis, ref::NormalizeAxis(node_.attrs.GetInt("axis", 0), in[0]->rank(), "attribute 'axis'"));
     const size_t a = static_cast<size_t>(axis);
     // The reference kernel checks the other dims and computes the shape the same way.
     Shape shape = shapes[0];
@@ -83,7 +83,8 @@ class ConcatKernel : public Kernel {
         const int64_t o = u / n;
         const size_t i = static_cast<size_t>(u % n);
         const auto* src = static_cast<const uint8_t*>(in[i]->raw());
-        if (block[i] > 0) std::memcpy(dst + o * out_block + col[i], src + o * block[i], static_cast<size_t>(block[i]));
+        if (block[i] > 0)
+          std::memcpy(dst + o * out_block + col[i], src + o * block[i], static_cast<size_t>(block[i]));
       }
     });
     return Status::Ok();

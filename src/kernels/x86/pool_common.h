@@ -80,7 +80,9 @@ class GlobalMeanKernel final : public Kernel {
  public:
   GlobalMeanKernel(Shape planned_x, bool squeeze) : planned_x_(std::move(planned_x)), squeeze_(squeeze) {}
   bool WritesAllOutputs() const override { return true; }
-  bool AcceptsBlocked(size_t input) const override { return input == 0 && ShapeIsStatic(planned_x_); }
+  bool AcceptsBlocked(size_t input) const override {
+    return input == 0 && ShapeIsStatic(planned_x_) && BlockedIs8c();
+  }
   Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override;
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override;
 

@@ -140,8 +140,12 @@ class WindowPoolKernel final : public Kernel {
       : params_(std::move(params)), include_pad_(include_pad), planned_x_(std::move(planned_x)) {}
 
   bool WritesAllOutputs() const override { return true; }
-  bool AcceptsBlocked(size_t input) const override { return input == 0 && ShapeIsStatic(planned_x_); }
-  bool ProducesBlocked(size_t output) const override { return output == 0 && ShapeIsStatic(planned_x_); }
+  bool AcceptsBlocked(size_t input) const override {
+    return input == 0 && ShapeIsStatic(planned_x_) && BlockedIs8c();
+  }
+  bool ProducesBlocked(size_t output) const override {
+    return output == 0 && ShapeIsStatic(planned_x_) && BlockedIs8c();
+  }
 
   Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override {
     x_layout_ = in.empty() ? Layout::kPlain : in[0];

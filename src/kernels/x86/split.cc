@@ -12,7 +12,8 @@ class SplitKernel : public Kernel {
  public:
   SplitKernel(const OpContext& ctx, std::vector<Shape> planned_out)
       : node_(ctx.node), opset_(ctx.opset), planned_out_(std::move(planned_out)) {
-    blockable_ = ChannelSplit(ctx, planned_out_);
+    blockable_ = ChannelSplit(ctx, planned_out_) &&
+                 FloatBlockedLayout() == Layout::kNChw8c;  // the kNChw8c machines only
     if (blockable_) planned_in_ = ctx.inputs[0].shape;
     out_layouts_.assign(ctx.node.outputs.size(), Layout::kPlain);
   }
@@ -85,7 +86,8 @@ class SplitKernel : public Kernel {
       for (int64_t u = begin; u < end; ++u) {
         const int64_t o = u / n;
         const size_t i = static_cast<size_t>(u % n);
-        if (block[i] > 0) std::memcpy(dst[i] + o * block[i], src + o * in_block + col[i], static_cast<size_t>(block[i]));
+        if (block[i] > 0)
+          std::memcpy(dst[i] + o * block[i], src + o * in_block + col[i], static_cast<size_t>(block[i]));
       }
     });
     return Status::Ok();

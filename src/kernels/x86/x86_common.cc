@@ -1,7 +1,5 @@
 #include "kernels/x86/x86_common.h"
 
-#include <omp.h>
-
 #include "kernels/threads.h"
 
 namespace qcal::x86 {
@@ -16,9 +14,6 @@ bool HasAvx2Fma() {
   return ok;
 }
 
-int OmpThreads() {
-  const int n = NumThreads();
-  return n > 0 ? n : omp_get_max_threads();
-}
+int OmpThreads() { return ResolvedNumThreads(); }
 
 }  // namespace qcal::x86

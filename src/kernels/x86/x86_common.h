@@ -22,6 +22,11 @@ bool HasAvx2();
 // True when the CPU supports AVX2 and FMA (checked once).
 bool HasAvx2Fma();
 
+// True when the machine's blocked float layout is kNChw8c (FloatBlockedLayout):
+// the x86 kernels read and write blocked values only then (they implement
+// nChw8c; with AVX-512 the values stay nChw16c between oneDNN kernels instead).
+inline bool BlockedIs8c() { return FloatBlockedLayout() == Layout::kNChw8c; }
+
 // The OpenMP thread count for a parallel region: qcal::NumThreads(), else the
 // runtime default.
 int OmpThreads();

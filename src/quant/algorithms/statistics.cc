@@ -6,6 +6,7 @@
 #include <new>
 #include <string>
 
+#include "kernels/threads.h"
 #include "quant/algorithms/quant_params.h"
 
 namespace qcal::quant {
@@ -135,11 +136,84 @@ void BinIndices(const float* p, size_t len, bool abs, double lo, double width, i
   BinIndicesBody(p, len, abs, lo, width, last, idx);
 }
 
+// Large scans and binnings are split into one contiguous piece per thread
+// (the executor's --threads, kernels/threads.h); below this many values per
+// piece the calling thread does it alone.
+constexpr size_t kParallelMinValues = size_t{1} << 16;
+
+int PiecesFor(size_t n) {
+  const size_t threads = static_cast<size_t>(std::max(1, ResolvedNumThreads()));
+  return static_cast<int>(std::clamp<size_t>(n / kParallelMinValues, 1, threads));
+}
+
+std::span<const float> Piece(std::span<const float> data, int i, int pieces) {
+  const size_t n = data.size();
+  const size_t begin = n * i / pieces, end = n * (i + 1) / pieces;
+  return data.subspan(begin, end - begin);
+}
+
+// The extremes of a followed by b as one sequential scan keeps them: the first
+// minimum and the first (or last) maximum, so the sign of a zero result is the
+// one the whole scan would give.
+Extremes Concatenate(const Extremes& a, const Extremes& b, bool last_max) {
+  Extremes e;
+  e.min = b.min < a.min ? b.min : a.min;
+  e.max = (last_max ? b.max >= a.max : b.max > a.max) ? b.max : a.max;
+  e.zeros = a.zeros + b.zeros;
+  e.finite = a.finite && b.finite;
+  return e;
+}
+
+// ScanExtremes over one piece per thread, concatenated in data order:
+// identical to the single scan.
+Extremes ScanExtremesParallel(std::span<const float> data, bool abs, bool last_max) {
+  const int pieces = PiecesFor(data.size());
+  if (pieces == 1) return ScanExtremes(data, abs, last_max);
+  std::vector<Extremes> part(pieces);
+#pragma omp parallel for num_threads(pieces) schedule(static)
+  for (int i = 0; i < pieces; ++i) part[i] = ScanExtremes(Piece(data, i, pieces), abs, last_max);
+  Extremes e = part[0];
+  for (int i = 1; i < pieces; ++i) e = Concatenate(e, part[i], last_max);
+  return e;
+}
+
+// ++counts[BinOf(v)] for every value (BinIndices, then kWays interleaved
+// 32-bit count arrays, so runs of one bin (the zeros after a ReLU) do not
+// serialize on a single counter).
+void CountBinsInto(std::span<const float> data, bool abs, double lo, double width, uint64_t* counts,
+                   size_t n) {
+  const auto last = static_cast<int32_t>(n - 1);
+  constexpr size_t kWays = 4, kChunk = 512;
+  // Small batches count straight into counts (the merge would cost more); the
+  // 32-bit lanes cannot overflow while a call has < 2^32 values.
+  const size_t ways = data.size() >= 8 * kWays * n && data.size() < (uint64_t{1} << 32) ? kWays : 1;
+  thread_local std::vector<uint32_t> lanes;  // scratch shared by every histogram of the thread
+  if (ways > 1) lanes.assign(ways * n, 0);
+  uint32_t* lane = lanes.data();
+  int32_t idx[kChunk];
+  for (size_t start = 0; start < data.size(); start += kChunk) {
+    const size_t len = std::min(kChunk, data.size() - start);
+    BinIndices(data.data() + start, len, abs, lo, width, last, idx);
+    size_t j = 0;
+    if (ways == kWays) {
+      for (; j + kWays <= len; j += kWays) {
+        for (size_t w = 0; w < kWays; ++w) ++lane[w * n + static_cast<size_t>(idx[j + w])];
+      }
+    }
+    for (; j < len; ++j) ++counts[idx[j]];
+  }
+  if (ways > 1) {
+    for (size_t w = 0; w < ways; ++w) {
+      for (size_t b = 0; b < n; ++b) counts[b] += lanes[w * n + b];
+    }
+  }
+}
+
 }  // namespace
 
 Status MinMaxStats::Update(std::span<const float> data) {
   if (data.empty()) return Status::Ok();
-  const Extremes e = ScanExtremes(data, /*abs=*/false, /*last_max=*/true);
+  const Extremes e = ScanExtremesParallel(data, /*abs=*/false, /*last_max=*/true);
   if (!e.finite) QCAL_RETURN_IF_ERROR(CheckFinite(data, "calibration data"));
   if (count_ == 0) {
     min_ = e.min;
@@ -235,48 +309,29 @@ void Histogram::GrowToCover(double need_lo, double need_hi) {
   width_ = new_width;
 }
 
-// Bin indices (BinIndices: BinOf's arithmetic, AVX2 when the CPU has it) are
-// produced per chunk, then counted into kWays interleaved 32-bit count arrays,
-// so runs of one bin (the zeros after a ReLU) do not serialize on a single
-// counter.
+// Counts per piece (one per thread) are integers, so their sum equals the
+// single-threaded count.
 void Histogram::CountBins(std::span<const float> data) {
   if (width_ <= 0) {  // BinOf's rule: everything in bin 0
     counts_[0] += data.size();
     return;
   }
   const bool abs = mode_ == Mode::kAbsolute;
-  const int32_t last = num_bins() - 1;
   const size_t n = counts_.size();
-  constexpr size_t kWays = 4, kChunk = 512;
-  // Small batches count straight into counts_ (the merge would cost more); the
-  // 32-bit lanes cannot overflow while a call has < 2^32 values.
-  const size_t ways = data.size() >= 8 * kWays * n && data.size() < (uint64_t{1} << 32) ? kWays : 1;
-  thread_local std::vector<uint32_t> lanes;  // scratch shared by every histogram of the thread
-  if (ways > 1) lanes.assign(ways * n, 0);
-  uint32_t* lane = lanes.data();
-  int32_t idx[kChunk];
-  for (size_t start = 0; start < data.size(); start += kChunk) {
-    const size_t len = std::min(kChunk, data.size() - start);
-    BinIndices(data.data() + start, len, abs, lo_, width_, last, idx);
-    size_t j = 0;
-    if (ways == kWays) {
-      for (; j + kWays <= len; j += kWays) {
-        for (size_t w = 0; w < kWays; ++w) ++lane[w * n + static_cast<size_t>(idx[j + w])];
-      }
-    }
-    for (; j < len; ++j) ++counts_[idx[j]];
-  }
-  if (ways > 1) {
-    for (size_t w = 0; w < ways; ++w) {
-      for (size_t b = 0; b < n; ++b) counts_[b] += lanes[w * n + b];
-    }
+  const int pieces = PiecesFor(data.size());
+  if (pieces == 1) return CountBinsInto(data, abs, lo_, width_, counts_.data(), n);
+  std::vector<uint64_t> part(pieces * n, 0);
+#pragma omp parallel for num_threads(pieces) schedule(static)
+  for (int i = 0; i < pieces; ++i) CountBinsInto(Piece(data, i, pieces), abs, lo_, width_, &part[i * n], n);
+  for (int i = 0; i < pieces; ++i) {
+    for (size_t b = 0; b < n; ++b) counts_[b] += part[i * n + b];
   }
 }
 
 Status Histogram::Add(std::span<const float> data) {
   if (data.empty()) return Status::Ok();
   const bool abs = mode_ == Mode::kAbsolute;
-  const Extremes e = ScanExtremes(data, abs, /*last_max=*/false);
+  const Extremes e = ScanExtremesParallel(data, abs, /*last_max=*/false);
   if (!e.finite) QCAL_RETURN_IF_ERROR(CheckFinite(data, "calibration data"));
   const float bmin = e.min, bmax = e.max;
   if (!initialized_) {
