@@ -149,6 +149,29 @@ bool Int8ConvOperandsSupported(const OpContext& ctx);
 // Kernel shape, strides, dilations and pads of an int8 convolution (no ceil_mode).
 Result<ref::WindowParams> ReadInt8ConvWindow(const OpContext& ctx);
 
+// What the int8 convolution kernels (oneDNN's, x86's depthwise) take and write
+// besides plain NCHW: int8 / uint8 X, Y and Yq NHWC (kNhwc) between int8
+// kernels; a float Y and the residual Z (input 9) NHWC too. Every output written.
+class Int8ConvLayoutKernel : public Kernel {
+ public:
+  Int8ConvLayoutKernel(DataType y_type, std::optional<DataType> yq_type)
+      : y_type_(y_type), yq_type_(yq_type) {}
+  bool WritesAllOutputs() const override { return true; }
+  bool AcceptsBlocked(size_t input) const override { return input == 0; }
+  bool ProducesBlocked(size_t output) const override {
+    if (output == 1) return yq_type_ && NonPlainLayout(*yq_type_) == Layout::kNhwc;
+    return output == 0 && NonPlainLayout(y_type_) == Layout::kNhwc;
+  }
+  bool AcceptsFloatNhwc(size_t input) const override { return input == 9; }
+  bool ProducesFloatNhwc(size_t output) const override {
+    return output == 0 && y_type_ == DataType::kFloat32;
+  }
+
+ private:
+  DataType y_type_;
+  std::optional<DataType> yq_type_;  // the second output's (none: no Yq)
+};
+
 // The layouts an int8 convolution kernel k got: X and Z kPlain or kNhwc, Y and
 // Yq kNhwc only where k produces it, every other input kPlain; else an error.
 struct Int8ConvLayouts {

@@ -106,12 +106,13 @@ std::vector<int32_t> Correction(const Int8Params& p, int32_t x_zp, const ref::Wi
   return corr;
 }
 
-class DnnlInt8Conv final : public Kernel {
+class DnnlInt8Conv final : public Int8ConvLayoutKernel {
  public:
   DnnlInt8Conv(ref::WindowParams params, int64_t group, DataType x_type, Int8Compute mode, Int8Params p,
                ref::ResidualActivation residual_act, bool has_z, std::optional<QuantizedCopy> copy,
                bool y_needed)
-      : params_(std::move(params)),
+      : Int8ConvLayoutKernel(p.stage.dtype, copy ? std::optional<DataType>(copy->dtype) : std::nullopt),
+        params_(std::move(params)),
         group_(group),
         x_type_(x_type),
         mode_(mode),
@@ -125,16 +126,6 @@ class DnnlInt8Conv final : public Kernel {
     const Tensor* z = in.size() > kZ ? in[kZ] : nullptr;
     return Guarded("int8 convolution", [&]() -> Status { return RunImpl(*in[kX], z, out); });
   }
-  bool WritesAllOutputs() const override { return true; }
-
-  // int8 / uint8 X and Y may be NHWC (kNhwc) between int8 kernels; so may a float Y and Z.
-  bool AcceptsBlocked(size_t input) const override { return input == kX; }
-  bool ProducesBlocked(size_t output) const override {
-    if (output == 1) return copy_ && NonPlainLayout(copy_->dtype) == Layout::kNhwc;
-    return output == 0 && NonPlainLayout(p_.stage.dtype) == Layout::kNhwc;
-  }
-  bool AcceptsFloatNhwc(size_t input) const override { return input == kZ; }
-  bool ProducesFloatNhwc(size_t output) const override { return output == 0 && !p_.stage.quantized(); }
   Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override {
     QCAL_ASSIGN_OR_RETURN(const Int8ConvLayouts l, CheckInt8ConvLayouts(*this, in, out));
     const Layout x = l.x, y = l.y, z = l.z, yq = l.yq;

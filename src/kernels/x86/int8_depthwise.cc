@@ -1,8 +1,9 @@
 // Depthwise int8 convolution (QcalQConv / QLinearConv with group == C, one
-// input channel per group, multiplier 1, 2-D) on qcal's own AVX2 loop,
-// provider "x86" above the oneDNN int8 convolution (int8_conv.cc): oneDNN 2.6's
-// AVX2 int8 depthwise kernel is slower than qcal's FP32 one on UltraFace and
-// ShuffleNet. QCAL_INT8_DEPTHWISE=0 in the environment leaves these nodes to oneDNN.
+// input channel per group, multiplier 1, 2-D, any kernel size, stride and
+// dilation) on qcal's own AVX2 loop, provider "x86" above the oneDNN int8
+// convolution (int8_conv.cc): oneDNN 2.6's AVX2 int8 depthwise kernel is slow
+// (UltraFace INT8 ran slower than its FP32). QCAL_INT8_DEPTHWISE=0 in the
+// environment leaves these nodes to oneDNN (A/B runs).
 //
 // Exact integer math, bit-identical to the reference:
 //   acc[p, c] = sum over taps of x'[tap, c] * w[c, tap]  (int32, wrapping)
@@ -11,14 +12,18 @@
 // corr takes away again: the reference's (x - x_zp) * w, modulo 2^32).
 // Per run X is copied once into that padded NHWC buffer with channels rounded
 // up to 16 (kBlock; the extra channels have zero weights), so the inner loop
-// has no bounds checks. Per output pixel and 16 channels, two taps at a time:
-// the u8 / s8 values of both taps are widened to int16 and interleaved
-// (unpacklo / unpackhi), the int16 weights were packed once in the same order,
-// and _mm256_madd_epi16 adds the two products per channel exactly
-// (|x * w| <= 255 * 128). The accumulators of one output row go through the
-// shared int8 output stage (ApplyOutputStageSerial, int8_common.h), which also
-// adds QcalQConv's residual Z and writes the quantized copy Yq, so layouts and
-// fusions are those of the oneDNN kernel. OpenMP over output rows.
+// has no bounds checks; stride-2 layers with NHWC X and whole blocks read X
+// itself instead, and the windows that cross X's border from small padded strips.
+// Per output pixel and 16 channels, two taps at a time: the u8 / s8 values of
+// both taps are widened to int16 and interleaved (unpacklo / unpackhi), the
+// int16 weights were packed once in the same order, and _mm256_madd_epi16 adds
+// the two products per channel exactly (|x * w| <= 255 * 128). 3x3 and 5x5
+// loops are unrolled with the weights in registers. With Y NHWC alone the
+// output stage (int8_stage_lanes.h) runs on the sums in registers; otherwise
+// the accumulators of one output row go through ApplyOutputStageSerial
+// (int8_common.h), which also adds QcalQConv's residual Z and writes the
+// quantized copy Yq, so layouts and fusions are those of the oneDNN kernel.
+// OpenMP over output rows.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -274,11 +279,12 @@ std::vector<int64_t> TapOffsets(int64_t taps, int64_t kw, int64_t row_stride, in
   return off;
 }
 
-class X86Int8Depthwise final : public Kernel {
+class X86Int8Depthwise final : public dnnl_kernels::Int8ConvLayoutKernel {
  public:
   X86Int8Depthwise(ref::WindowParams params, DataType x_type, Int8Params p, ref::ResidualActivation act,
                    std::optional<QuantizedCopy> copy, bool y_needed)
-      : params_(std::move(params)),
+      : Int8ConvLayoutKernel(p.stage.dtype, copy ? std::optional<DataType>(copy->dtype) : std::nullopt),
+        params_(std::move(params)),
         x_type_(x_type),
         p_(std::move(p)),
         act_(act),
@@ -294,14 +300,6 @@ class X86Int8Depthwise final : public Kernel {
     rows_ = PickBlockRows(x_type_ == DataType::kInt8, pairs_);
   }
 
-  bool WritesAllOutputs() const override { return true; }
-  bool AcceptsBlocked(size_t input) const override { return input == kX; }
-  bool ProducesBlocked(size_t output) const override {
-    if (output == 1) return copy_ && NonPlainLayout(copy_->dtype) == Layout::kNhwc;
-    return output == 0 && NonPlainLayout(p_.stage.dtype) == Layout::kNhwc;
-  }
-  bool AcceptsFloatNhwc(size_t input) const override { return input == kZ; }
-  bool ProducesFloatNhwc(size_t output) const override { return output == 0 && !p_.stage.quantized(); }
   Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override {
     QCAL_ASSIGN_OR_RETURN(layouts_, dnnl_kernels::CheckInt8ConvLayouts(*this, in, out));
     return Status::Ok();
