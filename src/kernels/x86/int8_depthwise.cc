@@ -49,6 +49,10 @@ enum Input { kX = 0, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias, kZ,
 // Above the oneDNN int8 convolution (dnnl_kernels::kPriority).
 constexpr int kDepthwisePriority = 20;
 constexpr int64_t kBlock = 16;  // channels per vector step
+// Multiply-adds from which the output rows are split over the threads: at 2 threads even
+// ShuffleNet's 7x7x464 layers gain (their 14x14x232 ones: 14 us on one thread, 9 on two;
+// a threshold 16x higher left them at 14-15).
+constexpr int64_t kParallelMacs = int64_t{1} << 14;
 
 bool DepthwiseEnabled() {
   static const bool enabled = [] {
@@ -319,7 +323,7 @@ class X86Int8Depthwise final : public dnnl_kernels::Int8ConvLayoutKernel {
     Tensor* yq = copy_ ? &ref::PrepareOutput(out, 1, copy_->dtype, PhysicalShape(ys, layouts_.yq)) : nullptr;
     if (!g.from_x) Pad(*in[kX], g);
     const int64_t rows = g.n * g.oh;
-    const bool parallel = rows > 1 && g.n * g.oh * g.ow * c_ * kh_ * kw_ >= kParallelMin * 8;
+    const bool parallel = rows > 1 && g.n * g.oh * g.ow * c_ * kh_ * kw_ >= kParallelMacs;
     const int threads = parallel ? OmpThreads() : 1;
 #pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
     for (int64_t r = 0; r < rows; ++r) OutputRow(g, *in[kX], r / g.oh, r % g.oh, y, z, yq);
