@@ -68,14 +68,14 @@ using InferFn = Status (*)(const OpContext& ctx, std::vector<TensorType>& output
 // reorder to NCHW and back.
 //   kNChw16c: float32: oneDNN's nChw16c, blocks of 16 ([N, ceil(C/16), H, W, 16]).
 // Of the two blocked float layouts a machine uses one (FloatBlockedLayout):
-// the block oneDNN's f32 convolutions prefer there.
+// the block of oneDNN's fastest f32 convolutions there.
 enum class Layout : uint8_t { kPlain, kNChw8c, kNhwc, kNChw16c };
 inline constexpr int64_t kLayoutBlock = 8;  // kNChw8c's block (the own AVX2 kernels' layout)
 // Channels per block: 8 / 16 for the blocked float layouts, 0 for the others.
 int64_t LayoutBlock(Layout l);
 inline bool IsBlockedFloat(Layout l) { return l == Layout::kNChw8c || l == Layout::kNChw16c; }
-// The blocked float32 layout of this machine: kNChw16c where oneDNN's f32
-// convolutions prefer nChw16c (AVX-512), else kNChw8c. QCAL_LAYOUT_BLOCK=8 or
+// The blocked float32 layout of this machine: kNChw16c where oneDNN has AVX-512
+// JIT convolutions on nChw16c, else kNChw8c. QCAL_LAYOUT_BLOCK=8 or
 // 16 in the environment overrides it (A/B runs). Probed once per process;
 // defined by the dnnl provider (kernels/dnnl/dnnl_common.cc).
 Layout FloatBlockedLayout();

@@ -9,12 +9,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <limits>
-#include <optional>
-#include <string>
 
 #include "kernels/dnnl_test_util.h"
+#include "kernels/nchw8c_test_util.h"
 #include "kernels/x86/conv_nchw8c.h"
 #include "kernels/x86/x86_common.h"
 
@@ -26,27 +24,8 @@ struct ConvCase {
   int64_t pt, pl, pb, pr;
 };
 
-int64_t OutDim(int64_t in, int64_t k, int64_t s, int64_t p0, int64_t p1) { return (in + p0 + p1 - k) / s + 1; }
-
-// NCHW [n, c, h, w] <-> nChw8c [n, c/8, h, w, 8] (c a multiple of 8).
-std::vector<float> ToBlocked(const std::vector<float>& x, int64_t n, int64_t c, int64_t hw) {
-  std::vector<float> y(x.size());
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t ch = 0; ch < c; ++ch)
-      for (int64_t p = 0; p < hw; ++p) y[((i * (c / 8) + ch / 8) * hw + p) * 8 + ch % 8] = x[(i * c + ch) * hw + p];
-  return y;
-}
-std::vector<float> FromBlocked(const std::vector<float>& y, int64_t n, int64_t c, int64_t hw) {
-  std::vector<float> x(y.size());
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t ch = 0; ch < c; ++ch)
-      for (int64_t p = 0; p < hw; ++p) x[(i * c + ch) * hw + p] = y[((i * (c / 8) + ch / 8) * hw + p) * 8 + ch % 8];
-  return x;
-}
-
-std::vector<float> Random(size_t n, uint32_t seed) {
-  Tensor t = RandomFloat({static_cast<int64_t>(n)}, seed);
-  return std::vector<float>(t.data<float>(), t.data<float>() + n);
+int64_t OutDim(int64_t in, int64_t k, int64_t s, int64_t p0, int64_t p1) {
+  return (in + p0 + p1 - k) / s + 1;
 }
 
 // clamp(conv(x, w) + b + z), NCHW, in double.
@@ -106,7 +85,8 @@ void Check(const ConvCase& c, bool bias, SumMode sum, float lo, float hi, int th
   x86::ConvNchw8cPost post{nullptr, lo, hi};
   if (sum == SumMode::kSeparate) post.z = zb.data();
   if (sum == SumMode::kInPlace) post.z = yb.data();
-  x86::ConvNchw8c(s, c.n, xb.data(), packed.data<float>(), bias ? b.data() : nullptr, post, yb.data(), threads);
+  x86::ConvNchw8c(s, c.n, xb.data(), packed.data<float>(), bias ? b.data() : nullptr, post, yb.data(),
+                  threads);
   ExpectClose(FromBlocked(yb, c.n, c.oc, oh * ow), want);
 }
 
@@ -128,7 +108,7 @@ TEST(X86ConvNchw8cTest, AgreesWithScalarConvolution) {
   constexpr float inf = std::numeric_limits<float>::infinity();
   for (const ConvCase& c : kCases) {
     Check(c, /*bias=*/true, SumMode::kNone, -inf, inf, 1);
-    Check(c, /*bias=*/false, SumMode::kSeparate, 0.0f, inf, 2);  // Relu
+    Check(c, /*bias=*/false, SumMode::kSeparate, 0.0f, inf, 2);   // Relu
     Check(c, /*bias=*/true, SumMode::kInPlace, -0.5f, 0.75f, 2);  // Clip
   }
 }
@@ -155,56 +135,15 @@ void CheckLargeFusedConv() {
   node.domain = "com.microsoft";
   const Tensor x = RandomFloat({1, 512, 5, 4}, 1), w = RandomFloat({512, 512, 3, 3}, 2, -0.05f, 0.05f);
   const Tensor b = RandomFloat({512}, 3), z = RandomFloat({1, 512, 3, 4}, 4);
-  const std::vector<const Tensor*> in = {&x, &w, &b, &z};
-  const std::vector<bool> is_const = {false, true, true, false};
-  auto dk = MakeKernel(node, in, is_const, "dnnl");
-  ASSERT_TRUE(dk.ok()) << dk.status().ToString();
-  ASSERT_TRUE((*dk)->AcceptsBlocked(0) && (*dk)->ProducesBlocked(0));
-  const Layout bl = Layout::kNChw8c;
-  ASSERT_TRUE((*dk)->SetLayouts({bl, Layout::kPlain, Layout::kPlain, bl}, {bl}).ok());
-  ASSERT_EQ((*dk)->InPlaceInput(0), 3);
-  auto rk = MakeKernel(node, in, is_const, "ref");
+  Tensor got;
+  RunDnnlFusedConvBlocked(node, x, w, b, z, &got);
+  if (::testing::Test::HasFatalFailure()) return;
+  auto rk = MakeKernel(node, {&x, &w, &b, &z}, {false, true, true, false}, "ref");
   ASSERT_TRUE(rk.ok());
-  auto want = RunKernel(**rk, in);
+  auto want = RunKernel(**rk, {&x, &w, &b, &z});
   ASSERT_TRUE(want.ok()) << want.status().ToString();
-
-  auto blocked = [](const Tensor& t) {
-    const int64_t c = t.dim(1), hw = t.dim(2) * t.dim(3);
-    const auto v = ToBlocked(std::vector<float>(t.data<float>(), t.data<float>() + t.numel()), t.dim(0), c, hw);
-    Tensor r(DataType::kFloat32, BlockedShape(t.shape()));
-    std::copy(v.begin(), v.end(), r.data<float>());
-    return r;
-  };
-  const Tensor xb = blocked(x);
-  std::vector<Tensor> out = {blocked(z)};  // Y in Z's buffer, as the executor does
-  const Tensor zb = out[0];                // shares the buffer
-  ASSERT_TRUE((*dk)->Run({&xb, &w, &b, &zb}, out).ok());
-  ASSERT_EQ(out[0].shape(), BlockedShape(want->shape()));
-  const auto got = FromBlocked(std::vector<float>(out[0].data<float>(), out[0].data<float>() + out[0].numel()),
-                               1, 512, want->dim(2) * want->dim(3));
-  ExpectClose(got, std::vector<float>(want->data<float>(), want->data<float>() + want->numel()));
+  ExpectClose(Values(got), Values(*want));
 }
-
-// Sets an environment variable while alive (restores the previous value).
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    const char* old = std::getenv(name);
-    if (old) old_ = old;
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_, old_->c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 TEST(X86ConvNchw8cTest, DnnlFusedConvWithLargeWeightsInBlockedLayout) {
   {

@@ -216,6 +216,7 @@ std::vector<Tensor> RunBlocked(const Node& node, const std::vector<const Tensor*
 
 // Every mix of layouts (bit i of `mask`: value i blocked) for channel counts `cs`.
 TEST(X86DataMovementTest, BlockedChannelConcatAndSplit) {
+  ScopedFloatBlockedLayout layout(Layout::kNChw8c);  // the x86 kernels' blocked layout, on any machine
   const std::vector<std::vector<int64_t>> channel_sets = {
       {8, 16}, {16, 8, 24}, {58, 58}, {3, 13, 8}, {12, 5}};
   Attributes ax1;

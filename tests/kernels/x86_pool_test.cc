@@ -131,11 +131,14 @@ void ExpectWindowPoolMatchesRef(const Node& node, const Tensor& x) {
   }
 }
 
+// The x86 pools take blocked values where the blocked layout is nChw8c; the
+// fixture makes it that on AVX-512 (nChw16c) machines too.
 class X86PoolTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!x86::HasAvx2()) GTEST_SKIP() << "the x86 pooling kernels need AVX2";
   }
+  ScopedFloatBlockedLayout layout_{Layout::kNChw8c};
 };
 
 TEST_F(X86PoolTest, MaxPoolIsBitIdenticalToReference) {

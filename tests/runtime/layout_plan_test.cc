@@ -48,7 +48,7 @@ TEST(LayoutPlanTest, BlocksOnlyValuesEveryConsumerAccepts) {
   // (not a graph output: what its producer writes, blocked).
   // v5: fine. v6: graph output (keep_plain). x: graph input (no producer).
   const auto plan = PlanLayouts(g, k, types, {"v6"});
-  const Layout P = Layout::kPlain, B = Layout::kNChw8c;
+  const Layout P = Layout::kPlain, B = FloatBlockedLayout();
   EXPECT_EQ(plan[0].inputs, (std::vector<Layout>{P}));
   EXPECT_EQ(plan[0].outputs, (std::vector<Layout>{B}));
   EXPECT_EQ(plan[1].outputs, (std::vector<Layout>{P}));
@@ -97,7 +97,7 @@ TEST(LayoutPlanTest, FloatNhwcWhenBlockedIsNotPossibleAndTiesTurnPlainTogether) 
     types[v] = {DataType::kFloat32, {1, 3, 4, 4}};
   types["v5"].dtype = DataType::kUint8;  // e's output: uint8's own non-plain layout is kNhwc
   const auto plan = PlanLayouts(g, k, types, {"v6"});
-  const Layout P = Layout::kPlain, B = Layout::kNChw8c, N = Layout::kNhwc;
+  const Layout P = Layout::kPlain, B = FloatBlockedLayout(), N = Layout::kNhwc;
   EXPECT_EQ(plan[0].outputs[0], B);  // v1: blocked wins where both are possible
   EXPECT_EQ(plan[1].outputs[0], N);  // v2: b cannot write blocked
   EXPECT_EQ(plan[2].outputs[0], B);  // v3: c's tie holds (v2 and v3 both non-plain)
@@ -181,7 +181,10 @@ void ExpectOutputsAgree(const TensorMap& got, const TensorMap& want) {
   }
 }
 
+// Odd channel counts block only in nChw8c (oneDNN 2.6 has no AVX-512 JIT kernel
+// for them on nChw16c), so these two tests make that the blocked layout.
 TEST(BlockedLayoutTest, ChainWithOddChannelsEqualsReference) {
+  ScopedFloatBlockedLayout layout(Layout::kNChw8c);
   const Graph g = ChainGraph();
   const Tensor x1 = RandomFloat({1, 3, 11, 10}, 11), x2 = RandomFloat({1, 3, 11, 10}, 12);
   auto ex = Executor::Create(g, {{"x", x1.shape()}});
@@ -202,6 +205,7 @@ TEST(BlockedLayoutTest, ChainWithOddChannelsEqualsReference) {
 }
 
 TEST(BlockedLayoutTest, ObserverAndOptionOutSeePlainValues) {
+  ScopedFloatBlockedLayout layout(Layout::kNChw8c);
   const Graph g = ChainGraph();
   const Tensor x = RandomFloat({1, 3, 11, 10}, 21);
   const TensorMap want = RunReference(g, x);
@@ -232,6 +236,48 @@ TEST(BlockedLayoutTest, ObserverAndOptionOutSeePlainValues) {
   ASSERT_TRUE((*ex)->Run({{"x", x}}, &got).ok());
   EXPECT_GE((*ex)->blocked_values(), 3);
   ExpectOutputsAgree(got, want);
+}
+
+// The machine's own blocked layout (nChw16c with AVX-512, nChw8c with AVX2) on
+// channel counts both blocks divide: x(16) -> conv(32) -> relu -> a ->
+// depthwise(32) -> d -> conv(32) + a -> relu -> maxpool -> conv(16, 1x1) -> y1;
+// every inner value stays blocked (the depthwise conv reads and writes it
+// together: oneDNN's depthwise kernels take no mixed layouts).
+TEST(BlockedLayoutTest, MachineLayoutChainEqualsReference) {
+  Graph g;
+  g.name = "chain16";
+  g.inputs.push_back({"x", DataType::kFloat32, Shape{1, 16, 9, 12}});
+  g.initializers["w1"] = RandomFloat({32, 16, 3, 3}, 31);
+  g.initializers["wd"] = RandomFloat({32, 1, 3, 3}, 35);
+  g.initializers["w2"] = RandomFloat({32, 32, 3, 3}, 32);
+  g.initializers["w3"] = RandomFloat({16, 32, 1, 1}, 33);
+  Node pool{"mp", "MaxPool", "", {"r2"}, {"p"}, {}};
+  pool.attrs.Set("kernel_shape", std::vector<int64_t>{2, 2});
+  pool.attrs.Set("strides", std::vector<int64_t>{2, 2});
+  g.nodes = {Conv("c1", {"x", "w1"}, "t1", 1),
+             Node{"r1", "Relu", "", {"t1"}, {"a"}, {}},
+             Conv("dw", {"a", "wd"}, "d", 1, 1, 32),
+             Conv("c2", {"d", "w2"}, "t2", 1),
+             Node{"add", "Add", "", {"t2", "a"}, {"s"}, {}},
+             Node{"r2", "Relu", "", {"s"}, {"r2"}, {}},
+             pool,
+             Conv("c3", {"p", "w3"}, "y1", 0)};
+  g.outputs.push_back({"y1", DataType::kFloat32, std::nullopt});
+  const Tensor x = RandomFloat({1, 16, 9, 12}, 34);
+  auto ex = Executor::Create(g, {{"x", x.shape()}});
+  ASSERT_TRUE(ex.ok()) << ex.status().ToString();
+  EXPECT_GE((*ex)->blocked_values(), 4);  // a, d, r2 (the fused conv2 output), p
+  TensorMap got;
+  ASSERT_TRUE((*ex)->Run({{"x", x}}, &got).ok());
+  KernelRegistry::Global().SetProviderEnabled("dnnl", false);
+  KernelRegistry::Global().SetProviderEnabled("x86", false);
+  auto ref = Executor::Create(g, {{"x", x.shape()}});
+  KernelRegistry::Global().SetProviderEnabled("dnnl", true);
+  KernelRegistry::Global().SetProviderEnabled("x86", true);
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  TensorMap want;
+  ASSERT_TRUE((*ref)->Run({{"x", x}}, &want).ok());
+  EXPECT_TRUE(Agree(got.at("y1"), want.at("y1")));
 }
 
 }  // namespace

@@ -20,27 +20,23 @@
 // reordered to / from the layout the primitive prefers (the machine's
 // FloatBlockedLayout: nChw8c on AVX2, nChw16c on AVX-512).
 //
-// Non-1x1 convs with large weights (DirectConv::kMinWeightBytes; ResNet-50's
-// 512-channel 3x3 convs) with X, Y (and Z) in nChw8c run on qcal's own AVX2
-// direct kernel (x86/conv_nchw8c.h): oneDNN 2.6's jit:avx2 streams the
-// weights from memory once per output row, the direct kernel once per range
-// of rows (those layers: 0.8x oneDNN's time at 1 and 2 threads,
-// docs/performance.md). QCAL_DIRECT_CONV=0 in the environment keeps every
-// conv on oneDNN (for A/B runs).
-#include <cstdlib>
+// On nChw8c machines (AVX2), with X, Y (and Z) in nChw8c, some convs run on
+// qcal's own AVX2 kernels instead (X86Conv, conv_x86.h): Winograd F(2x2, 3x3) for the 3x3 stride-1
+// shape classes where it measured faster, the direct kernel for other large
+// non-1x1 weights. QCAL_WINOGRAD=0 / QCAL_DIRECT_CONV=0 in the environment
+// keep those convs on oneDNN (for A/B runs).
 #include <cstring>
-#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
 
+#include "kernels/dnnl/conv_x86.h"
 #include "kernels/dnnl/dnnl_common.h"
 #include "kernels/dnnl/int8_common.h"
 #include "kernels/fused_activation.h"
 #include "kernels/ref/common.h"
 #include "kernels/ref/conv_geometry.h"
 #include "kernels/threads.h"
-#include "kernels/x86/conv_nchw8c.h"
 #include "kernels/x86/x86_common.h"
 
 namespace qcal::dnnl_kernels {
@@ -69,12 +65,7 @@ const DnnlActivation* FindDnnlActivation(const FusedActivation& act) {
   return nullptr;
 }
 
-// The post-ops of a FusedConv (empty for Conv).
-struct PostOps {
-  bool sum = false;        // Z input
-  bool exact_sum = false;  // Z (then the activation, a Relu or none) applied after the primitive
-  FusedActivation activation;
-};
+using PostOps = ConvPostOps;
 
 // The activation applied after an exact sum.
 ref::ResidualActivation ExactSumActivation(const PostOps& post) {
@@ -122,89 +113,6 @@ Dims WeightDims(const Shape& w, int64_t group) {
 }
 Tag WeightTag(int64_t group) { return group == 1 ? Tag::oihw : Tag::goihw; }
 
-// FusedConv activations the direct kernel applies as a clamp [lo, hi].
-struct ClampActivation {
-  std::string_view name;
-  float (*lo)(const std::vector<float>& params);
-  float (*hi)(const std::vector<float>& params);
-};
-constexpr float kInf = std::numeric_limits<float>::infinity();
-const ClampActivation kClampActivations[] = {
-    {"Relu", [](const std::vector<float>&) { return 0.0f; }, [](const std::vector<float>&) { return kInf; }},
-    {"Clip", [](const std::vector<float>& p) { return p.size() > 0 ? p[0] : -kInf; },
-     [](const std::vector<float>& p) { return p.size() > 1 ? p[1] : kInf; }},
-};
-
-// The direct nChw8c kernel's state: packed constant weights, the clamp, and
-// the geometry of the last input shape.
-struct DirectConv {
-  // Below this oneDNN's kernel is as fast or faster (measured: 512-channel 3x3
-  // convs, 9 MiB: 0.8x oneDNN's time; 256-channel ones, 2.3 MiB: 1.0-1.14x).
-  static constexpr int64_t kMinWeightBytes = int64_t{4} << 20;
-
-  Tensor packed;  // 64-byte aligned
-  float lo = -kInf, hi = kInf;
-  Shape x_shape;  // logical NCHW input the shape below is for
-  x86::ConvNchw8cShape shape;
-  Shape y_physical;
-
-  // Null when the conv does not qualify: the machine's blocked layout is
-  // nChw8c (AVX2; with AVX-512 oneDNN's nChw16c kernels stream well), constant
-  // float weights, group 1, no dilation, 2-D, channels multiples of 8, big
-  // weights, an activation that is a clamp.
-  static std::unique_ptr<DirectConv> Make(const Tensor* w, int64_t group, const ref::WindowParams& p,
-                                          const PostOps& post) {
-    const char* env = std::getenv("QCAL_DIRECT_CONV");
-    // An exact sum (calibration) must keep oneDNN's accumulation: no direct kernel.
-    if (!w || group != 1 || w->rank() != 4 || post.exact_sum || !x86::HasAvx2Fma() ||
-        FloatBlockedLayout() != Layout::kNChw8c || (env && std::string(env) == "0")) {
-      return nullptr;
-    }
-    for (int64_t d : p.dilations) {
-      if (d != 1) return nullptr;
-    }
-    // 1x1 convs stay on oneDNN's jit_1x1 kernel (twice as fast as this one on them).
-    if (w->dim(0) % 8 != 0 || w->dim(1) % 8 != 0 || w->dim(2) * w->dim(3) == 1 ||
-        w->nbytes() < static_cast<size_t>(kMinWeightBytes)) {
-      return nullptr;
-    }
-    auto d = std::make_unique<DirectConv>();
-    if (post.activation.def) {
-      const ClampActivation* c = nullptr;
-      for (const auto& a : kClampActivations) {
-        if (a.name == post.activation.def->name) c = &a;
-      }
-      if (!c) return nullptr;
-      d->lo = c->lo(post.activation.params);
-      d->hi = c->hi(post.activation.params);
-    }
-    d->shape.oc = w->dim(0);
-    d->shape.ic = w->dim(1);
-    d->shape.kh = w->dim(2);
-    d->shape.kw = w->dim(3);
-    d->packed = Tensor(DataType::kFloat32, w->shape());
-    x86::PackConvWeightsNchw8c(w->data<float>(), d->shape, d->packed.data<float>());
-    return d;
-  }
-
-  // Sets the geometry for logical input x (cached for the last shape).
-  Status SetInput(const Shape& x, const ref::WindowParams& params) {
-    if (x == x_shape) return Status::Ok();
-    QCAL_ASSIGN_OR_RETURN(ref::WindowGeometry g, ref::ComputeWindowGeometry(ref::SpatialDims(x), params));
-    x86::ConvNchw8cShape s = shape;
-    s.ih = x[2], s.iw = x[3], s.oh = g.out[0], s.ow = g.out[1];
-    s.stride_h = g.strides[0], s.stride_w = g.strides[1];
-    s.pad_t = g.pad_begin[0], s.pad_l = g.pad_begin[1];
-    if (x[1] != s.ic || !x86::ConvNchw8cSupports(s)) {
-      return InvalidArgument("input " + ShapeToString(x) + " does not fit the convolution's weights");
-    }
-    shape = s;
-    x_shape = x;
-    y_physical = PhysicalShape({x[0], s.oc, s.oh, s.ow}, Layout::kNChw8c);
-    return Status::Ok();
-  }
-};
-
 class DnnlConv final : public Kernel {
  public:
   DnnlConv(ref::WindowParams params, int64_t group, PostOps post, const Tensor* w, const Tensor* b,
@@ -212,13 +120,14 @@ class DnnlConv final : public Kernel {
       : params_(std::move(params)), group_(group), post_(std::move(post)), has_bias_(has_bias) {
     if (w) const_w_ = *w;  // shares the buffer
     if (b) const_b_ = *b;
-    direct_ = DirectConv::Make(w, group_, params_, post_);
+    x86_ = X86Conv::Make(w, group_, params_, post_);
   }
 
   bool WritesAllOutputs() const override { return true; }
   // Z (input 3) is reordered into the destination in any case.
   bool AcceptsBlocked(size_t input) const override { return input == 0 ? blocked_in_ : input == 3; }
   bool ProducesBlocked(size_t output) const override { return output == 0 && blocked_out_; }
+  int LayoutTiedInput(size_t output) const override { return output == 0 && tied_ ? 0 : -1; }
   // Y may take Z's buffer when both have the same layout: the sum post-op
   // reads each Z element where it writes the Y element (or Z is first copied
   // into a staging destination).
@@ -245,7 +154,10 @@ class DnnlConv final : public Kernel {
       plans_.clear();
       last_plan_ = nullptr;
       if (!const_w_ || !prepare_x_) return Status::Ok();
-      if (UseDirect()) return direct_->SetInput(*prepare_x_, params_);
+      if (X86Layouts()) {
+        QCAL_RETURN_IF_ERROR(x86_->SetInput(*prepare_x_, params_));
+        if (x86_->algorithm() != X86Conv::Algorithm::kOneDnn) return Status::Ok();
+      }
       return PlanFor(*prepare_x_, const_w_->shape()).status();
     });
   }
@@ -262,6 +174,12 @@ class DnnlConv final : public Kernel {
       QCAL_ASSIGN_OR_RETURN(auto out, PrimitiveDesc(x, w, has_bias_, Layout::kPlain, blocked));
       blocked_in_ = IsJit(in.impl_info_str());
       blocked_out_ = IsJit(out.impl_info_str());
+      if (!blocked_in_ && !blocked_out_) {
+        // oneDNN's depthwise kernels need X and Y in one layout (one of them
+        // left to choose gives its reference kernel): then both or neither.
+        QCAL_ASSIGN_OR_RETURN(auto both, PrimitiveDesc(x, w, has_bias_, blocked, blocked));
+        blocked_in_ = blocked_out_ = tied_ = IsJit(both.impl_info_str());
+      }
       return Status::Ok();
     });
   }
@@ -269,10 +187,11 @@ class DnnlConv final : public Kernel {
  private:
   Status RunImpl(const std::vector<const Tensor*>& in, std::vector<Tensor>& out);
   Status AddExactSum(const Tensor& z, ConvPlan& plan, Tensor& y);
-  Status RunDirect(const std::vector<const Tensor*>& in, std::vector<Tensor>& out);
-  // The direct kernel runs when it qualified and X, Y (and Z) are all nChw8c.
-  bool UseDirect() const {
-    return direct_ && x_layout_ == Layout::kNChw8c && y_layout_ == Layout::kNChw8c &&
+  Status RunX86(const std::vector<const Tensor*>& in, std::vector<Tensor>& out);
+  // The x86 kernels may run (X86Conv chooses per input shape) when the conv
+  // qualified and X, Y (and Z) are all nChw8c.
+  bool X86Layouts() const {
+    return x86_ && x_layout_ == Layout::kNChw8c && y_layout_ == Layout::kNChw8c &&
            (!post_.sum || z_layout_ == Layout::kNChw8c);
   }
   Result<ConvPlan*> CurrentPlan(const Tensor& x, const Tensor& w);
@@ -293,10 +212,11 @@ class DnnlConv final : public Kernel {
   PostOps post_;
   bool has_bias_ = false;
   bool blocked_in_ = false, blocked_out_ = false;
+  bool tied_ = false;  // X and Y blocked together or not at all (Probe)
   std::optional<Shape> prepare_x_;
   Layout x_layout_ = Layout::kPlain, z_layout_ = Layout::kPlain, y_layout_ = Layout::kPlain;
   std::optional<Tensor> const_w_, const_b_;
-  std::unique_ptr<DirectConv> direct_;
+  std::unique_ptr<X86Conv> x86_;
   std::optional<memory> user_w_;  // constant weights wrapped in their ONNX layout
   PackedWeights packed_;
   std::map<std::vector<int64_t>, ConvPlan> plans_;  // by PlanKey(X shape); W's shape is fixed
@@ -436,28 +356,30 @@ Status CopySumInput(const Tensor& z, ConvPlan& plan, const Tensor& y) {
   return Status::Ok();
 }
 
-Status DnnlConv::RunDirect(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+Status DnnlConv::RunX86(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& x = *in[0];
-  if (x.rank() != 5) return InvalidArgument("X and W must be 4-D");  // X is blocked: [N, C/8, H, W, 8]
-  QCAL_RETURN_IF_ERROR(direct_->SetInput(LogicalX(x, const_w_->shape()), params_));
-  Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, direct_->y_physical);
-  x86::ConvNchw8cPost post{nullptr, direct_->lo, direct_->hi};
+  Tensor& y = ref::PrepareOutput(out, 0, DataType::kFloat32, x86_->y_physical());
+  const float* z = nullptr;
   if (post_.sum) {
     if (in[3]->shape() != y.shape()) {
       return InvalidArgument("sum input Z has shape " + ShapeToString(in[3]->shape()) +
                              ", expected the output shape " + ShapeToString(y.shape()));
     }
-    post.z = in[3]->data<float>();
+    z = in[3]->data<float>();
   }
   const Tensor* b = has_bias_ ? (const_b_ ? &*const_b_ : in[2]) : nullptr;
-  x86::ConvNchw8c(direct_->shape, x.dim(0), x.data<float>(), direct_->packed.data<float>(),
-                  b ? b->data<float>() : nullptr, post, y.data<float>(), x86::OmpThreads());
+  x86_->Run(x.dim(0), x.data<float>(), b ? b->data<float>() : nullptr, z, y.data<float>(), x86::OmpThreads());
   return Status::Ok();
 }
 
 Status DnnlConv::RunImpl(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (UseDirect()) return RunDirect(in, out);
+  if (X86Layouts()) {
+    const Tensor& x = *in[0];
+    if (x.rank() != 5) return InvalidArgument("X and W must be 4-D");  // X is blocked: [N, C/8, H, W, 8]
+    QCAL_RETURN_IF_ERROR(x86_->SetInput(LogicalX(x, const_w_->shape()), params_));
+    if (x86_->algorithm() != X86Conv::Algorithm::kOneDnn) return RunX86(in, out);
+  }
   ApplyThreads();
   const Tensor& x = *in[0];
   const Tensor& w = const_w_ ? *const_w_ : *in[1];

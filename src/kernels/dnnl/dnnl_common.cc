@@ -136,18 +136,21 @@ const dnnl::memory& PackedWeights::Get(const dnnl::memory& user, const dnnl::mem
 namespace qcal {
 namespace {
 
-// The source layout oneDNN picks for a typical f32 3x3 convolution (64 -> 64
-// channels at 28x28) when free to choose: nChw16c with AVX-512, nChw8c with AVX2.
+// kNChw16c when oneDNN runs a typical f32 3x3 convolution (64 -> 64 channels
+// at 28x28) on nChw16c with an AVX-512 JIT kernel, else kNChw8c. (Left to
+// choose, oneDNN 2.6 takes its NHWC brgemm kernel on AVX-512: 1.37 ms against
+// 1.19 ms on nChw16c for CIFAR ResNet-56 at 1 thread, docs/performance.md.)
 Layout ProbeFloatBlockedLayout() {
   using dnnl::memory;
   try {
     const memory::dims x = {1, 64, 28, 28}, w = {64, 64, 3, 3}, one = {1, 1}, zero = {0, 0};
     const auto f32 = memory::data_type::f32;
-    const memory::desc any_x(x, f32, memory::format_tag::any), any_w(w, f32, memory::format_tag::any);
+    const memory::desc x16(x, f32, memory::format_tag::nChw16c), any_w(w, f32, memory::format_tag::any);
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                      any_x, any_w, any_x, one, zero, one, one);
+                                      x16, any_w, x16, one, zero, one, one);
     dnnl::convolution_forward::primitive_desc pd(d, dnnl_kernels::Engine());
-    if (pd.src_desc() == memory::desc(x, f32, memory::format_tag::nChw16c)) return Layout::kNChw16c;
+    const std::string impl = pd.impl_info_str();
+    if (dnnl_kernels::IsJit(impl) && impl.find("avx512") != std::string::npos) return Layout::kNChw16c;
   } catch (const dnnl::error&) {
   }
   return Layout::kNChw8c;

@@ -7,15 +7,16 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/x86/register_tiles.h"
 
 namespace qcal::x86 {
 namespace {
 
 constexpr int64_t kB = 8;  // channels per block (one AVX2 register)
 // Output channel blocks per register tile and pixels per tile for each of
-// them: 12 accumulators + the weight registers + one broadcast fit in 16 ymm.
-constexpr int kMaxOcBlocks = 3;
-constexpr int PixelsPerTile(int oc_blocks) { return 12 / oc_blocks; }
+// them (register_tiles.h).
+constexpr int kMaxOcBlocks = kMaxTileBlocks;
+constexpr int PixelsPerTile(int oc_blocks) { return TileWidth(oc_blocks); }
 // Weight bytes of one pass over a row (a part of L1D, which also holds the input rows).
 constexpr int64_t kL1WeightBytes = 16 * 1024;
 // Partial-sum bytes of one work item's rows (kept in cache across the passes).
@@ -24,30 +25,17 @@ constexpr int64_t kPartialSumBytes = 16 * 1024;
 // What one tile call needs besides its position.
 struct TileArgs {
   const ConvNchw8cShape* s;
-  const float* x;         // the image's input
-  const float* w;         // packed weights of the tile's first output block
-  const float* bias;      // bias of the tile's first output channel, or null
-  const float* z;         // sum input of the image, or null
-  float* y;               // the image's output
-  int64_t ocb;            // first output block
-  int64_t oh;             // output row
-  int64_t icb0, icb1;     // input channel blocks of this pass over the row
-  bool first, last;       // first pass: start from bias + Z; last: clamp
+  const float* x;      // the image's input
+  const float* w;      // packed weights of the tile's first output block
+  const float* bias;   // bias of the tile's first output channel, or null
+  const float* z;      // sum input of the image, or null
+  float* y;            // the image's output
+  int64_t ocb;         // first output block
+  int64_t oh;          // output row
+  int64_t icb0, icb1;  // input channel blocks of this pass over the row
+  bool first, last;    // first pass: start from bias + Z; last: clamp
   float lo, hi;
 };
-
-// Calls f(std::integral_constant<int, I>) for I = 0 .. N-1. The accumulator
-// arrays below are indexed only through such constants: with a runtime loop
-// (even one GCC unrolls later) GCC keeps the array in memory and stores every
-// accumulator after each FMA, which halves the kernel's speed.
-template <typename F, int... I>
-[[gnu::always_inline]] inline void UnrollImpl(F& f, std::integer_sequence<int, I...>) {
-  (f(std::integral_constant<int, I>{}), ...);
-}
-template <int N, typename F>
-[[gnu::always_inline]] inline void Unroll(F&& f) {
-  UnrollImpl(f, std::make_integer_sequence<int, N>{});
-}
 
 // Computes output pixels [ow0, ow0 + P) of row a.oh for output blocks
 // [a.ocb, a.ocb + OCB) (input without pads: every window lies inside it).
@@ -55,7 +43,7 @@ template <int OCB, int P>
 void Tile(const TileArgs& a, int64_t ow0) {
   const ConvNchw8cShape& s = *a.s;
   const int64_t w_block_stride = (s.ic / kB) * s.kh * s.kw * kB * kB;  // between output blocks
-  const int64_t x_step = s.stride_w * kB;                             // between tile pixels
+  const int64_t x_step = s.stride_w * kB;                              // between tile pixels
   const int64_t y0 = ((a.ocb * s.oh + a.oh) * s.ow + ow0) * kB;
   const int64_t y_block_stride = s.oh * s.ow * kB;
   __m256 acc[OCB][P];
@@ -105,14 +93,14 @@ void Tile(const TileArgs& a, int64_t ow0) {
 
 using TileFn = void (*)(const TileArgs&, int64_t);
 
+struct TileKernel {
+  template <int OCB, int P>
+  static void Run(const TileArgs& a, int64_t ow0) {
+    Tile<OCB, P>(a, ow0);
+  }
+};
 // kTiles[OCB - 1][P - 1] = Tile<OCB, P> for P <= PixelsPerTile(OCB).
-template <int OCB, size_t... I>
-constexpr std::array<TileFn, 12> TilesFor(std::index_sequence<I...>) {
-  return {{(I < PixelsPerTile(OCB) ? &Tile<OCB, std::min<int>(I + 1, PixelsPerTile(OCB))> : nullptr)...}};
-}
-constexpr std::array<std::array<TileFn, 12>, kMaxOcBlocks> kTiles = {
-    TilesFor<1>(std::make_index_sequence<12>()), TilesFor<2>(std::make_index_sequence<12>()),
-    TilesFor<3>(std::make_index_sequence<12>())};
+constexpr auto kTiles = TileTable<TileFn, TileKernel>();
 
 // One pass over an output row of one group of output blocks: full tiles and
 // one shorter tile (the input is padded, every window lies inside it).
@@ -156,7 +144,8 @@ const float* PadInput(ConvNchw8cShape& s, int64_t batch, const float* x, int thr
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && planes > 1)
   for (int64_t p = 0; p < planes; ++p) {
     for (int64_t r = 0; r < c.ih; ++r) {
-      std::copy_n(x + (p * c.ih + r) * c.iw * kB, c.iw * kB, dst + ((p * ih + r + c.pad_t) * iw + c.pad_l) * kB);
+      std::copy_n(x + (p * c.ih + r) * c.iw * kB, c.iw * kB,
+                  dst + ((p * ih + r + c.pad_t) * iw + c.pad_l) * kB);
     }
   }
   s.ih = ih;
@@ -169,8 +158,7 @@ const float* PadInput(ConvNchw8cShape& s, int64_t batch, const float* x, int thr
 
 bool ConvNchw8cSupports(const ConvNchw8cShape& s) {
   return s.ic > 0 && s.oc > 0 && s.ic % kB == 0 && s.oc % kB == 0 && s.ih > 0 && s.iw > 0 && s.oh > 0 &&
-         s.ow > 0 && s.kh > 0 && s.kw > 0 && s.stride_h > 0 && s.stride_w > 0 && s.pad_t >= 0 &&
-         s.pad_l >= 0;
+         s.ow > 0 && s.kh > 0 && s.kw > 0 && s.stride_h > 0 && s.stride_w > 0 && s.pad_t >= 0 && s.pad_l >= 0;
 }
 
 void PackConvWeightsNchw8c(const float* oihw, const ConvNchw8cShape& s, float* packed) {

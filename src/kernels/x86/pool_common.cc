@@ -14,7 +14,7 @@ bool PoolKernelsEnabled() {
     const char* env = std::getenv("QCAL_X86_POOL");
     return HasAvx2() && !(env && std::strcmp(env, "0") == 0);
   }();
-  return enabled;
+  return enabled && BlockedIs8c();
 }
 
 bool IsFloat4d(const OpContext& ctx) {

@@ -33,7 +33,9 @@ namespace qcal::x86 {
 // Above the oneDNN pooling (dnnl priority 10), which these kernels replace.
 inline constexpr int kPoolPriority = kPriority + 1;
 
-// AVX2 present and QCAL_X86_POOL is not "0" (read once).
+// AVX2 present and QCAL_X86_POOL is not "0" (read once), and the machine's
+// blocked layout is nChw8c (with nChw16c, AVX-512, oneDNN's pooling reads and
+// writes the blocked values instead).
 bool PoolKernelsEnabled();
 
 // Float32 X of rank 4 (the pools here are 2-D only).

@@ -1,0 +1,65 @@
+// qcal's own AVX2 conv kernels inside the dnnl Conv / FusedConv kernel
+// (conv.cc): when X, Y (and Z) are nChw8c, some convs run faster on them than
+// on oneDNN 2.6's jit:avx2 convolution (docs/performance.md):
+//  - Winograd F(2x2, 3x3) (x86/conv_winograd.h) for 3x3 stride-1 convs with
+//    16-512 input and output channels (the measured classes, conv_x86.cc);
+//  - the direct kernel (x86/conv_nchw8c.h) for other non-1x1 convs with large
+//    weights (kMinDirectWeightBytes): oneDNN streams the weights from memory
+//    once per output row, the direct kernel once per range of rows.
+// Both need an nChw8c machine (x86::BlockedIs8c: AVX2), constant float weights, group 1, no dilation,
+// channels multiples of 8, an activation that is a clamp (Relu, Clip) and no exact sum (calibration keeps
+// oneDNN's accumulation). QCAL_DIRECT_CONV=0 / QCAL_WINOGRAD=0 in the environment turn a kernel off (A/B
+// runs); QCAL_WINOGRAD=1 uses Winograd for every conv it can run (tests, per-layer measurements).
+#pragma once
+
+#include <memory>
+
+#include "kernels/fused_activation.h"
+#include "kernels/ref/conv_geometry.h"
+#include "kernels/registry.h"
+#include "kernels/x86/conv_nchw8c.h"
+#include "kernels/x86/conv_winograd.h"
+
+namespace qcal::dnnl_kernels {
+
+// The post-ops of a FusedConv (empty for Conv).
+struct ConvPostOps {
+  bool sum = false;        // Z input
+  bool exact_sum = false;  // Z (then the activation, a Relu or none) applied after the primitive
+  FusedActivation activation;
+};
+
+class X86Conv {
+ public:
+  enum class Algorithm { kOneDnn, kDirect, kWinograd };
+
+  // Null when no input shape could run on an x86 kernel (see above).
+  static std::unique_ptr<X86Conv> Make(const Tensor* w, int64_t group, const ref::WindowParams& p,
+                                       const ConvPostOps& post);
+
+  // Chooses the kernel for logical NCHW input x (cached for the last input
+  // shape) and packs its weights on first use.
+  Status SetInput(const Shape& x, const ref::WindowParams& params);
+  Algorithm algorithm() const { return algorithm_; }
+  const Shape& y_physical() const { return y_physical_; }
+
+  // Y = clamp(conv(X) + bias + Z) with the chosen kernel (not kOneDnn); X, Z
+  // and Y are nChw8c, z and bias may be null.
+  void Run(int64_t batch, const float* x, const float* bias, const float* z, float* y, int threads);
+
+ private:
+  Algorithm Choose(const x86::ConvNchw8cShape& s) const;
+
+  Tensor w_;  // ONNX weights (shares the constant's buffer)
+  bool direct_on_ = true;
+  int winograd_mode_ = -1;  // QCAL_WINOGRAD: 0 off, 1 always when it can, -1 by the measured channel range
+  float lo_, hi_;
+  Tensor direct_w_, winograd_u_;  // packed on first use
+  x86::WinogradScratch scratch_;
+  Shape x_shape_;  // logical NCHW input the fields below are for
+  x86::ConvNchw8cShape shape_;
+  Shape y_physical_;
+  Algorithm algorithm_ = Algorithm::kOneDnn;
+};
+
+}  // namespace qcal::dnnl_kernels
