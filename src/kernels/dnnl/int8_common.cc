@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "kernels/dnnl/int8_stage_lanes.h"
 #include "kernels/ref/quant_common.h"
 #include "kernels/simd_lanes.h"
 #include "kernels/x86/qdq_rows.h"
@@ -38,8 +39,7 @@ void RowScalar(const ref::OutputStage& s, const float* mult, const A* acc, const
   }
 }
 
-// Eight channels: the same IEEE operations as the scalar formulas (int -> float
-// conversion, one multiply, round half to even, + zero point, clamp).
+// Eight channels: int8_stage_lanes.h on the loaded accumulators.
 __attribute__((target("avx2"))) inline __m256i LoadI8(const int32_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
@@ -51,27 +51,9 @@ __attribute__((target("avx2"))) inline __m256i Load8(const float* acc, const int
 }
 
 template <typename A>
-__attribute__((target("avx2"))) inline __m256 Stage8(const ref::OutputStage& s, const float* mult,
-                                                     const A* acc, const int32_t* lo, const int32_t* corr) {
-  const __m256i a = _mm256_add_epi32(Load8(acc, lo), LoadI8(corr));
-  __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(mult));
-  if (s.quantized()) {
-    v = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    v = _mm256_add_ps(v, _mm256_set1_ps(s.zero_point));
-  }
-  // std::max(v, lo) is (lo > v ? lo : v), i.e. max_ps(lo, v); likewise min (same NaN / signed-zero picks).
-  return _mm256_min_ps(_mm256_set1_ps(s.hi), _mm256_max_ps(_mm256_set1_ps(s.lo), v));
-}
-
-__attribute__((target("avx2"))) inline void Store8(__m256 v, float* y) { _mm256_storeu_ps(y, v); }
-
-// Values are integral and within the 8-bit range: exact conversion, then packing.
-template <typename T>
-__attribute__((target("avx2"))) inline void Store8(__m256 v, T* y) {
-  const __m256i i32 = _mm256_cvtps_epi32(v);
-  const __m128i i16 = _mm_packs_epi32(_mm256_castsi256_si128(i32), _mm256_extracti128_si256(i32, 1));
-  const __m128i i8 = std::is_same_v<T, int8_t> ? _mm_packs_epi16(i16, i16) : _mm_packus_epi16(i16, i16);
-  _mm_storel_epi64(reinterpret_cast<__m128i*>(y), i8);
+__attribute__((target("avx2"))) inline __m256 Stage8(const StageVectors& k, const float* mult, const A* acc,
+                                                     const int32_t* lo, const int32_t* corr) {
+  return StageLanes(k, _mm256_add_epi32(Load8(acc, lo), LoadI8(corr)), _mm256_loadu_ps(mult));
 }
 
 // The residual's add and Relu on eight stage values (float T only).
@@ -85,13 +67,14 @@ template <typename A, typename T>
 __attribute__((target("avx2"))) void RowAvx2(const ref::OutputStage& s, const float* mult, const A* acc,
                                              const int32_t* lo, const int32_t* corr, int64_t channels, T* y,
                                              const float* z, ref::ResidualActivation act) {
+  const StageVectors k = MakeStageVectors(s);
   int64_t c = 0;
   for (; c + 8 <= channels; c += 8) {
-    __m256 v = Stage8(s, mult + c, acc + c, lo ? lo + c : nullptr, corr + c);
+    __m256 v = Stage8(k, mult + c, acc + c, lo ? lo + c : nullptr, corr + c);
     if constexpr (std::is_same_v<T, float>) {
       if (z) v = Residual8(v, z + c, act);
     }
-    Store8(v, y + c);
+    StoreLanes(v, y + c);
   }
   RowScalar(s, mult, acc, lo, corr, c, channels, y, z, act);
 }
@@ -105,6 +88,29 @@ void QuantizeCopyRange(const QuantizedCopy& copy, const float* y, int64_t begin,
   }
 }
 
+// One row of `channels`: y, z and the quantized copy (at copy.q + q_off) of that row.
+template <typename A, typename T>
+void StageRow(const ref::OutputStage& s, const float* mult, const A* acc, const int32_t* lo,
+              const int32_t* corr, int64_t channels, T* y, const float* z, const Residual& res, int64_t q_off,
+              bool avx2) {
+  if constexpr (std::is_same_v<T, float>) {
+    // Y not wanted: the row goes through a per-thread buffer (grown once) into q only.
+    thread_local std::vector<float> discarded;
+    if (res.copy.discard_y) {
+      if (discarded.size() < static_cast<size_t>(channels)) discarded.resize(static_cast<size_t>(channels));
+      y = discarded.data();
+    }
+  }
+  if (avx2) {
+    RowAvx2(s, mult, acc, lo, corr, channels, y, z, res.act);
+  } else {
+    RowScalar(s, mult, acc, lo, corr, 0, channels, y, z, res.act);
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    if (res.copy.q) QuantizeCopyRange(res.copy, y, q_off, channels, avx2);
+  }
+}
+
 template <typename A, typename T>
 void Rows(const ref::OutputStage& s, const std::vector<float>& mult, const A* acc, const int32_t* lo,
           const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, T* y, const Residual& res) {
@@ -113,26 +119,8 @@ void Rows(const ref::OutputStage& s, const std::vector<float>& mult, const A* ac
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t off = r * channels;
-    const int32_t* cr = corr + (r % corr_rows) * channels;
-    const int32_t* lr = lo ? lo + off : nullptr;
-    const float* zr = res.z ? res.z + off : nullptr;
-    T* yr = y + off;
-    if constexpr (std::is_same_v<T, float>) {
-      // Y not wanted: the row goes through a per-thread buffer (grown once) into q only.
-      thread_local std::vector<float> discarded;
-      if (res.copy.discard_y) {
-        if (discarded.size() < static_cast<size_t>(channels)) discarded.resize(static_cast<size_t>(channels));
-        yr = discarded.data();
-      }
-    }
-    if (avx2) {
-      RowAvx2(s, mult.data(), acc + off, lr, cr, channels, yr, zr, res.act);
-    } else {
-      RowScalar(s, mult.data(), acc + off, lr, cr, 0, channels, yr, zr, res.act);
-    }
-    if constexpr (std::is_same_v<T, float>) {
-      if (res.copy.q) QuantizeCopyRange(res.copy, yr, off, channels, avx2);
-    }
+    StageRow(s, mult.data(), acc + off, lo ? lo + off : nullptr, corr + (r % corr_rows) * channels, channels,
+             y ? y + off : nullptr, res.z ? res.z + off : nullptr, res, off, avx2);
   }
 }
 
@@ -369,6 +357,38 @@ void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float
   }
   RowsTo(stage, mult, static_cast<const int32_t*>(acc.acc), acc.acc_lo, corr, corr_rows, rows, channels, y,
          residual);
+}
+
+namespace {
+
+template <typename T>
+void SerialRows(const ref::OutputStage& stage, const float* mult, const int32_t* acc, int64_t acc_stride,
+                const int32_t* corr, int64_t corr_rows, int64_t rows, int64_t channels, T* y,
+                const Residual& res) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t off = r * channels;
+    StageRow(stage, mult, acc + r * acc_stride, nullptr, corr + (r % corr_rows) * channels, channels,
+             y ? y + off : nullptr, res.z ? res.z + off : nullptr, res, off, avx2);
+  }
+}
+
+}  // namespace
+
+void ApplyOutputStageSerial(const ref::OutputStage& stage, const std::vector<float>& mult, const int32_t* acc,
+                            int64_t acc_stride, const int32_t* corr, int64_t corr_rows, int64_t rows,
+                            int64_t channels, void* y, const Residual& residual) {
+  switch (stage.dtype) {
+    case DataType::kInt8:
+      return SerialRows(stage, mult.data(), acc, acc_stride, corr, corr_rows, rows, channels,
+                        static_cast<int8_t*>(y), residual);
+    case DataType::kUint8:
+      return SerialRows(stage, mult.data(), acc, acc_stride, corr, corr_rows, rows, channels,
+                        static_cast<uint8_t*>(y), residual);
+    default:
+      return SerialRows(stage, mult.data(), acc, acc_stride, corr, corr_rows, rows, channels,
+                        static_cast<float*>(y), residual);
+  }
 }
 
 }  // namespace qcal::dnnl_kernels

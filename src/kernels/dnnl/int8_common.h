@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "kernels/dnnl/dnnl_common.h"
+#include "kernels/ref/conv_geometry.h"
 #include "kernels/ref/quant_output.h"
 
 namespace qcal::dnnl_kernels {
@@ -136,6 +137,49 @@ struct QuantizedCopy {
 // multi-threaded like ApplyResidual.
 void ApplyQuantizedCopy(const QuantizedCopy& copy, const float* y, int64_t n);
 
+// QcalQConv's second output's parameters (constant per-tensor q_scale, int8 / uint8 q_zero_point).
+Result<QuantizedCopy> ReadQuantizedCopy(const OpContext& ctx);
+
+// QcalQConv / QLinearConv operands the int8 convolutions take (int8_conv.cc): 4-D
+// u8 / s8 X, constant 4-D s8 W with zero point 0, constant x / w / y parameters
+// (per-tensor, w_scale per-tensor or per-channel), constant int32 bias, a float
+// Z only with a float Y, a second output Yq only with a float Y, the attributes
+// readable. The compute choice (oneDNN's mode, depthwise) is the caller's.
+bool Int8ConvOperandsSupported(const OpContext& ctx);
+// Kernel shape, strides, dilations and pads of an int8 convolution (no ceil_mode).
+Result<ref::WindowParams> ReadInt8ConvWindow(const OpContext& ctx);
+
+// What the int8 convolution kernels (oneDNN's, x86's depthwise) take and write
+// besides plain NCHW: int8 / uint8 X, Y and Yq NHWC (kNhwc) between int8
+// kernels; a float Y and the residual Z (input 9) NHWC too. Every output written.
+class Int8ConvLayoutKernel : public Kernel {
+ public:
+  Int8ConvLayoutKernel(DataType y_type, std::optional<DataType> yq_type)
+      : y_type_(y_type), yq_type_(yq_type) {}
+  bool WritesAllOutputs() const override { return true; }
+  bool AcceptsBlocked(size_t input) const override { return input == 0; }
+  bool ProducesBlocked(size_t output) const override {
+    if (output == 1) return yq_type_ && NonPlainLayout(*yq_type_) == Layout::kNhwc;
+    return output == 0 && NonPlainLayout(y_type_) == Layout::kNhwc;
+  }
+  bool AcceptsFloatNhwc(size_t input) const override { return input == 9; }
+  bool ProducesFloatNhwc(size_t output) const override {
+    return output == 0 && y_type_ == DataType::kFloat32;
+  }
+
+ private:
+  DataType y_type_;
+  std::optional<DataType> yq_type_;  // the second output's (none: no Yq)
+};
+
+// The layouts an int8 convolution kernel k got: X and Z kPlain or kNhwc, Y and
+// Yq kNhwc only where k produces it, every other input kPlain; else an error.
+struct Int8ConvLayouts {
+  Layout x = Layout::kPlain, y = Layout::kPlain, z = Layout::kPlain, yq = Layout::kPlain;
+};
+Result<Int8ConvLayouts> CheckInt8ConvLayouts(const Kernel& k, const std::vector<Layout>& in,
+                                             const std::vector<Layout>& out);
+
 // QcalQConv's residual input in the output stage: z laid out like y (nullptr:
 // none), and the quantized copy of the final y values (float y only).
 struct Residual {
@@ -154,6 +198,14 @@ struct Residual {
 void ApplyOutputStageRows(const ref::OutputStage& stage, const std::vector<float>& mult,
                           const Accumulators& acc, const int32_t* corr, int64_t corr_rows, int64_t rows,
                           int64_t channels, void* y, const Residual& residual = {});
+
+// ApplyOutputStageRows on the calling thread for int32 accumulators whose rows
+// are `acc_stride` apart (stride >= channels, e.g. channels padded to a vector
+// width); y, residual.z and residual.copy.q hold `rows` dense rows of `channels`
+// from the given pointers. For kernels that run their own parallel loop.
+void ApplyOutputStageSerial(const ref::OutputStage& stage, const std::vector<float>& mult, const int32_t* acc,
+                            int64_t acc_stride, const int32_t* corr, int64_t corr_rows, int64_t rows,
+                            int64_t channels, void* y, const Residual& residual = {});
 
 // y[i] = ref::ResidualOutputValue(y[i], z[i], act) for i < n (QcalQConv's residual
 // input, quant_output.h): AVX2 with the same IEEE operations, multi-threaded like

@@ -106,12 +106,13 @@ std::vector<int32_t> Correction(const Int8Params& p, int32_t x_zp, const ref::Wi
   return corr;
 }
 
-class DnnlInt8Conv final : public Kernel {
+class DnnlInt8Conv final : public Int8ConvLayoutKernel {
  public:
   DnnlInt8Conv(ref::WindowParams params, int64_t group, DataType x_type, Int8Compute mode, Int8Params p,
                ref::ResidualActivation residual_act, bool has_z, std::optional<QuantizedCopy> copy,
                bool y_needed)
-      : params_(std::move(params)),
+      : Int8ConvLayoutKernel(p.stage.dtype, copy ? std::optional<DataType>(copy->dtype) : std::nullopt),
+        params_(std::move(params)),
         group_(group),
         x_type_(x_type),
         mode_(mode),
@@ -125,32 +126,9 @@ class DnnlInt8Conv final : public Kernel {
     const Tensor* z = in.size() > kZ ? in[kZ] : nullptr;
     return Guarded("int8 convolution", [&]() -> Status { return RunImpl(*in[kX], z, out); });
   }
-  bool WritesAllOutputs() const override { return true; }
-
-  // int8 / uint8 X and Y may be NHWC (kNhwc) between int8 kernels; so may a float Y and Z.
-  bool AcceptsBlocked(size_t input) const override { return input == kX; }
-  bool ProducesBlocked(size_t output) const override {
-    if (output == 1) return copy_ && NonPlainLayout(copy_->dtype) == Layout::kNhwc;
-    return output == 0 && NonPlainLayout(p_.stage.dtype) == Layout::kNhwc;
-  }
-  bool AcceptsFloatNhwc(size_t input) const override { return input == kZ; }
-  bool ProducesFloatNhwc(size_t output) const override { return output == 0 && !p_.stage.quantized(); }
   Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override {
-    const auto at = [](const std::vector<Layout>& v, size_t i) {
-      return i < v.size() ? v[i] : Layout::kPlain;
-    };
-    const Layout x = at(in, kX), y = at(out, 0), z = at(in, kZ), yq = at(out, 1);
-    for (size_t i = 1; i < in.size(); ++i) {
-      if (i != kZ && in[i] != Layout::kPlain)
-        return Internal("int8 convolution: only X and Z may be non-plain");
-    }
-    const bool y_ok =
-        y == Layout::kPlain || (y == Layout::kNhwc && (ProducesBlocked(0) || ProducesFloatNhwc(0)));
-    const bool yq_ok = yq == Layout::kPlain || (yq == Layout::kNhwc && ProducesBlocked(1));
-    if ((x != Layout::kPlain && x != Layout::kNhwc) || !y_ok || !yq_ok ||
-        (z != Layout::kPlain && z != Layout::kNhwc)) {
-      return Internal("int8 convolution: unsupported layout");
-    }
+    QCAL_ASSIGN_OR_RETURN(const Int8ConvLayouts l, CheckInt8ConvLayouts(*this, in, out));
+    const Layout x = l.x, y = l.y, z = l.z, yq = l.yq;
     std::lock_guard<std::mutex> lock(mu_);
     yq_layout_ = yq;  // plans do not depend on it
     if (x == x_layout_ && y == y_layout_ && z == z_layout_) return Status::Ok();
@@ -408,6 +386,8 @@ void DnnlInt8Conv::Execute(Int8ConvPlan& plan, const memory& src, const memory* 
   }
 }
 
+}  // namespace
+
 // The second output's parameters (constant per-tensor q_scale, int8 / uint8 q_zero_point).
 Result<QuantizedCopy> ReadQuantizedCopy(const OpContext& ctx) {
   if (!IsConstOf(ctx, kQScale, {DataType::kFloat32}) ||
@@ -419,23 +399,7 @@ Result<QuantizedCopy> ReadQuantizedCopy(const OpContext& ctx) {
   return QuantizedCopy{nullptr, ctx.constant(kQZp)->dtype(), scale[0], zp[0]};
 }
 
-Int8Compute ModeFor(const OpContext& ctx) {
-  const Tensor& w = *ctx.constant(kW);
-  WeightBounds b = ComputeWeightBounds(w, w.dim(0), /*channel_major=*/true);
-  const int64_t group = ctx.node.attrs.GetInt("group", 1);
-  b.depthwise = group > 1 && w.dim(1) == 1 && w.dim(0) == group;
-  const Int8Compute mode = ChooseInt8Compute(ctx.inputs[kX].dtype, b);
-  // Few input channels per group (a first layer on RGB): oneDNN's AVX2 int8 kernel
-  // pads them to 4; one primitive (narrow) still beats its f32 kernel, two (split)
-  // do not (ShuffleNet's 3 -> 24 stem, CPU time: 0.63 ms narrow, 2 x 0.63 split, 0.89 f32).
-  const bool few_channels = !b.depthwise && w.dim(1) <= 4;
-  if (mode == Int8Compute::kInt8Split && few_channels) {
-    return ChooseInt8Compute(ctx.inputs[kX].dtype, b, /*float_faster=*/true);
-  }
-  return mode;
-}
-
-bool SupportsInt8Conv(const OpContext& ctx) {
+bool Int8ConvOperandsSupported(const OpContext& ctx) {
   const std::initializer_list<DataType> q = {DataType::kInt8, DataType::kUint8};
   if (!HasRank(ctx, kX, 4) || !IsConstOf(ctx, kW, {DataType::kInt8})) return false;
   if (ctx.inputs[kX].dtype != DataType::kInt8 && ctx.inputs[kX].dtype != DataType::kUint8) return false;
@@ -455,15 +419,59 @@ bool SupportsInt8Conv(const OpContext& ctx) {
   if (ctx.node.outputs.empty() || (ctx.node.outputs[0].empty() && ctx.node.outputs.size() < 2)) return false;
   if (!ref::ReadResidualActivation(ctx.node).ok()) return false;
   if (!ref::ParseAutoPad(ctx.node.attrs.GetString("auto_pad", "NOTSET")).ok()) return false;
-  return ReadInt8Params(ctx, ctx.constant(kW)->dim(0), kBias).ok() && ModeFor(ctx) != Int8Compute::kNone;
+  return ReadInt8Params(ctx, ctx.constant(kW)->dim(0), kBias).ok();
+}
+
+Result<ref::WindowParams> ReadInt8ConvWindow(const OpContext& ctx) {
+  const Shape& w = ctx.constant(kW)->shape();
+  std::vector<int64_t> kernel(w.begin() + 2, w.end());
+  if (ctx.node.attrs.Has("kernel_shape")) kernel = ctx.node.attrs.GetInts("kernel_shape");
+  return ref::ReadWindowParams(ctx.node, 2, std::move(kernel), /*allow_ceil_mode=*/false);
+}
+
+Result<Int8ConvLayouts> CheckInt8ConvLayouts(const Kernel& k, const std::vector<Layout>& in,
+                                             const std::vector<Layout>& out) {
+  const auto at = [](const std::vector<Layout>& v, size_t i) { return i < v.size() ? v[i] : Layout::kPlain; };
+  const Int8ConvLayouts l{at(in, kX), at(out, 0), at(in, kZ), at(out, 1)};
+  for (size_t i = 1; i < in.size(); ++i) {
+    if (i != kZ && in[i] != Layout::kPlain)
+      return Internal("int8 convolution: only X and Z may be non-plain");
+  }
+  const bool y_ok =
+      l.y == Layout::kPlain || (l.y == Layout::kNhwc && (k.ProducesBlocked(0) || k.ProducesFloatNhwc(0)));
+  const bool yq_ok = l.yq == Layout::kPlain || (l.yq == Layout::kNhwc && k.ProducesBlocked(1));
+  if ((l.x != Layout::kPlain && l.x != Layout::kNhwc) || !y_ok || !yq_ok ||
+      (l.z != Layout::kPlain && l.z != Layout::kNhwc)) {
+    return Internal("int8 convolution: unsupported layout");
+  }
+  return l;
+}
+
+namespace {
+
+Int8Compute ModeFor(const OpContext& ctx) {
+  const Tensor& w = *ctx.constant(kW);
+  WeightBounds b = ComputeWeightBounds(w, w.dim(0), /*channel_major=*/true);
+  const int64_t group = ctx.node.attrs.GetInt("group", 1);
+  b.depthwise = group > 1 && w.dim(1) == 1 && w.dim(0) == group;
+  const Int8Compute mode = ChooseInt8Compute(ctx.inputs[kX].dtype, b);
+  // Few input channels per group (a first layer on RGB): oneDNN's AVX2 int8 kernel
+  // pads them to 4; one primitive (narrow) still beats its f32 kernel, two (split)
+  // do not (ShuffleNet's 3 -> 24 stem, CPU time: 0.63 ms narrow, 2 x 0.63 split, 0.89 f32).
+  const bool few_channels = !b.depthwise && w.dim(1) <= 4;
+  if (mode == Int8Compute::kInt8Split && few_channels) {
+    return ChooseInt8Compute(ctx.inputs[kX].dtype, b, /*float_faster=*/true);
+  }
+  return mode;
+}
+
+bool SupportsInt8Conv(const OpContext& ctx) {
+  return Int8ConvOperandsSupported(ctx) && ModeFor(ctx) != Int8Compute::kNone;
 }
 
 Result<std::unique_ptr<Kernel>> CreateInt8Conv(const OpContext& ctx) {
   const Shape& w = ctx.constant(kW)->shape();
-  std::vector<int64_t> kernel(w.begin() + 2, w.end());
-  if (ctx.node.attrs.Has("kernel_shape")) kernel = ctx.node.attrs.GetInts("kernel_shape");
-  QCAL_ASSIGN_OR_RETURN(ref::WindowParams params,
-                        ref::ReadWindowParams(ctx.node, 2, std::move(kernel), /*allow_ceil_mode=*/false));
+  QCAL_ASSIGN_OR_RETURN(ref::WindowParams params, ReadInt8ConvWindow(ctx));
   QCAL_ASSIGN_OR_RETURN(Int8Params p, ReadInt8Params(ctx, w[0], kBias));
   QCAL_ASSIGN_OR_RETURN(ref::ResidualActivation act, ref::ReadResidualActivation(ctx.node));
   std::optional<QuantizedCopy> copy;
