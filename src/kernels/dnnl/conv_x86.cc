@@ -43,10 +43,10 @@ constexpr int64_t kMinDirectWeightBytes = int64_t{4} << 20;
 // Other channel counts (8; over 512) were not measured and stay on oneDNN.
 constexpr int64_t kWinogradMinChannels = 16, kWinogradMaxChannels = 512;
 // nChw16c (AVX-512F, conv_winograd16.cc) against oneDNN's jit:avx512_core on
-// nChw16c, measured as above (2026-11-27, 1 thread; this shared guest was too
-// loaded for per-layer numbers at 2 threads):
-//   ResNet-50 stack, 64 / 128 / 256 / 512 channels: 0.56-0.61 / 0.57-0.58 / 0.57-0.63 / 0.63-0.66;
-//   CIFAR ResNet-56, 16 / 32 / 64 channels: 1.13-1.25 / 0.79-0.95 / 0.74-1.09.
+// nChw16c, measured as above (2026-11-27), 1 thread | 2 threads:
+//   ResNet-50 stack, 64 / 128 / 256 / 512 channels:
+//     0.56-0.61 / 0.57-0.58 / 0.57-0.63 / 0.63-0.66 | 0.71 / 0.64 / 0.72-0.77 / 0.74-0.75;
+//   CIFAR ResNet-56, 16 / 32 / 64 channels: 1.13-1.25 / 0.79-0.95 / 0.74-1.09 | 1.26 / 0.85 / 0.96.
 // 16 channels (one block: 16-step GEMMs, the transforms dominate) stay on oneDNN.
 constexpr int64_t kWinograd16MinChannels = 32, kWinograd16MaxChannels = 512;
 
