@@ -275,18 +275,71 @@ void CheckBinsEqualTheDivisionOnAdversarialValues() {
   EXPECT_TRUE(correction_needed);
 }
 
-// Both functions above run on the AVX2 build (when the CPU has it) and on the
-// baseline build, which must agree bit for bit with the same reference.
+// Both functions above run on the AVX-512 and AVX2 builds (when the CPU has
+// them) and on the baseline build, which must agree bit for bit with the same
+// reference.
+constexpr StatsIsa kAllStatsIsas[] = {StatsIsa::kAvx512, StatsIsa::kAvx2, StatsIsa::kBaseline};
+
 TEST(HistogramTest, VectorizedAddMatchesScalarReference) {
-  CheckVectorizedAddMatchesScalarReference();
-  ScopedBaselineStatsIsa baseline;
-  CheckVectorizedAddMatchesScalarReference();
+  for (StatsIsa isa : kAllStatsIsas) {
+    ScopedStatsIsaCap cap(isa);
+    CheckVectorizedAddMatchesScalarReference();
+  }
 }
 
 TEST(HistogramTest, BinsEqualTheDivisionOnAdversarialValues) {
-  CheckBinsEqualTheDivisionOnAdversarialValues();
-  ScopedBaselineStatsIsa baseline;
-  CheckBinsEqualTheDivisionOnAdversarialValues();
+  for (StatsIsa isa : kAllStatsIsas) {
+    ScopedStatsIsaCap cap(isa);
+    CheckBinsEqualTheDivisionOnAdversarialValues();
+  }
+}
+
+// Every ISA build, at 1 and 3 threads, gives the same counts, extremes (with
+// the sign of zero extremes), zero count and total on adversarial batches.
+TEST(HistogramTest, EveryIsaBuildAgreesBitForBit) {
+  const size_t n = 2 * (size_t{1} << 16) + 333;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> d(0.0f, 1.5f);
+  std::vector<std::vector<float>> batches;
+  std::vector<float> relu(n);
+  for (float& v : relu) v = std::max(d(rng), 0.0f);
+  for (size_t i = 0; i < n; i += 7) relu[i] = -0.0f;
+  batches.push_back(relu);
+  batches.push_back(std::vector<float>(n, 0.0f));
+  batches.push_back(std::vector<float>(n, -0.0f));
+  std::vector<float> no_zeros(n);
+  for (float& v : no_zeros) v = std::nextafter(std::fabs(d(rng)), 1.0f) * (rng() % 2 ? 1.0f : -1.0f);
+  batches.push_back(no_zeros);
+  std::vector<float> runs(n);  // runs of one value, on and between bin edges (edges of [-4, 4) / 2048)
+  for (size_t i = 0; i < n; ++i)
+    runs[i] = static_cast<float>(static_cast<int>(i / 1000) % 9 - 4) * (1.0f / 256);
+  batches.push_back(runs);
+  batches.push_back(std::vector<float>(relu.begin(), relu.begin() + 1001));  // odd length
+  for (auto mode : {Histogram::Mode::kSigned, Histogram::Mode::kAbsolute}) {
+    for (const auto& batch : batches) {
+      for (int threads : {1, 3}) {
+        ScopedNumThreads t(threads);
+        std::vector<Histogram> h;
+        for (StatsIsa isa : kAllStatsIsas) {
+          ScopedStatsIsaCap cap(isa);
+          h.push_back(Make(2048, mode));
+          ASSERT_TRUE(h.back().Add(runs).ok());
+          ASSERT_TRUE(h.back().Add(batch).ok());
+        }
+        for (size_t k = 1; k < h.size(); ++k) {
+          EXPECT_EQ(h[k].counts(), h[0].counts());
+          EXPECT_EQ(h[k].lo(), h[0].lo());
+          EXPECT_EQ(h[k].bin_width(), h[0].bin_width());
+          EXPECT_EQ(std::signbit(h[k].min_value()), std::signbit(h[0].min_value()));
+          EXPECT_EQ(h[k].min_value(), h[0].min_value());
+          EXPECT_EQ(std::signbit(h[k].max_value()), std::signbit(h[0].max_value()));
+          EXPECT_EQ(h[k].max_value(), h[0].max_value());
+          EXPECT_EQ(h[k].zero_count(), h[0].zero_count());
+          EXPECT_EQ(h[k].total(), h[0].total());
+        }
+      }
+    }
+  }
 }
 
 // NaN / Inf anywhere in a batch (first lane block, later blocks, the tail) is

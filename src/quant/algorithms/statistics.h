@@ -96,17 +96,26 @@ class Histogram {
   float min_ = 0, max_ = 0;
 };
 
-// While alive, histogram binning and the extreme scans run their baseline-ISA
-// code even on AVX2 CPUs (tests compare both builds; not thread-safe, tests only).
-class ScopedBaselineStatsIsa {
+// The instruction sets the histogram binning and extreme scans may use.
+enum class StatsIsa { kBaseline, kAvx2, kAvx512 };
+
+// While alive, histogram binning and the extreme scans use at most `cap`
+// (tests compare every build bit for bit; not thread-safe, tests only).
+class ScopedStatsIsaCap {
  public:
-  ScopedBaselineStatsIsa();
-  ~ScopedBaselineStatsIsa();
-  ScopedBaselineStatsIsa(const ScopedBaselineStatsIsa&) = delete;
-  ScopedBaselineStatsIsa& operator=(const ScopedBaselineStatsIsa&) = delete;
+  explicit ScopedStatsIsaCap(StatsIsa cap);
+  ~ScopedStatsIsaCap();
+  ScopedStatsIsaCap(const ScopedStatsIsaCap&) = delete;
+  ScopedStatsIsaCap& operator=(const ScopedStatsIsaCap&) = delete;
 
  private:
-  bool previous_;
+  StatsIsa previous_;
+};
+
+// The baseline-ISA build even on AVX2 / AVX-512 CPUs.
+class ScopedBaselineStatsIsa : public ScopedStatsIsaCap {
+ public:
+  ScopedBaselineStatsIsa() : ScopedStatsIsaCap(StatsIsa::kBaseline) {}
 };
 
 // Bytes needed to keep `elements_per_batch * batch_num` float32 values.
