@@ -1,7 +1,10 @@
 #include "quant/algorithms/statistics.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <new>
 #include <string>
@@ -39,7 +42,8 @@ struct Extremes {
 // -ffp-contract cannot fuse anything and this build rounds like the others.
 #define QCAL_STATS_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
 
-StatsIsa isa_cap = StatsIsa::kAvx512;  // ScopedStatsIsaCap
+StatsIsa isa_cap = StatsIsa::kAvx512;                                    // ScopedStatsIsaCap
+bool skip_zeros_enabled = getenv("QCAL_STATS_NO_ZERO_SKIP") == nullptr;  // A/B switch for benchmarks
 
 bool HasAvx2() {
   static const bool avx2 = __builtin_cpu_supports("avx2");
@@ -198,11 +202,30 @@ Extremes ScanExtremesParallel(std::span<const float> data, bool abs, bool last_m
   return e;
 }
 
+// Copies the values of p[0, len) that are not ±0 to out, in order; returns
+// how many.
+QCAL_STATS_AVX512 size_t CompressNonzerosAvx512(const float* p, size_t len, float* out) {
+  size_t m = 0, j = 0;
+  const __m512 zero = _mm512_setzero_ps();
+  for (; j + 16 <= len; j += 16) {
+    const __m512 v = _mm512_loadu_ps(p + j);
+    const __mmask16 keep = _mm512_cmp_ps_mask(v, zero, _CMP_NEQ_UQ);
+    _mm512_mask_compressstoreu_ps(out + m, keep, v);
+    m += static_cast<size_t>(__builtin_popcount(keep));
+  }
+  for (; j < len; ++j) {
+    if (p[j] != 0.0f) out[m++] = p[j];
+  }
+  return m;
+}
+
 // ++counts[BinOf(v)] for every value (BinIndices, then kWays interleaved
 // 32-bit count arrays, so runs of one bin (the zeros after a ReLU) do not
-// serialize on a single counter).
-void CountBinsInto(std::span<const float> data, bool abs, double lo, double width, uint64_t* counts,
-                   size_t n) {
+// serialize on a single counter). With skip_zeros (AVX-512 only), the ±0
+// values are dropped before binning and added to BinOf(0)'s bin in one add:
+// ±0 and |±0| all give (0 - lo) / width, so they share one bin.
+void CountBinsInto(std::span<const float> data, bool abs, double lo, double width, uint64_t* counts, size_t n,
+                   bool skip_zeros) {
   const auto last = static_cast<int32_t>(n - 1);
   constexpr size_t kWays = 4, kChunk = 512;
   // Small batches count straight into counts (the merge would cost more); the
@@ -212,9 +235,18 @@ void CountBinsInto(std::span<const float> data, bool abs, double lo, double widt
   if (ways > 1) lanes.assign(ways * n, 0);
   uint32_t* lane = lanes.data();
   int32_t idx[kChunk];
+  float nonzero[kChunk];
+  uint64_t zeros = 0;
   for (size_t start = 0; start < data.size(); start += kChunk) {
-    const size_t len = std::min(kChunk, data.size() - start);
-    BinIndices(data.data() + start, len, abs, lo, width, last, idx);
+    size_t len = std::min(kChunk, data.size() - start);
+    const float* p = data.data() + start;
+    if (skip_zeros) {
+      const size_t m = CompressNonzerosAvx512(p, len, nonzero);
+      zeros += len - m;
+      p = nonzero;
+      len = m;
+    }
+    BinIndices(p, len, abs, lo, width, last, idx);
     size_t j = 0;
     if (ways == kWays) {
       for (; j + kWays <= len; j += kWays) {
@@ -227,6 +259,11 @@ void CountBinsInto(std::span<const float> data, bool abs, double lo, double widt
     for (size_t w = 0; w < ways; ++w) {
       for (size_t b = 0; b < n; ++b) counts[b] += lanes[w * n + b];
     }
+  }
+  if (zeros > 0) {
+    const float zero = 0.0f;
+    BinIndices(&zero, 1, abs, lo, width, last, idx);
+    counts[idx[0]] += zeros;
   }
 }
 
@@ -330,18 +367,21 @@ void Histogram::GrowToCover(double need_lo, double need_hi) {
 
 // Counts per piece (one per thread) are integers, so their sum equals the
 // single-threaded count.
-void Histogram::CountBins(std::span<const float> data) {
+void Histogram::CountBins(std::span<const float> data, uint64_t zeros) {
   if (width_ <= 0) {  // BinOf's rule: everything in bin 0
     counts_[0] += data.size();
     return;
   }
   const bool abs = mode_ == Mode::kAbsolute;
   const size_t n = counts_.size();
+  // Dropping the zeros pays once they are >= 1/4 of the values (post-ReLU).
+  const bool skip = HasAvx512() && skip_zeros_enabled && zeros >= data.size() / 4;
   const int pieces = PiecesFor(data.size());
-  if (pieces == 1) return CountBinsInto(data, abs, lo_, width_, counts_.data(), n);
+  if (pieces == 1) return CountBinsInto(data, abs, lo_, width_, counts_.data(), n, skip);
   std::vector<uint64_t> part(pieces * n, 0);
 #pragma omp parallel for num_threads(pieces) schedule(static)
-  for (int i = 0; i < pieces; ++i) CountBinsInto(Piece(data, i, pieces), abs, lo_, width_, &part[i * n], n);
+  for (int i = 0; i < pieces; ++i)
+    CountBinsInto(Piece(data, i, pieces), abs, lo_, width_, &part[i * n], n, skip);
   for (int i = 0; i < pieces; ++i) {
     for (size_t b = 0; b < n; ++b) counts_[b] += part[i * n + b];
   }
@@ -358,7 +398,7 @@ Status Histogram::Add(std::span<const float> data) {
   } else if (bmin < lo_ || bmax > hi() || (width_ <= 0 && (bmin != 0 || bmax != 0))) {
     GrowToCover(bmin, bmax);
   }
-  CountBins(data);
+  CountBins(data, e.zeros);
   min_ = total_ == 0 ? bmin : std::min(min_, bmin);
   max_ = total_ == 0 ? bmax : std::max(max_, bmax);
   total_ += data.size();

@@ -86,7 +86,7 @@ class Histogram {
   void Init(double lo, double hi);
   void GrowToCover(double need_lo, double need_hi);
   void AddSpread(double a, double b, uint64_t count);
-  void CountBins(std::span<const float> data);  // ++ the bin of every value (BinOf)
+  void CountBins(std::span<const float> data, uint64_t zeros);  // ++ the bin of every value (BinOf)
 
   Mode mode_;
   std::vector<uint64_t> counts_;
