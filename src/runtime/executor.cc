@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "kernels/threads.h"
 #include "passes/fold_batchnorm.h"
+#include "passes/fuse_channel_shuffle.h"
 #include "passes/fuse_conv.h"
 #include "passes/shape_inference.h"
 #include "runtime/layout_plan.h"
@@ -39,7 +40,7 @@ bool EnvIsZero(const char* name) {
 }
 
 // The inference copy: BatchNorm folded into convs (not when values are
-// observed), then Conv chains fused; outputs, extras and observed values stay.
+// observed), then Conv chains and channel shuffles fused; outputs, extras and observed values stay.
 Result<std::unique_ptr<Graph>> MakeFusedGraph(const Graph& graph, const ExecutorOptions& options) {
   auto fused = std::make_unique<Graph>(graph);
   if (options.observed_values.empty()) {
@@ -57,6 +58,7 @@ Result<std::unique_ptr<Graph>> MakeFusedGraph(const Graph& graph, const Executor
   fo.exact_add = !options.observed_values.empty();
   QCAL_RETURN_IF_ERROR(InferShapes(*fused));
   QCAL_RETURN_IF_ERROR(FuseConvForInference(*fused, fo));
+  if (options.fuse_channel_shuffle) QCAL_RETURN_IF_ERROR(FuseChannelShuffle(*fused, {fo.keep_values}));
   return fused;
 }
 
@@ -115,6 +117,7 @@ Executor::Executor(Graph graph, ExecutorOptions options)
   const char* p = std::getenv("QCAL_PROFILE");
   profile_nodes_ = p && std::strcmp(p, "nodes") == 0;
   options_.blocked_layout = options_.blocked_layout && !EnvIsZero("QCAL_BLOCKED_LAYOUT");
+  options_.fuse_channel_shuffle = options_.fuse_channel_shuffle && !EnvIsZero("QCAL_FUSE_SHUFFLE");
 }
 
 Executor::~Executor() {

@@ -53,6 +53,10 @@ struct ExecutorOptions {
   // Inference fusions (BatchNorm folding, Conv + Add + activation). Not applied
   // while an observer is attached, unless observed_values is set.
   bool fuse = true;
+  // With `fuse`: ShuffleNet's Concat -> Reshape -> Transpose -> Reshape [-> Split]
+  // becomes one ChannelShuffle (passes/fuse_channel_shuffle.h). QCAL_FUSE_SHUFFLE=0
+  // switches it off (A/B runs).
+  bool fuse_channel_shuffle = true;
   // The values an attached observer needs to see. Non-empty: the fused graph
   // runs also under an observer, with these values never fused away, and
   // without BatchNorm folding (observed values keep the graph's own
@@ -111,12 +115,12 @@ class Executor {
  private:
   // One node ready to run: where its inputs come from and where outputs go.
   struct Step {
-    std::vector<int> in_slots;              // -1: omitted or constant
-    std::vector<const Tensor*> in_consts;   // initializer, when constant
-    std::vector<int> out_slots;             // -1: output not used (empty name)
-    std::vector<TensorType> out_types;      // planned dtype/shape (static ones get pooled buffers)
-    std::vector<int> release;               // slots whose last use is this node
-    std::vector<int> in_place;              // per output: a dying input slot whose buffer it may take, or -1
+    std::vector<int> in_slots;             // -1: omitted or constant
+    std::vector<const Tensor*> in_consts;  // initializer, when constant
+    std::vector<int> out_slots;            // -1: output not used (empty name)
+    std::vector<TensorType> out_types;     // planned dtype/shape (static ones get pooled buffers)
+    std::vector<int> release;              // slots whose last use is this node
+    std::vector<int> in_place;             // per output: a dying input slot whose buffer it may take, or -1
   };
 
   explicit Executor(Graph graph, ExecutorOptions options);

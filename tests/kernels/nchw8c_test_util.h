@@ -3,6 +3,7 @@
 // vectors, and an environment variable set while in scope.
 #pragma once
 
+#include <cmath>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -42,6 +43,82 @@ inline Tensor BlockedTensor(const Tensor& t, int64_t block = 8) {
   Tensor r(DataType::kFloat32, BlockedShape(t.shape(), block));
   std::copy(v.begin(), v.end(), r.data<float>());
   return r;
+}
+
+// An independent packing of any channel count: NCHW -> nChw<B>c with the
+// padding lanes set to `pad` (garbage, to prove kernels ignore it) and back;
+// *padding_zero tells whether every padding lane of y is exactly 0.
+inline Tensor PackPadded(const Tensor& x, int64_t block, float pad) {
+  const int64_t n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3), cb = (c + block - 1) / block;
+  Tensor y(DataType::kFloat32, {n, cb, x.dim(2), x.dim(3), block});
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t b = 0; b < cb; ++b)
+      for (int64_t p = 0; p < hw; ++p)
+        for (int64_t l = 0; l < block; ++l) {
+          const int64_t ch = b * block + l;
+          y.data<float>()[((i * cb + b) * hw + p) * block + l] =
+              ch < c ? x.data<float>()[(i * c + ch) * hw + p] : pad;
+        }
+  return y;
+}
+inline Tensor UnpackPadded(const Tensor& y, int64_t c, bool* padding_zero) {
+  const int64_t n = y.dim(0), cb = y.dim(1), hw = y.dim(2) * y.dim(3), block = y.dim(4);
+  Tensor x(DataType::kFloat32, {n, c, y.dim(2), y.dim(3)});
+  *padding_zero = true;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t b = 0; b < cb; ++b)
+      for (int64_t p = 0; p < hw; ++p)
+        for (int64_t l = 0; l < block; ++l) {
+          const float v = y.data<float>()[((i * cb + b) * hw + p) * block + l];
+          if (b * block + l < c) {
+            x.data<float>()[(i * c + b * block + l) * hw + p] = v;
+          } else if (v != 0.0f) {
+            *padding_zero = false;
+          }
+        }
+  return x;
+}
+
+struct Layouts {
+  std::vector<Layout> in, out;
+};
+
+// Runs the x86 kernel with the given layouts (blocked: nChw<block>c): blocked
+// inputs are packed with NaN padding, outputs start as garbage buffers (recycled
+// ones); returns NCHW outputs and checks blocked outputs' padding lanes are 0.
+inline std::vector<Tensor> RunInLayouts(const Node& node, const std::vector<const Tensor*>& plain,
+                                        const Layouts& l, const std::vector<int64_t>& out_channels,
+                                        int64_t block) {
+  auto k = MakeKernel(node, plain, std::vector<bool>(plain.size(), true), "x86");
+  EXPECT_TRUE(k.ok()) << k.status().ToString();
+  EXPECT_TRUE((*k)->AcceptsBlocked(0) && (*k)->ProducesBlocked(0));
+  EXPECT_TRUE((*k)->SetLayouts(l.in, l.out).ok());
+  std::vector<Tensor> packed;
+  packed.reserve(plain.size());
+  std::vector<const Tensor*> in;
+  for (size_t i = 0; i < plain.size(); ++i) {
+    if (l.in[i] != Layout::kPlain) {
+      packed.push_back(PackPadded(*plain[i], block, std::nanf("")));
+      in.push_back(&packed.back());
+    } else {
+      in.push_back(plain[i]);
+    }
+  }
+  std::vector<Tensor> out(node.outputs.size());
+  for (size_t o = 0; o < out.size(); ++o) {
+    Shape s = plain[0]->shape();
+    s[1] = out_channels[o];
+    out[o] = RandomFloat(l.out[o] != Layout::kPlain ? BlockedShape(s, block) : s, 77);  // recycled buffer
+  }
+  const Status st = (*k)->Run(in, out);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  for (size_t o = 0; o < out.size(); ++o) {
+    if (l.out[o] == Layout::kPlain) continue;
+    bool zero = false;
+    out[o] = UnpackPadded(out[o], out_channels[o], &zero);
+    EXPECT_TRUE(zero) << "padding lanes of output " << o << " are not zero";
+  }
+  return out;
 }
 
 inline std::vector<float> Random(size_t n, uint32_t seed) {

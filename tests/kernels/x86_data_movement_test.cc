@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernels/dnnl_test_util.h"
+#include "kernels/nchw8c_test_util.h"
 #include "kernels/threads.h"
 #include "runtime/executor.h"
 
@@ -140,80 +141,6 @@ TEST(X86DataMovementTest, ConcatAndSplitMatchReference) {
   }
 }
 
-// --- nChw8c: an independent packing. Padding lanes get `pad`.
-Tensor Pack(const Tensor& x, float pad) {
-  const int64_t n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3), cb = (c + 7) / 8;
-  Tensor y(DataType::kFloat32, {n, cb, x.dim(2), x.dim(3), 8});
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t b = 0; b < cb; ++b)
-      for (int64_t p = 0; p < hw; ++p)
-        for (int64_t l = 0; l < 8; ++l) {
-          const int64_t ch = b * 8 + l;
-          y.data<float>()[((i * cb + b) * hw + p) * 8 + l] =
-              ch < c ? x.data<float>()[(i * c + ch) * hw + p] : pad;
-        }
-  return y;
-}
-
-// The blocked y's channels as NCHW, and whether every padding lane is exactly 0.
-Tensor Unpack(const Tensor& y, int64_t c, bool* padding_zero) {
-  const int64_t n = y.dim(0), cb = y.dim(1), hw = y.dim(2) * y.dim(3);
-  Tensor x(DataType::kFloat32, {n, c, y.dim(2), y.dim(3)});
-  *padding_zero = true;
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t b = 0; b < cb; ++b)
-      for (int64_t p = 0; p < hw; ++p)
-        for (int64_t l = 0; l < 8; ++l) {
-          const float v = y.data<float>()[((i * cb + b) * hw + p) * 8 + l];
-          if (b * 8 + l < c) {
-            x.data<float>()[(i * c + b * 8 + l) * hw + p] = v;
-          } else if (v != 0.0f) {
-            *padding_zero = false;
-          }
-        }
-  return x;
-}
-
-struct Layouts {
-  std::vector<Layout> in, out;
-};
-
-// Runs the x86 kernel with the given layouts: blocked inputs are packed (with
-// garbage padding), outputs start as garbage buffers; returns NCHW outputs.
-std::vector<Tensor> RunBlocked(const Node& node, const std::vector<const Tensor*>& plain, const Layouts& l,
-                               const std::vector<int64_t>& out_channels) {
-  auto k = MakeKernel(node, plain, std::vector<bool>(plain.size(), true), "x86");
-  EXPECT_TRUE(k.ok()) << k.status().ToString();
-  EXPECT_TRUE((*k)->AcceptsBlocked(0) && (*k)->ProducesBlocked(0));
-  EXPECT_TRUE((*k)->SetLayouts(l.in, l.out).ok());
-  std::vector<Tensor> packed;
-  packed.reserve(plain.size());
-  std::vector<const Tensor*> in;
-  for (size_t i = 0; i < plain.size(); ++i) {
-    if (l.in[i] == Layout::kNChw8c) {
-      packed.push_back(Pack(*plain[i], 123.0f));
-      in.push_back(&packed.back());
-    } else {
-      in.push_back(plain[i]);
-    }
-  }
-  std::vector<Tensor> out(node.outputs.size());
-  for (size_t o = 0; o < out.size(); ++o) {
-    Shape s = plain[0]->shape();
-    s[1] = out_channels[o];
-    out[o] = RandomFloat(l.out[o] == Layout::kNChw8c ? BlockedShape(s) : s, 77);  // recycled buffer
-  }
-  const Status st = (*k)->Run(in, out);
-  EXPECT_TRUE(st.ok()) << st.ToString();
-  for (size_t o = 0; o < out.size(); ++o) {
-    if (l.out[o] != Layout::kNChw8c) continue;
-    bool zero = false;
-    out[o] = Unpack(out[o], out_channels[o], &zero);
-    EXPECT_TRUE(zero) << "padding lanes of output " << o << " are not zero";
-  }
-  return out;
-}
-
 // Every mix of layouts (bit i of `mask`: value i blocked) for channel counts `cs`.
 TEST(X86DataMovementTest, BlockedChannelConcatAndSplit) {
   ScopedFloatBlockedLayout layout(Layout::kNChw8c);  // the x86 kernels' blocked layout, on any machine
@@ -245,9 +172,9 @@ TEST(X86DataMovementTest, BlockedChannelConcatAndSplit) {
         (i < cs.size() ? sl.out : sl.in).push_back(l);
       }
       sl.in.push_back(Layout::kPlain);  // the 'split' sizes
-      auto y = RunBlocked(concat, in, cl, {total});
+      auto y = RunInLayouts(concat, in, cl, {total}, 8);
       EXPECT_TRUE(SameBytes(y[0], (*want)[0]));
-      auto parts = RunBlocked(split, {&(*want)[0], &split_sizes}, sl, cs);
+      auto parts = RunInLayouts(split, {&(*want)[0], &split_sizes}, sl, cs, 8);
       for (size_t i = 0; i < cs.size(); ++i) EXPECT_TRUE(SameBytes(parts[i], xs[i])) << "part " << i;
     }
   }
@@ -301,23 +228,29 @@ Graph ShuffleUnit(int64_t c) {
 
 // On nChw16c (AVX-512) machines too: the x86 kernels take blocked values only
 // where the blocked layout is nChw8c, so this test makes it that.
+// Both as the ONNX ops (Concat, Transpose, Split kernels) and fused into a
+// ChannelShuffle.
 TEST(X86DataMovementTest, ShuffleUnitBlockedEqualsPlain) {
   ScopedFloatBlockedLayout layout(Layout::kNChw8c);
-  for (int64_t c : {8, 16, 24, 12}) {
-    SCOPED_TRACE("channels " + std::to_string(c));
-    const Graph g = ShuffleUnit(c);
-    const Tensor x = SmallIntegers({1, 16, 6, 7}, 9);
-    auto blocked = Executor::Create(g, {{"x", x.shape()}});
-    ExecutorOptions off;
-    off.blocked_layout = false;
-    auto plain = Executor::Create(g, {{"x", x.shape()}}, off);
-    ASSERT_TRUE(blocked.ok() && plain.ok()) << blocked.status().ToString();
-    EXPECT_GE((*blocked)->blocked_values(), 5);  // a, b, p0, p1, cc
-    TensorMap got, want;
-    for (int run = 0; run < 2; ++run) {  // the second run gets recycled, uncleared buffers
-      ASSERT_TRUE((*blocked)->Run({{"x", x}}, &got).ok());
-      ASSERT_TRUE((*plain)->Run({{"x", x}}, &want).ok());
-      EXPECT_TRUE(SameBytes(got.at("y"), want.at("y")));
+  for (int64_t c : {8, 16, 24, 12, 6}) {
+    for (bool fuse_shuffle : {false, true}) {
+      SCOPED_TRACE("channels " + std::to_string(c) + (fuse_shuffle ? ", ChannelShuffle" : ", ONNX ops"));
+      const Graph g = ShuffleUnit(c);
+      const Tensor x = SmallIntegers({1, 16, 6, 7}, 9);
+      ExecutorOptions on;
+      on.fuse_channel_shuffle = fuse_shuffle;
+      auto blocked = Executor::Create(g, {{"x", x.shape()}}, on);
+      ExecutorOptions off;
+      off.blocked_layout = false;
+      auto plain = Executor::Create(g, {{"x", x.shape()}}, off);
+      ASSERT_TRUE(blocked.ok() && plain.ok()) << blocked.status().ToString();
+      EXPECT_GE((*blocked)->blocked_values(), 5);  // a, b, p0, p1, cc
+      TensorMap got, want;
+      for (int run = 0; run < 2; ++run) {  // the second run gets recycled, uncleared buffers
+        ASSERT_TRUE((*blocked)->Run({{"x", x}}, &got).ok());
+        ASSERT_TRUE((*plain)->Run({{"x", x}}, &want).ok());
+        EXPECT_TRUE(SameBytes(got.at("y"), want.at("y")));
+      }
     }
   }
 }
