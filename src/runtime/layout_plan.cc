@@ -59,6 +59,22 @@ std::unordered_map<std::string, Options> Candidates(const Graph& graph,
   return values;
 }
 
+// Turns all of the node's values plain when some are plain and some are not; true if it did.
+bool TieAll(const Node& node, std::unordered_map<std::string, Layout>& layout) {
+  size_t plain = 0, values = 0;
+  for (const auto* names : {&node.inputs, &node.outputs}) {
+    for (const auto& v : *names) {
+      if (v.empty()) continue;
+      ++values;
+      plain += layout.count(v) == 0;
+    }
+  }
+  if (plain == 0 || plain == values) return false;
+  for (const auto& v : node.inputs) layout.erase(v);
+  for (const auto& v : node.outputs) layout.erase(v);
+  return true;
+}
+
 }  // namespace
 
 std::vector<NodeLayouts> PlanLayouts(const Graph& graph, const std::vector<std::unique_ptr<Kernel>>& kernels,
@@ -72,12 +88,13 @@ std::vector<NodeLayouts> PlanLayouts(const Graph& graph, const std::vector<std::
     auto it = layout.find(v);
     return it == layout.end() ? Layout::kPlain : it->second;
   };
-  // Tied outputs: where one side of a tie is plain, both become plain; values
-  // only ever turn plain, so this ends.
+  // Tied outputs: where one side of a tie is plain, both become plain (all of
+  // a node's values for TiesAllLayouts); values only ever turn plain, so this ends.
   for (bool changed = true; changed;) {
     changed = false;
     for (size_t i = 0; i < graph.nodes.size(); ++i) {
       const Node& node = graph.nodes[i];
+      if (kernels[i]->TiesAllLayouts()) changed = TieAll(node, layout) || changed;
       for (size_t o = 0; o < node.outputs.size(); ++o) {
         const int t = kernels[i]->LayoutTiedInput(o);
         if (t < 0 || static_cast<size_t>(t) >= node.inputs.size()) continue;

@@ -90,6 +90,7 @@ TEST(ModelsTest, ResNet20BatchOverride) {
   LoadOptions opts;
   opts.input_shapes["input"] = {8, 3, 32, 32};
   Graph g = Load("cifar10_resnet_akamaster/cifar10_resnet20.onnx", opts);
+  ASSERT_EQ(g.outputs.size(), 1u);  // not loaded: fail here, do not index an empty list
   EXPECT_EQ(g.outputs[0].shape, (Shape{8, 10}));
   Tensor x = ReadPb("cifar10_resnet_akamaster/resnet20_test_data_set_0/input_0.pb");
   Tensor want = ReadPb("cifar10_resnet_akamaster/resnet20_test_data_set_0/output_0.pb");
@@ -147,6 +148,7 @@ TEST(ModelsTest, UltraFaceSimplifiedAndUnsimplifiedAgree) {
   EXPECT_LE(ds, 1e-4f);
   EXPECT_LE(db, 1e-4f);
   auto s = simplified["scores"].ToFloatVector();
+  ASSERT_GE(s.size(), 40u);
   for (size_t i = 0; i < 40; i += 2) EXPECT_NEAR(s[i] + s[i + 1], 1.0f, 1e-5f);  // softmax pairs
 }
 

@@ -111,6 +111,44 @@ TEST(LayoutPlanTest, FloatNhwcWhenBlockedIsNotPossibleAndTiesTurnPlainTogether) 
   EXPECT_EQ(tied[2].outputs[0], B);  // unrelated values keep their layouts
 }
 
+// A kernel whose values must all share one layout kind (Kernel::TiesAllLayouts).
+class TiesAllKernel final : public Kernel {
+ public:
+  Status Run(const std::vector<const Tensor*>&, std::vector<Tensor>&) override { return Status::Ok(); }
+  bool AcceptsBlocked(size_t) const override { return true; }
+  bool ProducesBlocked(size_t) const override { return true; }
+  bool TiesAllLayouts() const override { return true; }
+};
+
+TEST(LayoutPlanTest, TiesAllLayoutsTurnsEveryValuePlainTogether) {
+  // a -> v1, b -> v2; s(v1, v2) -> v3, v4; c(v3) -> v5; d(v4) -> v6
+  Graph g;
+  g.nodes = {Node{"a", "A", "", {"x"}, {"v1"}, {}}, Node{"b", "B", "", {"x"}, {"v2"}, {}},
+             Node{"s", "S", "", {"v1", "v2"}, {"v3", "v4"}, {}}, Node{"c", "C", "", {"v3"}, {"v5"}, {}},
+             Node{"d", "D", "", {"v4"}, {"v6"}, {}}};
+  std::map<std::string, TensorType> types;
+  for (const char* v : {"x", "v1", "v2", "v3", "v4", "v5", "v6"})
+    types[v] = {DataType::kFloat32, {1, 3, 4, 4}};
+  auto kernels = [](bool d_accepts) {
+    std::vector<std::unique_ptr<Kernel>> k;
+    k.push_back(std::make_unique<FakeKernel>(true, true));
+    k.push_back(std::make_unique<FakeKernel>(true, true));
+    k.push_back(std::make_unique<TiesAllKernel>());
+    k.push_back(std::make_unique<FakeKernel>(true, true));
+    k.push_back(std::make_unique<FakeKernel>(d_accepts, true));
+    return k;
+  };
+  const Layout P = Layout::kPlain, B = FloatBlockedLayout();
+  const auto all = PlanLayouts(g, kernels(true), types, {"v5", "v6"});
+  EXPECT_EQ(all[2].inputs, (std::vector<Layout>{B, B}));
+  EXPECT_EQ(all[2].outputs, (std::vector<Layout>{B, B}));
+  // d reads only NCHW: v4 is plain, so v1, v2 and v3 turn plain with it.
+  const auto none = PlanLayouts(g, kernels(false), types, {"v5", "v6"});
+  EXPECT_EQ(none[2].inputs, (std::vector<Layout>{P, P}));
+  EXPECT_EQ(none[2].outputs, (std::vector<Layout>{P, P}));
+  EXPECT_EQ(CountBlocked(none), 0);
+}
+
 Node Conv(const std::string& name, std::vector<std::string> in, const std::string& out, int64_t pad,
           int64_t stride = 1, int64_t group = 1) {
   Node n{name, "Conv", "", std::move(in), {out}, {}};

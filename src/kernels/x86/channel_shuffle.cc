@@ -174,6 +174,9 @@ class ChannelShuffleKernel : public Kernel {
   bool WritesAllOutputs() const override { return true; }
   bool AcceptsBlocked(size_t) const override { return blockable_; }
   bool ProducesBlocked(size_t) const override { return blockable_; }
+  // Mixed layouts take the element-by-element path (several times slower than
+  // all-NCHW plane copies): all blocked or none.
+  bool TiesAllLayouts() const override { return true; }
   Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override {
     any_blocked_ = false;
     for (Layout l : in) any_blocked_ = any_blocked_ || l != Layout::kPlain;
