@@ -46,6 +46,9 @@ __attribute__((target("avx512f"))) inline __m512 Load16(const float* img, int64_
   return _mm512_permutex2var_ps(v, idx, w);
 }
 
+// Below this many floats moved per output a shuffle stays on the calling thread.
+constexpr int64_t kParallelElements = int64_t{1} << 14;
+
 // Lanes [0, left) set, as a 16-bit mask (left may be <= 0 or >= 16).
 inline uint32_t LaneMask(int64_t left, int lanes) {
   return left >= lanes ? (1u << lanes) - 1 : left <= 0 ? 0u : (1u << left) - 1;
@@ -54,32 +57,30 @@ inline uint32_t LaneMask(int64_t left, int lanes) {
 // The ShuffleNet case on nChw16c: output o of a group-2 shuffle of two
 // equal-channel inputs, its first shuffled channel j0 even, so output channel
 // 2k + e (e = 0, 1) is input e's channel j0 / 2 + k. Output blocks ob, ob + 1
-// interleave channels [s, s + 16) of both inputs.
-__attribute__((target("avx512f"))) void ShufflePairs16(const View& a, const View& b, const View& y, int64_t n,
-                                                       int64_t j0) {
+// (ob even) of image n interleave channels [s, s + 16) of both inputs.
+__attribute__((target("avx512f"))) void ShufflePair16(const View& a, const View& b, const View& y, int64_t n,
+                                                      int64_t j0, int64_t ob) {
   const int64_t hw = y.hw, in_blocks = a.Blocks(), out_blocks = y.Blocks();
   const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   const float* ia = a.data + n * a.ImageStride();
   const float* ib = b.data + n * b.ImageStride();
   float* iy = const_cast<float*>(y.data) + n * y.ImageStride();
-  for (int64_t ob = 0; ob < out_blocks; ob += 2) {
-    const int64_t s = j0 / 2 + ob * 8;
-    const __m512i idx =
-        _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(s % 16)),
-                         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-    // Lanes past the output's channels are padding: zero.
-    const auto m0 = static_cast<__mmask16>(LaneMask(y.c - ob * 16, 16));
-    const auto m1 = static_cast<__mmask16>(LaneMask(y.c - ob * 16 - 16, 16));
-    const bool second = ob + 1 < out_blocks;
-    float* d0 = iy + ob * hw * 16;
-    for (int64_t p = 0; p < hw; ++p) {
-      const __m512 va = Load16(ia, in_blocks, hw, s, p, idx);
-      const __m512 vb = Load16(ib, in_blocks, hw, s, p, idx);
-      _mm512_storeu_ps(d0 + p * 16, _mm512_maskz_mov_ps(m0, _mm512_permutex2var_ps(va, lo, vb)));
-      if (second) {
-        _mm512_storeu_ps(d0 + (hw + p) * 16, _mm512_maskz_mov_ps(m1, _mm512_permutex2var_ps(va, hi, vb)));
-      }
+  const int64_t s = j0 / 2 + ob * 8;
+  const __m512i idx =
+      _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(s % 16)),
+                       _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  // Lanes past the output's channels are padding: zero.
+  const auto m0 = static_cast<__mmask16>(LaneMask(y.c - ob * 16, 16));
+  const auto m1 = static_cast<__mmask16>(LaneMask(y.c - ob * 16 - 16, 16));
+  const bool second = ob + 1 < out_blocks;
+  float* d0 = iy + ob * hw * 16;
+  for (int64_t p = 0; p < hw; ++p) {
+    const __m512 va = Load16(ia, in_blocks, hw, s, p, idx);
+    const __m512 vb = Load16(ib, in_blocks, hw, s, p, idx);
+    _mm512_storeu_ps(d0 + p * 16, _mm512_maskz_mov_ps(m0, _mm512_permutex2var_ps(va, lo, vb)));
+    if (second) {
+      _mm512_storeu_ps(d0 + (hw + p) * 16, _mm512_maskz_mov_ps(m1, _mm512_permutex2var_ps(va, hi, vb)));
     }
   }
 }
@@ -95,41 +96,38 @@ __attribute__((target("avx2"))) inline __m256 Load8(const float* img, int64_t bl
   return _mm256_blendv_ps(_mm256_permutevar8x32_ps(v, rot), _mm256_permutevar8x32_ps(w, rot), from_next);
 }
 
-// ShufflePairs16 on nChw8c with AVX2.
-__attribute__((target("avx2"))) void ShufflePairs8(const View& a, const View& b, const View& y, int64_t n,
-                                                   int64_t j0) {
+// ShufflePair16 on nChw8c with AVX2.
+__attribute__((target("avx2"))) void ShufflePair8(const View& a, const View& b, const View& y, int64_t n,
+                                                  int64_t j0, int64_t ob) {
   const int64_t hw = y.hw, in_blocks = a.Blocks(), out_blocks = y.Blocks();
   const float* ia = a.data + n * a.ImageStride();
   const float* ib = b.data + n * b.ImageStride();
   float* iy = const_cast<float*>(y.data) + n * y.ImageStride();
-  for (int64_t ob = 0; ob < out_blocks; ob += 2) {
-    const int64_t s = j0 / 2 + ob * 4;
-    const int r = static_cast<int>(s % 8);
-    alignas(32) int32_t rot[8], next[8], keep0[8], keep1[8];
-    for (int t = 0; t < 8; ++t) {
-      rot[t] = (r + t) % 8;
-      next[t] = r + t >= 8 ? -1 : 0;
-      keep0[t] = t < y.c - ob * 8 ? -1 : 0;
-      keep1[t] = t < y.c - ob * 8 - 8 ? -1 : 0;
-    }
-    const __m256i vrot = _mm256_load_si256(reinterpret_cast<const __m256i*>(rot));
-    const __m256 vnext = _mm256_castsi256_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(next)));
-    const __m256 k0 = _mm256_castsi256_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(keep0)));
-    const __m256 k1 = _mm256_castsi256_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(keep1)));
-    const bool second = ob + 1 < out_blocks;
-    float* d0 = iy + ob * hw * 8;
-    for (int64_t p = 0; p < hw; ++p) {
-      const __m256 va = Load8(ia, in_blocks, hw, s, p, vrot, vnext);
-      const __m256 vb = Load8(ib, in_blocks, hw, s, p, vrot, vnext);
-      const __m256 lo = _mm256_unpacklo_ps(va, vb), hi = _mm256_unpackhi_ps(va, vb);  // per 128-bit half
-      _mm256_storeu_ps(d0 + p * 8, _mm256_and_ps(k0, _mm256_permute2f128_ps(lo, hi, 0x20)));
-      if (second)
-        _mm256_storeu_ps(d0 + (hw + p) * 8, _mm256_and_ps(k1, _mm256_permute2f128_ps(lo, hi, 0x31)));
-    }
+  const int64_t s = j0 / 2 + ob * 4;
+  const int r = static_cast<int>(s % 8);
+  alignas(32) int32_t rot[8], next[8], keep0[8], keep1[8];
+  for (int t = 0; t < 8; ++t) {
+    rot[t] = (r + t) % 8;
+    next[t] = r + t >= 8 ? -1 : 0;
+    keep0[t] = t < y.c - ob * 8 ? -1 : 0;
+    keep1[t] = t < y.c - ob * 8 - 8 ? -1 : 0;
+  }
+  const __m256i vrot = _mm256_load_si256(reinterpret_cast<const __m256i*>(rot));
+  const __m256 vnext = _mm256_castsi256_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(next)));
+  const __m256 k0 = _mm256_castsi256_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(keep0)));
+  const __m256 k1 = _mm256_castsi256_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(keep1)));
+  const bool second = ob + 1 < out_blocks;
+  float* d0 = iy + ob * hw * 8;
+  for (int64_t p = 0; p < hw; ++p) {
+    const __m256 va = Load8(ia, in_blocks, hw, s, p, vrot, vnext);
+    const __m256 vb = Load8(ib, in_blocks, hw, s, p, vrot, vnext);
+    const __m256 lo = _mm256_unpacklo_ps(va, vb), hi = _mm256_unpackhi_ps(va, vb);  // per 128-bit half
+    _mm256_storeu_ps(d0 + p * 8, _mm256_and_ps(k0, _mm256_permute2f128_ps(lo, hi, 0x20)));
+    if (second) _mm256_storeu_ps(d0 + (hw + p) * 8, _mm256_and_ps(k1, _mm256_permute2f128_ps(lo, hi, 0x31)));
   }
 }
 
-// Element-by-element copy of output o (any mix of NCHW and nChw16c).
+// Element-by-element copy of output o (any mix of NCHW and the blocked layout).
 void CopyGeneric(const ref::ShufflePlan& plan, const std::vector<View>& in, const View& y, size_t o,
                  int64_t n) {
   float* dst = const_cast<float*>(y.data);
@@ -214,16 +212,23 @@ class ChannelShuffleKernel : public Kernel {
       Tensor& y =
           ref::PrepareOutput(out, o, DataType::kFloat32, blocked ? BlockedShape(shape, block_) : shape);
       const View yv{y.data<float>(), blocked ? block_ : 0, shape[1], hw};
-      const bool fast = pairs_ && blocked && views[0].block && views[1].block;
-      for (int64_t n = 0; n < s[0]; ++n) {
-        if (fast) {
-          (block_ == 16 ? ShufflePairs16 : ShufflePairs8)(views[0], views[1], yv, n, plan_.out_offsets[o]);
-        } else {
-          CopyGeneric(plan_, views, yv, o, n);
-        }
+      if (pairs_ && blocked && views[0].block && views[1].block) {
+        ShufflePairs(views[0], views[1], yv, plan_.out_offsets[o]);
+      } else {
+        for (int64_t n = 0; n < s[0]; ++n) CopyGeneric(plan_, views, yv, o, n);
       }
     }
     return Status::Ok();
+  }
+
+  // Every (image, output block pair), split over the threads when the copy is
+  // large enough (ShuffleNet's 28x28 stage: 2 x 50 Ki floats per shuffle).
+  void ShufflePairs(const View& a, const View& b, const View& y, int64_t j0) const {
+    const int64_t pairs = (y.Blocks() + 1) / 2, items = planned_[0][0] * pairs;
+    const auto pair = block_ == 16 ? ShufflePair16 : ShufflePair8;
+    const int threads = items > 1 && items * y.hw * 2 * block_ >= kParallelElements ? OmpThreads() : 1;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (int64_t i = 0; i < items; ++i) pair(a, b, y, i / pairs, j0, i % pairs * 2);
   }
 
   std::unique_ptr<Kernel> reference_;
