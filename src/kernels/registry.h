@@ -133,8 +133,8 @@ class Kernel {
   // keeps both non-plain or both kPlain (an elementwise kernel that cannot
   // transpose).
   virtual int LayoutTiedInput(size_t /*output*/) const { return -1; }
-  // True: all of the node's inputs and outputs share one layout kind, all
-  // non-plain or all kPlain (a kernel whose mixed-layout path is slow).
+  // True: all of the node's inputs and outputs get one layout (all blocked,
+  // all float kNhwc or all kPlain; a kernel whose mixed-layout path is slow).
   virtual bool TiesAllLayouts() const { return false; }
   virtual Status SetLayouts(const std::vector<Layout>& inputs, const std::vector<Layout>& outputs);
 };

@@ -59,19 +59,63 @@ std::unordered_map<std::string, Options> Candidates(const Graph& graph,
   return values;
 }
 
-// Turns all of the node's values plain when some are plain and some are not; true if it did.
-bool TieAll(const Node& node, std::unordered_map<std::string, Layout>& layout) {
-  size_t plain = 0, values = 0;
+// The values of a node whose kernel TiesAllLayouts (empty names skipped).
+std::vector<const std::string*> TiedValues(const Node& node) {
+  std::vector<const std::string*> values;
   for (const auto* names : {&node.inputs, &node.outputs}) {
     for (const auto& v : *names) {
-      if (v.empty()) continue;
-      ++values;
-      plain += layout.count(v) == 0;
+      if (!v.empty()) values.push_back(&v);
     }
   }
-  if (plain == 0 || plain == values) return false;
-  for (const auto& v : node.inputs) layout.erase(v);
-  for (const auto& v : node.outputs) layout.erase(v);
+  return values;
+}
+
+// A TiesAllLayouts node's values may take a layout only if all of them may:
+// narrows the candidates until nothing changes (values are shared between nodes).
+void NarrowTiedCandidates(const Graph& graph, const std::vector<std::unique_ptr<Kernel>>& kernels,
+                          std::unordered_map<std::string, Options>& values) {
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t i = 0; i < graph.nodes.size(); ++i) {
+      if (!kernels[i]->TiesAllLayouts()) continue;
+      const auto tied = TiedValues(graph.nodes[i]);
+      bool primary = true, nhwc = true;
+      Layout kind = Layout::kPlain;
+      for (const std::string* v : tied) {
+        auto it = values.find(*v);
+        if (it == values.end()) {
+          primary = nhwc = false;
+          break;
+        }
+        if (kind == Layout::kPlain) kind = it->second.primary;
+        primary = primary && it->second.primary_ok && it->second.primary == kind;
+        nhwc = nhwc && it->second.float_nhwc_ok;
+      }
+      for (const std::string* v : tied) {
+        auto it = values.find(*v);
+        if (it == values.end()) continue;
+        Options& opt = it->second;
+        changed = changed || (opt.primary_ok && !primary) || (opt.float_nhwc_ok && !nhwc);
+        opt.primary_ok = opt.primary_ok && primary;
+        opt.float_nhwc_ok = opt.float_nhwc_ok && nhwc;
+      }
+    }
+  }
+}
+
+// Turns all of the node's values plain unless all share one layout; true if it did.
+bool TieAll(const Node& node, std::unordered_map<std::string, Layout>& layout) {
+  const auto tied = TiedValues(node);
+  bool same = true;
+  for (const std::string* v : tied) {
+    auto a = layout.find(*v), b = layout.find(*tied[0]);
+    same = same && (a == layout.end() ? Layout::kPlain : a->second) ==
+                       (b == layout.end() ? Layout::kPlain : b->second);
+  }
+  bool any = false;
+  for (const std::string* v : tied) any = any || layout.count(*v);
+  if (same || !any) return false;
+  for (const std::string* v : tied) layout.erase(*v);
   return true;
 }
 
@@ -81,7 +125,9 @@ std::vector<NodeLayouts> PlanLayouts(const Graph& graph, const std::vector<std::
                                      const std::map<std::string, TensorType>& types,
                                      const std::set<std::string>& keep_plain) {
   std::unordered_map<std::string, Layout> layout;
-  for (const auto& [v, opt] : Candidates(graph, kernels, types, keep_plain)) {
+  auto candidates = Candidates(graph, kernels, types, keep_plain);
+  NarrowTiedCandidates(graph, kernels, candidates);
+  for (const auto& [v, opt] : candidates) {
     if (opt.Chosen() != Layout::kPlain) layout[v] = opt.Chosen();
   }
   auto layout_of = [&](const std::string& v) {
@@ -89,7 +135,8 @@ std::vector<NodeLayouts> PlanLayouts(const Graph& graph, const std::vector<std::
     return it == layout.end() ? Layout::kPlain : it->second;
   };
   // Tied outputs: where one side of a tie is plain, both become plain (all of
-  // a node's values for TiesAllLayouts); values only ever turn plain, so this ends.
+  // a node's values for TiesAllLayouts unless all share one layout); values
+  // only ever turn plain, so this ends.
   for (bool changed = true; changed;) {
     changed = false;
     for (size_t i = 0; i < graph.nodes.size(); ++i) {

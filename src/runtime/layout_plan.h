@@ -10,8 +10,9 @@
 //   - it is not in `keep_plain` (graph outputs, values the caller asked for).
 // A float32 value that cannot be kNChw8c is planned kNhwc under the same rules
 // with ProducesFloatNhwc / AcceptsFloatNhwc. Last, a kernel's tied output and
-// input (LayoutTiedInput) both become kPlain unless both are non-plain, and so
-// do all values of a node whose kernel TiesAllLayouts unless all are non-plain.
+// input (LayoutTiedInput) both become kPlain unless both are non-plain. All
+// values of a node whose kernel TiesAllLayouts take one layout: the blocked one
+// if all may, else float kNhwc if all may, else kPlain.
 // Everything else stays kPlain, so reference kernels, graph outputs and
 // observers only ever see NCHW tensors and no reorder nodes are needed.
 #pragma once

@@ -1,9 +1,9 @@
 // ChannelShuffle (kernels/ref/channel_shuffle.h, kernels/x86/channel_shuffle.cc,
 // made by passes/fuse_channel_shuffle.h): the reference kernel equals the ONNX
 // ops it replaces, the executor's fused graph equals the unfused one, and the
-// x86 kernel equals the reference byte for byte in every mix of NCHW and the
-// blocked layouts (nChw8c with AVX2, nChw16c with AVX-512), padding ignored on
-// input (NaN) and zeroed on output.
+// x86 kernel equals the reference byte for byte in every mix of NCHW, float
+// NHWC and the blocked layouts (nChw8c with AVX2, nChw16c with AVX-512),
+// padding ignored on input (NaN) and zeroed on output.
 #include "kernels/ref/channel_shuffle.h"
 
 #include <cstring>
@@ -169,7 +169,7 @@ struct BlockedLayoutCase {
   bool (*available)();
 };
 
-// Every mix of layouts (bit i: value i, inputs then outputs, blocked) on both blocked layouts.
+// Every mix of NCHW, blocked and NHWC over the values (inputs, then outputs), on both blocked layouts.
 TEST(ChannelShuffleTest, X86EqualsReferenceInEveryLayoutMix) {
   const BlockedLayoutCase layouts[] = {{Layout::kNChw8c, x86::HasAvx2}, {Layout::kNChw16c, x86::HasAvx512F}};
   int checked = 0;
@@ -185,12 +185,14 @@ TEST(ChannelShuffleTest, X86EqualsReferenceInEveryLayoutMix) {
       ASSERT_EQ(SelectedProvider(node, in, std::vector<bool>(in.size(), false)), "x86");
       const std::vector<Tensor> want = RunReference(c, xs);
       const size_t values = in.size() + want.size();
-      for (uint32_t mask = 0; mask < (1u << values); ++mask) {
-        SCOPED_TRACE(c.Name() + " block " + std::to_string(block) + " mask " + std::to_string(mask));
+      const Layout kinds[] = {Layout::kPlain, bl.layout, Layout::kNhwc};
+      uint32_t mixes = 1;
+      for (size_t v = 0; v < values; ++v) mixes *= 3;
+      for (uint32_t mix = 0; mix < mixes; ++mix) {
+        SCOPED_TRACE(c.Name() + " block " + std::to_string(block) + " mix " + std::to_string(mix));
         Layouts l;
-        for (size_t v = 0; v < values; ++v) {
-          (v < in.size() ? l.in : l.out).push_back(mask & (1u << v) ? bl.layout : Layout::kPlain);
-        }
+        for (size_t v = 0, m = mix; v < values; ++v, m /= 3)
+          (v < in.size() ? l.in : l.out).push_back(kinds[m % 3]);
         const std::vector<Tensor> got = RunInLayouts(node, in, l, c.OutChannels(), block);
         for (size_t o = 0; o < want.size(); ++o) EXPECT_TRUE(SameBytes(got[o], want[o])) << "output " << o;
         ++checked;
@@ -198,6 +200,57 @@ TEST(ChannelShuffleTest, X86EqualsReferenceInEveryLayoutMix) {
     }
   }
   if (checked == 0) GTEST_SKIP() << "no AVX2 on this CPU";
+}
+
+// uint8 / int8 (the int8 graphs' shuffles, below a hoisted QuantizeLinear):
+// every mix of NCHW and NHWC.
+TEST(ChannelShuffleTest, X86BytesEqualReferenceInEveryNhwcMix) {
+  for (DataType t : {DataType::kUint8, DataType::kInt8}) {
+    for (const Case& c : kCases) {
+      std::vector<Tensor> xs;
+      std::vector<const Tensor*> in;
+      for (size_t i = 0; i < c.in.size(); ++i) {
+        xs.push_back(Tensor(t, {c.n, c.in[i], c.h, c.w}));
+        auto* p = static_cast<uint8_t*>(xs.back().raw());
+        for (int64_t e = 0; e < xs.back().numel(); ++e) p[e] = static_cast<uint8_t>(e * 37 + i * 101 + 5);
+      }
+      for (const Tensor& x : xs) in.push_back(&x);
+      const Node node = ShuffleNode(c);
+      auto r = MakeKernel(node, in, std::vector<bool>(in.size(), false), "ref");
+      ASSERT_TRUE(r.ok());
+      std::vector<Tensor> want(c.OutChannels().size());
+      ASSERT_TRUE((*r)->Run(in, want).ok());
+      const size_t values = in.size() + want.size();
+      for (uint32_t mask = 0; mask < (1u << values); ++mask) {
+        SCOPED_TRACE(c.Name() + " " + std::string(DataTypeName(t)) + " mask " + std::to_string(mask));
+        auto k = MakeKernel(node, in, std::vector<bool>(in.size(), false), "x86");
+        ASSERT_TRUE(k.ok());
+        ASSERT_TRUE((*k)->AcceptsBlocked(0) && (*k)->ProducesBlocked(0));  // NHWC for 8-bit types
+        Layouts l;
+        for (size_t v = 0; v < values; ++v) {
+          (v < in.size() ? l.in : l.out).push_back(mask & (1u << v) ? Layout::kNhwc : Layout::kPlain);
+        }
+        ASSERT_TRUE((*k)->SetLayouts(l.in, l.out).ok());
+        std::vector<Tensor> packed;
+        std::vector<const Tensor*> args;
+        packed.reserve(in.size());
+        for (size_t i = 0; i < in.size(); ++i) {
+          if (l.in[i] == Layout::kNhwc) packed.push_back(ToNhwc(*in[i]));
+          args.push_back(l.in[i] == Layout::kNhwc ? &packed.back() : in[i]);
+        }
+        std::vector<Tensor> got(want.size());
+        for (size_t o = 0; o < got.size(); ++o) {  // garbage-filled recycled buffers
+          got[o] = Tensor(t, PhysicalShape(want[o].shape(), l.out[o]));
+          std::memset(got[o].raw(), 0xA5, static_cast<size_t>(got[o].numel()));
+        }
+        ASSERT_TRUE((*k)->Run(args, got).ok());
+        for (size_t o = 0; o < got.size(); ++o) {
+          EXPECT_TRUE(SameBytes(l.out[o] == Layout::kNhwc ? FromNhwc(got[o]) : got[o], want[o]))
+              << "output " << o;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

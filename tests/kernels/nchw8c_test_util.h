@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,12 +80,40 @@ inline Tensor UnpackPadded(const Tensor& y, int64_t c, bool* padding_zero) {
   return x;
 }
 
+// NCHW <-> NHWC ([N, H, W, C]) tensors of any dtype.
+inline Tensor ToNhwc(const Tensor& x) {
+  const int64_t n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
+  const size_t e = DataTypeSize(x.dtype());
+  Tensor y(x.dtype(), NhwcShape(x.shape()));
+  const auto* src = static_cast<const uint8_t*>(x.raw());
+  auto* dst = static_cast<uint8_t*>(y.raw());
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t p = 0; p < hw; ++p)
+        std::memcpy(dst + static_cast<size_t>((i * hw + p) * c + ch) * e,
+                    src + static_cast<size_t>((i * c + ch) * hw + p) * e, e);
+  return y;
+}
+inline Tensor FromNhwc(const Tensor& y) {
+  const int64_t n = y.dim(0), c = y.dim(3), hw = y.dim(1) * y.dim(2);
+  const size_t e = DataTypeSize(y.dtype());
+  Tensor x(y.dtype(), {n, c, y.dim(1), y.dim(2)});
+  const auto* src = static_cast<const uint8_t*>(y.raw());
+  auto* dst = static_cast<uint8_t*>(x.raw());
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t p = 0; p < hw; ++p)
+        std::memcpy(dst + static_cast<size_t>((i * c + ch) * hw + p) * e,
+                    src + static_cast<size_t>((i * hw + p) * c + ch) * e, e);
+  return x;
+}
+
 struct Layouts {
   std::vector<Layout> in, out;
 };
 
-// Runs the x86 kernel with the given layouts (blocked: nChw<block>c): blocked
-// inputs are packed with NaN padding, outputs start as garbage buffers (recycled
+// Runs the x86 kernel with the given layouts (blocked: nChw<block>c; float
+// kNhwc): blocked inputs are packed with NaN padding, outputs start as garbage buffers (recycled
 // ones); returns NCHW outputs and checks blocked outputs' padding lanes are 0.
 inline std::vector<Tensor> RunInLayouts(const Node& node, const std::vector<const Tensor*>& plain,
                                         const Layouts& l, const std::vector<int64_t>& out_channels,
@@ -97,7 +126,10 @@ inline std::vector<Tensor> RunInLayouts(const Node& node, const std::vector<cons
   packed.reserve(plain.size());
   std::vector<const Tensor*> in;
   for (size_t i = 0; i < plain.size(); ++i) {
-    if (l.in[i] != Layout::kPlain) {
+    if (l.in[i] == Layout::kNhwc) {
+      packed.push_back(ToNhwc(*plain[i]));
+      in.push_back(&packed.back());
+    } else if (l.in[i] != Layout::kPlain) {
       packed.push_back(PackPadded(*plain[i], block, std::nanf("")));
       in.push_back(&packed.back());
     } else {
@@ -108,12 +140,19 @@ inline std::vector<Tensor> RunInLayouts(const Node& node, const std::vector<cons
   for (size_t o = 0; o < out.size(); ++o) {
     Shape s = plain[0]->shape();
     s[1] = out_channels[o];
-    out[o] = RandomFloat(l.out[o] != Layout::kPlain ? BlockedShape(s, block) : s, 77);  // recycled buffer
+    out[o] = RandomFloat(l.out[o] == Layout::kNhwc    ? NhwcShape(s)
+                         : l.out[o] != Layout::kPlain ? BlockedShape(s, block)
+                                                      : s,
+                         77);  // recycled buffer
   }
   const Status st = (*k)->Run(in, out);
   EXPECT_TRUE(st.ok()) << st.ToString();
   for (size_t o = 0; o < out.size(); ++o) {
     if (l.out[o] == Layout::kPlain) continue;
+    if (l.out[o] == Layout::kNhwc) {
+      out[o] = FromNhwc(out[o]);
+      continue;
+    }
     bool zero = false;
     out[o] = UnpackPadded(out[o], out_channels[o], &zero);
     EXPECT_TRUE(zero) << "padding lanes of output " << o << " are not zero";

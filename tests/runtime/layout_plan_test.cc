@@ -62,9 +62,10 @@ TEST(LayoutPlanTest, BlocksOnlyValuesEveryConsumerAccepts) {
 }
 
 // Capabilities of a kernel in the float-NHWC and tie rules: accepts / produces
-// kNChw8c (blocked), float kNhwc, and an output tied to input 0.
+// kNChw8c (blocked), float kNhwc, an output tied to input 0, all values tied.
 struct Caps {
   bool accepts_blocked, produces_blocked, accepts_nhwc, produces_nhwc, tied;
+  bool ties_all = false;
 };
 class CapsKernel final : public Kernel {
  public:
@@ -75,6 +76,7 @@ class CapsKernel final : public Kernel {
   bool AcceptsFloatNhwc(size_t) const override { return c_.accepts_nhwc; }
   bool ProducesFloatNhwc(size_t) const override { return c_.produces_nhwc; }
   int LayoutTiedInput(size_t) const override { return c_.tied ? 0 : -1; }
+  bool TiesAllLayouts() const override { return c_.ties_all; }
 
  private:
   Caps c_;
@@ -147,6 +149,26 @@ TEST(LayoutPlanTest, TiesAllLayoutsTurnsEveryValuePlainTogether) {
   EXPECT_EQ(none[2].inputs, (std::vector<Layout>{P, P}));
   EXPECT_EQ(none[2].outputs, (std::vector<Layout>{P, P}));
   EXPECT_EQ(CountBlocked(none), 0);
+}
+
+// A TiesAllLayouts node whose values cannot all be blocked but can all be float
+// NHWC: all NHWC (v1 alone could be blocked, v3 only NHWC).
+TEST(LayoutPlanTest, TiesAllLayoutsFallBackToNhwcTogether) {
+  // a -> v1, b -> v2; s(v1, v2) -> v3; c(v3) -> v4
+  Graph g;
+  g.nodes = {Node{"a", "A", "", {"x"}, {"v1"}, {}}, Node{"b", "B", "", {"x"}, {"v2"}, {}},
+             Node{"s", "S", "", {"v1", "v2"}, {"v3"}, {}}, Node{"c", "C", "", {"v3"}, {"v4"}, {}}};
+  std::map<std::string, TensorType> types;
+  for (const char* v : {"x", "v1", "v2", "v3", "v4"}) types[v] = {DataType::kFloat32, {1, 3, 4, 4}};
+  std::vector<std::unique_ptr<Kernel>> k;
+  k.push_back(std::make_unique<CapsKernel>(Caps{true, true, true, true, false}));
+  k.push_back(std::make_unique<CapsKernel>(Caps{true, true, true, true, false}));
+  k.push_back(std::make_unique<CapsKernel>(Caps{true, true, true, true, false, true}));  // s: ties all
+  k.push_back(std::make_unique<CapsKernel>(Caps{false, true, true, true, false}));  // c: no blocked reads
+  const auto plan = PlanLayouts(g, k, types, {"v4"});
+  const Layout N = Layout::kNhwc;
+  EXPECT_EQ(plan[2].inputs, (std::vector<Layout>{N, N}));
+  EXPECT_EQ(plan[2].outputs, (std::vector<Layout>{N}));
 }
 
 Node Conv(const std::string& name, std::vector<std::string> in, const std::string& out, int64_t pad,

@@ -13,7 +13,9 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/ref/common.h"
 #include "kernels/x86/x86_common.h"
@@ -21,19 +23,24 @@
 namespace qcal::x86 {
 namespace {
 
-// A 4-D float32 value seen per channel: NCHW (block 0) or blocked (8 / 16).
-struct View {
-  const float* data;
-  int64_t block;  // 0: NCHW
+// A 4-D value seen per channel: NCHW, NHWC or (float32) blocked (8 / 16).
+template <typename T>
+struct ViewOf {
+  const T* data;
+  Layout layout;
   int64_t c, hw;
-  int64_t Blocks() const { return (c + block - 1) / block; }
-  int64_t ImageStride() const { return (block ? Blocks() * block : c) * hw; }
+  int64_t block() const { return LayoutBlock(layout); }  // 0: not blocked
+  int64_t Blocks() const { return (c + block() - 1) / block(); }
+  int64_t ImageStride() const { return (block() ? Blocks() * block() : c) * hw; }
   // Offset of (image n, channel ch, pixel 0) and the step between pixels.
   int64_t At(int64_t n, int64_t ch) const {
-    return n * ImageStride() + (block ? (ch / block * hw * block + ch % block) : ch * hw);
+    const int64_t b = block();
+    if (b) return n * ImageStride() + ch / b * hw * b + ch % b;
+    return n * ImageStride() + (layout == Layout::kNhwc ? ch : ch * hw);
   }
-  int64_t Step() const { return block ? block : 1; }
+  int64_t Step() const { return block() ? block() : layout == Layout::kNhwc ? c : 1; }
 };
+using View = ViewOf<float>;
 
 // Channels [s, s + 16) of an nChw16c image at pixel p, zeros past the padded
 // channels; idx = {s % 16, ..., s % 16 + 15}.
@@ -127,23 +134,92 @@ __attribute__((target("avx2"))) void ShufflePair8(const View& a, const View& b, 
   }
 }
 
-// Element-by-element copy of output o (any mix of NCHW and the blocked layout).
-void CopyGeneric(const ref::ShufflePlan& plan, const std::vector<View>& in, const View& y, size_t o,
-                 int64_t n) {
-  float* dst = const_cast<float*>(y.data);
-  for (int64_t c = 0; c < y.c; ++c) {
-    const ref::ShufflePlan::Source src = plan.SourceOf(o, c);
-    const View& x = in[src.input];
-    const float* from = x.data + x.At(n, src.channel);
-    float* to = dst + y.At(n, c);
-    for (int64_t p = 0; p < y.hw; ++p) to[p * y.Step()] = from[p * x.Step()];
+// The ShuffleNet case on NHWC: at every pixel, output channels 2k and 2k + 1
+// are channel j0 / 2 + k of inputs a and b. Interleave(a, b, pairs, y) writes
+// y[2k] = a[k], y[2k + 1] = b[k] for the first pairs it returns (the caller
+// does the rest one by one); AVX-512 does all, the last step masked.
+// Pairs [0, r) of a 16-pair step (r <= 16): masked loads and stores.
+__attribute__((target("avx512f"))) inline void Interleave16(const float* a, const float* b, float* y,
+                                                            int64_t r) {
+  const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const auto m = static_cast<__mmask16>(LaneMask(r, 16));
+  const __m512 va = _mm512_maskz_loadu_ps(m, a), vb = _mm512_maskz_loadu_ps(m, b);
+  _mm512_mask_storeu_ps(y, static_cast<__mmask16>(LaneMask(2 * r, 16)), _mm512_permutex2var_ps(va, lo, vb));
+  _mm512_mask_storeu_ps(y + 16, static_cast<__mmask16>(LaneMask(2 * r - 16, 16)),
+                        _mm512_permutex2var_ps(va, hi, vb));
+}
+
+__attribute__((target("avx512f"))) int64_t InterleaveAvx512(const float* a, const float* b, int64_t pairs,
+                                                            float* y) {
+  for (int64_t k = 0; k < pairs; k += 16)
+    Interleave16(a + k, b + k, y + 2 * k, std::min<int64_t>(16, pairs - k));
+  return pairs;
+}
+
+// Bytes with SSE2 (every x86-64 CPU): 16 pairs per step; the caller does the rest.
+int64_t InterleaveBytes(const uint8_t* a, const uint8_t* b, int64_t pairs, uint8_t* y) {
+  int64_t k = 0;
+  for (; k + 16 <= pairs; k += 16) {
+    const __m128i va = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + k));
+    const __m128i vb = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + k));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + 2 * k), _mm_unpacklo_epi8(va, vb));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + 2 * k + 16), _mm_unpackhi_epi8(va, vb));
   }
-  if (!y.block) return;
-  for (int64_t c = y.c; c % y.block != 0; ++c) {
-    float* to = dst + y.At(n, c);
-    for (int64_t p = 0; p < y.hw; ++p) to[p * y.block] = 0.0f;
+  return k;
+}
+
+int64_t InterleaveVector(const float* a, const float* b, int64_t pairs, float* y, bool simd) {
+  return simd ? InterleaveAvx512(a, b, pairs, y) : 0;
+}
+int64_t InterleaveVector(const uint8_t* a, const uint8_t* b, int64_t pairs, uint8_t* y, bool /*simd*/) {
+  return InterleaveBytes(a, b, pairs, y);
+}
+
+// simd: the CPU has AVX-512 (float; bytes need only SSE2).
+template <typename T>
+void ShufflePixelsNhwc(const ViewOf<T>& a, const ViewOf<T>& b, const ViewOf<T>& y, int64_t n, int64_t j0,
+                       bool simd) {
+  const int64_t pairs = y.c / 2;
+  const T* a0 = a.data + a.At(n, j0 / 2);
+  const T* b0 = b.data + b.At(n, j0 / 2);
+  T* y0 = const_cast<T*>(y.data) + y.At(n, 0);
+  for (int64_t p = 0; p < y.hw; ++p) {
+    const T* pa = a0 + p * a.c;
+    const T* pb = b0 + p * b.c;
+    T* py = y0 + p * y.c;
+    int64_t k = InterleaveVector(pa, pb, pairs, py, simd);
+    for (; k < pairs; ++k) {
+      py[2 * k] = pa[k];
+      py[2 * k + 1] = pb[k];
+    }
+    if (y.c % 2) py[y.c - 1] = pa[pairs];
   }
 }
+
+// Element-by-element copy of output o (any mix of NCHW and the blocked layout).
+template <typename T>
+void CopyGeneric(const ref::ShufflePlan& plan, const std::vector<ViewOf<T>>& in, const ViewOf<T>& y, size_t o,
+                 int64_t n) {
+  T* dst = const_cast<T*>(y.data);
+  const int64_t y_step = y.Step();
+  for (int64_t c = 0; c < y.c; ++c) {
+    const ref::ShufflePlan::Source src = plan.SourceOf(o, c);
+    const ViewOf<T>& x = in[src.input];
+    const T* from = x.data + x.At(n, src.channel);
+    T* to = dst + y.At(n, c);
+    const int64_t x_step = x.Step();
+    for (int64_t p = 0; p < y.hw; ++p) to[p * y_step] = from[p * x_step];
+  }
+  const int64_t b = y.block();
+  if (!b) return;
+  for (int64_t c = y.c; c % b != 0; ++c) {
+    T* to = dst + y.At(n, c);
+    for (int64_t p = 0; p < y.hw; ++p) to[p * b] = T{0};
+  }
+}
+
+bool IsByte(DataType t) { return t == DataType::kUint8 || t == DataType::kInt8; }
 
 class ChannelShuffleKernel : public Kernel {
  public:
@@ -151,36 +227,45 @@ class ChannelShuffleKernel : public Kernel {
       : reference_(std::move(reference)) {
     in_layouts_.assign(ctx.num_inputs(), Layout::kPlain);
     std::vector<int64_t> channels;
-    block_ = LayoutBlock(FloatBlockedLayout());
-    bool blockable = block_ == 16 ? HasAvx512F() : HasAvx2();
+    dtype_ = ctx.inputs.empty() ? DataType::kUndefined : ctx.inputs[0].dtype;
     for (const TensorType& t : ctx.inputs) {
-      blockable = blockable && t.dtype == DataType::kFloat32 && t.shape.size() == 4 && ShapeIsStatic(t.shape);
-      if (blockable) {
-        planned_.push_back(t.shape);
-        channels.push_back(t.shape[1]);
-      }
+      if (t.dtype != dtype_ || t.shape.size() != 4 || !ShapeIsStatic(t.shape)) return;
+      planned_.push_back(t.shape);
+      channels.push_back(t.shape[1]);
     }
-    if (!blockable) return;
     auto plan = ref::MakeShufflePlan(ctx.node, channels, ctx.node.outputs.size());
-    if (!plan.ok()) return;
+    if (!plan.ok() || (dtype_ != DataType::kFloat32 && !IsByte(dtype_))) return;
     plan_ = std::move(*plan);
-    blockable_ = true;
+    if (dtype_ == DataType::kFloat32) {
+      block_ = LayoutBlock(FloatBlockedLayout());
+      blocked_ = block_ == 16 ? HasAvx512F() : HasAvx2();
+      simd_ = HasAvx512F();
+    }
+    nhwc_ = true;
     pairs_ = plan_.group == 2 && channels.size() == 2 && channels[0] == channels[1];
     for (int64_t j0 : plan_.out_offsets) pairs_ = pairs_ && j0 % 2 == 0;
   }
 
   bool WritesAllOutputs() const override { return true; }
-  bool AcceptsBlocked(size_t) const override { return blockable_; }
-  bool ProducesBlocked(size_t) const override { return blockable_; }
+  // The type's own non-plain layout: blocked for float32, NHWC for 8-bit types.
+  bool AcceptsBlocked(size_t) const override { return IsByte(dtype_) ? nhwc_ : blocked_; }
+  bool ProducesBlocked(size_t) const override { return IsByte(dtype_) ? nhwc_ : blocked_; }
+  bool AcceptsFloatNhwc(size_t) const override { return dtype_ == DataType::kFloat32 && nhwc_; }
+  bool ProducesFloatNhwc(size_t) const override { return dtype_ == DataType::kFloat32 && nhwc_; }
   // Mixed layouts take the element-by-element path (several times slower than
-  // all-NCHW plane copies): all blocked or none.
+  // plane copies or the blocked / NHWC paths): all values in one layout.
   bool TiesAllLayouts() const override { return true; }
   Status SetLayouts(const std::vector<Layout>& in, const std::vector<Layout>& out) override {
-    any_blocked_ = false;
-    for (Layout l : in) any_blocked_ = any_blocked_ || l != Layout::kPlain;
-    for (Layout l : out) any_blocked_ = any_blocked_ || l != Layout::kPlain;
-    if (any_blocked_ && !blockable_)
-      return Internal("this ChannelShuffle cannot take part in the blocked layout");
+    non_plain_ = false;
+    bool ok = true;
+    for (const auto* ls : {&in, &out}) {
+      for (Layout l : *ls) {
+        non_plain_ = non_plain_ || l != Layout::kPlain;
+        ok = ok && (l == Layout::kPlain || (l == Layout::kNhwc && nhwc_) ||
+                    (IsBlockedFloat(l) && blocked_ && LayoutBlock(l) == block_));
+      }
+    }
+    if (!ok) return Internal("this ChannelShuffle cannot take part in the planned layouts");
     in_layouts_ = in;
     out_layouts_ = out;
     return reference_->SetLayouts(std::vector<Layout>(in.size(), Layout::kPlain),
@@ -189,53 +274,67 @@ class ChannelShuffleKernel : public Kernel {
 
   // All NCHW: the reference kernel (one memcpy per plane; it checks the shapes).
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
-    return any_blocked_ ? RunBlocked(in, out) : reference_->Run(in, out);
+    if (!non_plain_) return reference_->Run(in, out);
+    return dtype_ == DataType::kFloat32 ? RunLayouts<float>(in, out) : RunLayouts<uint8_t>(in, out);
   }
 
  private:
-  Status RunBlocked(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  template <typename T>
+  Status RunLayouts(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
     const Shape& s = planned_[0];
     const int64_t hw = s[2] * s[3];
-    std::vector<View> views;
+    std::vector<ViewOf<T>> views;
     for (size_t i = 0; i < in.size(); ++i) {
-      const bool blocked = in_layouts_[i] != Layout::kPlain;
-      const Shape want = blocked ? BlockedShape(planned_[i], block_) : planned_[i];
-      if (!in[i] || in[i]->dtype() != DataType::kFloat32 || in[i]->shape() != want) {
+      const Shape want = PhysicalShape(planned_[i], in_layouts_[i]);
+      if (!in[i] || in[i]->dtype() != dtype_ || in[i]->shape() != want) {
         return InvalidArgument("input " + std::to_string(i) + " does not have the prepared shape " +
                                ShapeToString(want));
       }
-      views.push_back({in[i]->data<float>(), blocked ? block_ : 0, planned_[i][1], hw});
+      views.push_back({static_cast<const T*>(in[i]->raw()), in_layouts_[i], planned_[i][1], hw});
     }
     for (size_t o = 0; o < out.size(); ++o) {
-      const bool blocked = out_layouts_[o] != Layout::kPlain;
+      const Layout l = out_layouts_[o];
       const Shape shape{s[0], plan_.out_channels[o], s[2], s[3]};
-      Tensor& y =
-          ref::PrepareOutput(out, o, DataType::kFloat32, blocked ? BlockedShape(shape, block_) : shape);
-      const View yv{y.data<float>(), blocked ? block_ : 0, shape[1], hw};
-      if (pairs_ && blocked && views[0].block && views[1].block) {
-        ShufflePairs(views[0], views[1], yv, plan_.out_offsets[o]);
-      } else {
-        for (int64_t n = 0; n < s[0]; ++n) CopyGeneric(plan_, views, yv, o, n);
+      Tensor& y = ref::PrepareOutput(out, o, dtype_, PhysicalShape(shape, l));
+      const ViewOf<T> yv{static_cast<const T*>(y.raw()), l, shape[1], hw};
+      const bool same = pairs_ && views[0].layout == l && views[1].layout == l;
+      const int64_t j0 = plan_.out_offsets[o];
+      for (int64_t n = 0; n < s[0]; ++n) {
+        if (same && l == Layout::kNhwc) {
+          ShufflePixelsNhwc(views[0], views[1], yv, n, j0, simd_);
+        } else if constexpr (std::is_same_v<T, float>) {
+          if (same && IsBlockedFloat(l)) {
+            ShufflePairs(views[0], views[1], yv, n, j0);
+          } else {
+            CopyGeneric(plan_, views, yv, o, n);
+          }
+        } else {
+          CopyGeneric(plan_, views, yv, o, n);
+        }
       }
     }
     return Status::Ok();
   }
 
-  // Every (image, output block pair), split over the threads when the copy is
-  // large enough (ShuffleNet's 28x28 stage: 2 x 50 Ki floats per shuffle).
-  void ShufflePairs(const View& a, const View& b, const View& y, int64_t j0) const {
-    const int64_t pairs = (y.Blocks() + 1) / 2, items = planned_[0][0] * pairs;
+  // Every output block pair of image n, split over the threads when the copy
+  // is large enough (ShuffleNet's 28x28 stage: 2 x 50 Ki floats per shuffle).
+  void ShufflePairs(const View& a, const View& b, const View& y, int64_t n, int64_t j0) const {
+    const int64_t pairs = (y.Blocks() + 1) / 2;
     const auto pair = block_ == 16 ? ShufflePair16 : ShufflePair8;
-    const int threads = items > 1 && items * y.hw * 2 * block_ >= kParallelElements ? OmpThreads() : 1;
+    const int threads = pairs > 1 && pairs * y.hw * 2 * block_ >= kParallelElements ? OmpThreads() : 1;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (int64_t i = 0; i < items; ++i) pair(a, b, y, i / pairs, j0, i % pairs * 2);
+    for (int64_t i = 0; i < pairs; ++i) pair(a, b, y, n, j0, i * 2);
   }
 
   std::unique_ptr<Kernel> reference_;
   ref::ShufflePlan plan_;
-  std::vector<Shape> planned_;  // logical input shapes (blockable only)
-  int64_t block_ = 0;           // the machine's blocked layout's channels per block
-  bool blockable_ = false, pairs_ = false, any_blocked_ = false;
+  DataType dtype_ = DataType::kUndefined;
+  std::vector<Shape> planned_;  // logical input shapes (4-D static inputs of one dtype only)
+  int64_t block_ = 0;           // float32: the machine's blocked layout's channels per block
+  bool blocked_ = false;        // float32 values may be blocked
+  bool nhwc_ = false;           // values may be NHWC (float32 and 8-bit types)
+  bool simd_ = false;           // float32: AVX-512 for the NHWC interleave
+  bool pairs_ = false, non_plain_ = false;
   std::vector<Layout> in_layouts_, out_layouts_;
 };
 
