@@ -24,6 +24,7 @@
 #include <limits>
 
 #include "kernels/dnnl_test_util.h"
+#include "kernels/fused_activation.h"
 #include "kernels/nchw8c_test_util.h"
 #include "kernels/x86/conv_winograd.h"
 #include "kernels/x86/x86_common.h"
@@ -250,6 +251,51 @@ TEST(X86ConvWinogradTest, ExecutorWithWinogradOnAndOffAgree) {
 TEST(X86ConvWinogradTest, Nchw16cExecutorWithWinogradOnAndOffAgree) {
   if (!x86::HasAvx512F()) GTEST_SKIP() << "no AVX-512F";
   ExpectExecutorOnOffAgree(k16c);
+}
+
+// Calibration's executor (observed values a and r, order free: c2 + Add + Relu
+// fuse with an exact sum, passes/fuse_conv.h) runs c2 on the Winograd kernel,
+// as the inference executor does, and adds Z after it: the same roundings as
+// the inference FusedConv's (o + b) + z, so both compute y bit for bit alike
+// (before, the exact sum kept c2 on oneDNN, so calibration observed other
+// values than the model computes).
+void ExpectCalibrationModeMatchesInference(const Variant& k) {
+  const Graph g = ResidualGraph(k.block);
+  const Tensor x = RandomFloat({2, k.block, 13, 11}, 7);
+  ScopedEnv env("QCAL_WINOGRAD", "1");
+  ScopedFloatBlockedLayout layout(k.layout);
+  auto inference = Executor::Create(g, {{"x", x.shape()}});
+  ASSERT_TRUE(inference.ok()) << inference.status().ToString();
+  ExecutorOptions calib;
+  calib.observed_values = {"a", "r"};
+  calib.observer_order_free = true;
+  auto observed = Executor::Create(g, {{"x", x.shape()}}, calib);
+  ASSERT_TRUE(observed.ok()) << observed.status().ToString();
+  int seen = 0;
+  (*observed)->SetObserver([&](const Node& node, const std::vector<const Tensor*>&) -> Status {
+    seen += node.outputs[0] == "a" || node.outputs[0] == "r";
+    return Status::Ok();
+  });
+  TensorMap want, got;
+  ASSERT_TRUE((*inference)->Run({{"x", x}}, &want).ok());
+  ASSERT_TRUE((*observed)->Run({{"x", x}}, &got).ok());
+  EXPECT_EQ(seen, 2);
+  const Node* c2 = (*observed)->executed_graph().FindNode("c2");
+  ASSERT_NE(c2, nullptr);
+  EXPECT_EQ(c2->attrs.GetInt(kExactSumAttr, 0), 1);
+  EXPECT_GE((*observed)->blocked_values(), 2);  // a and r reach the observer blocked
+  ASSERT_EQ(got.at("y").shape(), want.at("y").shape());
+  EXPECT_EQ(std::memcmp(got.at("y").raw(), want.at("y").raw(), want.at("y").nbytes()), 0);
+}
+
+TEST(X86ConvWinogradTest, CalibrationExactSumComputesWhatInferenceDoes) {
+  if (!x86::HasAvx2Fma()) GTEST_SKIP() << "no AVX2 + FMA";
+  ExpectCalibrationModeMatchesInference(k8c);
+}
+
+TEST(X86ConvWinogradTest, Nchw16cCalibrationExactSumComputesWhatInferenceDoes) {
+  if (!x86::HasAvx512F()) GTEST_SKIP() << "no AVX-512F";
+  ExpectCalibrationModeMatchesInference(k16c);
 }
 
 // The dnnl FusedConv kernel on blocked X, Z, Y (Y in Z's buffer) takes the

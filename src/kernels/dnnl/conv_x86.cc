@@ -85,10 +85,12 @@ int EnvSwitch(const char* name) {
 
 std::unique_ptr<X86Conv> X86Conv::Make(const Tensor* w, int64_t group, const ref::WindowParams& p,
                                        const ConvPostOps& post) {
-  // An exact sum (calibration) must keep oneDNN's accumulation: no x86 kernel.
   // The kernels run on the machine's blocked layout when their ISA is there.
+  // With an exact sum (calibration) the kernel computes the plain Conv (no Z,
+  // no activation), as the unfused graph's Conv node would on this kernel, and
+  // the caller adds Z and applies the Relu after it (conv.cc).
   const KernelSet* set = MachineKernels();
-  if (!w || group != 1 || w->rank() != 4 || post.exact_sum || !set) return nullptr;
+  if (!w || group != 1 || w->rank() != 4 || !set) return nullptr;
   for (int64_t d : p.dilations) {
     if (d != 1) return nullptr;
   }
@@ -106,7 +108,7 @@ std::unique_ptr<X86Conv> X86Conv::Make(const Tensor* w, int64_t group, const ref
   if (!k->direct_on_ && k->winograd_mode_ == 0) return nullptr;
   k->lo_ = -kInf;
   k->hi_ = kInf;
-  if (post.activation.def) {
+  if (post.activation.def && !post.exact_sum) {
     const ClampActivation* c = nullptr;
     for (const auto& a : kClampActivations) {
       if (a.name == post.activation.def->name) c = &a;

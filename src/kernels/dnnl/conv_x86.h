@@ -10,8 +10,9 @@
 //    the weights from memory once per output row, the direct kernel once per
 //    range of rows.
 // Both need constant float weights, group 1, no dilation, channels multiples of
-// the block (8 / 16), an activation that is a clamp (Relu, Clip) and no exact sum (calibration keeps
-// oneDNN's accumulation). QCAL_DIRECT_CONV=0 / QCAL_WINOGRAD=0 in the environment turn a kernel off (A/B
+// the block (8 / 16) and an activation that is a clamp (Relu, Clip). With an exact sum (calibration)
+// the kernel runs the Conv alone, exactly as for the unfused Conv node, and DnnlConv adds Z (and the
+// Relu) afterwards. QCAL_DIRECT_CONV=0 / QCAL_WINOGRAD=0 in the environment turn a kernel off (A/B
 // runs); QCAL_WINOGRAD=1 uses Winograd for every conv it can run (tests, per-layer measurements).
 #pragma once
 
