@@ -86,9 +86,8 @@ int EnvSwitch(const char* name) {
 std::unique_ptr<X86Conv> X86Conv::Make(const Tensor* w, int64_t group, const ref::WindowParams& p,
                                        const ConvPostOps& post) {
   // The kernels run on the machine's blocked layout when their ISA is there.
-  // With an exact sum (calibration) the kernel computes the plain Conv (no Z,
-  // no activation), as the unfused graph's Conv node would on this kernel, and
-  // the caller adds Z and applies the Relu after it (conv.cc).
+  // An exact sum (calibration) keeps the roundings of Conv, Add, Relu as
+  // separate ops: see AddsZLikeAnAdd and DnnlConv::RunX86.
   const KernelSet* set = MachineKernels();
   if (!w || group != 1 || w->rank() != 4 || !set) return nullptr;
   for (int64_t d : p.dilations) {
@@ -108,7 +107,7 @@ std::unique_ptr<X86Conv> X86Conv::Make(const Tensor* w, int64_t group, const ref
   if (!k->direct_on_ && k->winograd_mode_ == 0) return nullptr;
   k->lo_ = -kInf;
   k->hi_ = kInf;
-  if (post.activation.def && !post.exact_sum) {
+  if (post.activation.def) {
     const ClampActivation* c = nullptr;
     for (const auto& a : kClampActivations) {
       if (a.name == post.activation.def->name) c = &a;
@@ -163,8 +162,9 @@ Status X86Conv::SetInput(const Shape& x, const ref::WindowParams& params) {
   return Status::Ok();
 }
 
-void X86Conv::Run(int64_t batch, const float* x, const float* bias, const float* z, float* y, int threads) {
-  const x86::ConvNchw8cPost post{z, lo_, hi_};
+void X86Conv::Run(int64_t batch, const float* x, const float* bias, const float* z, float* y, int threads,
+                  bool clamp) {
+  const x86::ConvNchw8cPost post{z, clamp ? lo_ : -kInf, clamp ? hi_ : kInf};
   if (algorithm_ == Algorithm::kWinograd) {
     set_->winograd(shape_, batch, x, winograd_u_.data<float>(), bias, post, y, threads, scratch_);
   } else {
