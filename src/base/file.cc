@@ -31,7 +31,7 @@ Result<std::string> ReadFile(const std::string& path) {
 namespace {
 
 // Writes `data` to a fresh temp file beside `path` and returns its name.
-Result<std::string> WriteTemp(const std::string& path, std::string_view data) {
+Result<std::string> WriteTemp(const std::string& path, std::string_view data, bool sync = true) {
   struct stat st;
   if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     return InvalidArgument("output path '" + path + "' is a directory");
@@ -59,7 +59,7 @@ Result<std::string> WriteTemp(const std::string& path, std::string_view data) {
     }
     done += static_cast<size_t>(n);
   }
-  if (fsync(fd) != 0 || close(fd) != 0) {
+  if ((sync && fsync(fd) != 0) || close(fd) != 0) {
     unlink(tmp.c_str());
     return IoError("cannot flush '" + path + "': " + std::strerror(errno));
   }
@@ -68,8 +68,8 @@ Result<std::string> WriteTemp(const std::string& path, std::string_view data) {
 
 }  // namespace
 
-Status WriteFileAtomic(const std::string& path, std::string_view data) {
-  QCAL_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(path, data));
+Status WriteFileAtomic(const std::string& path, std::string_view data, bool sync) {
+  QCAL_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(path, data, sync));
   if (rename(tmp.c_str(), path.c_str()) != 0) {
     std::string why = std::strerror(errno);
     unlink(tmp.c_str());

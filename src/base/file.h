@@ -14,9 +14,10 @@ namespace qcal {
 Result<std::string> ReadFile(const std::string& path);
 
 // Writes `data` to `path` atomically: a temp file in the same directory is
-// written, flushed and renamed over `path`. On failure no partial file is left
-// and any previous `path` is intact.
-Status WriteFileAtomic(const std::string& path, std::string_view data);
+// written, flushed (fsync, unless `sync` is false: a file soon replaced, such
+// as a progress record) and renamed over `path`. On failure no partial file is
+// left and any previous `path` is intact.
+Status WriteFileAtomic(const std::string& path, std::string_view data, bool sync = true);
 
 // Creates the directories leading to `path` (like mkdir -p of its parent).
 Status CreateParentDirectories(const std::string& path);

@@ -49,7 +49,8 @@ class QuantSession {
   // `graph` is the FP32 model as loaded (qcal IR). The record file is created
   // (or emptied) now, with its parent directories.
   static Result<std::unique_ptr<QuantSession>> Init(const QuantConfig& config, Graph graph,
-                                                    const std::string& record_path, SessionOptions options = {});
+                                                    const std::string& record_path,
+                                                    SessionOptions options = {});
 
   Status QuantizeModel();
   // One calibration batch: every graph input by name (batch-major).
@@ -74,7 +75,8 @@ class QuantSession {
   Status PrepareObservers(const TensorMap& batch);
   Status RunBatch(const TensorMap& batch);
   Status FinishLayers();
-  Status WriteRecord() const;
+  // sync false: a progress record (replaced after the next batch), not flushed to the disk.
+  Status WriteRecord(bool sync = true) const;
 
   QuantConfig config_;
   Graph original_;
@@ -82,7 +84,7 @@ class QuantSession {
   std::string record_path_;
   SessionOptions options_;
   std::vector<Fusion> fusions_;
-  std::vector<QuantizableLayer> layers_;  // enabled layers, graph order
+  std::vector<QuantizableLayer> layers_;    // enabled layers, graph order
   std::map<std::string, LayerPlan> plans_;  // by layer: weights now, activations after calibration
   std::map<std::string, std::unique_ptr<ActivationObserver>> observers_;  // by tensor
   std::map<std::string, bool> layer_done_;
@@ -91,6 +93,5 @@ class QuantSession {
   bool split_batches_ = false;  // fixed-batch model fed larger batches: run per sample
   int batches_ = 0;
 };
-
 
 }  // namespace qcal

@@ -60,6 +60,17 @@ TEST(AtomicWriteTest, UnwritableLocationsGiveIoErrors) {
   EXPECT_EQ(Content(dir + "/file"), "x");
 }
 
+// sync = false (progress records: no fsync) is still a whole-file replace by
+// rename, with no temp file left behind.
+TEST(AtomicWriteTest, UnsyncedWriteReplacesTheFileWhole) {
+  std::string dir = testing::MakeTempDir();
+  ASSERT_TRUE(WriteFileAtomic(dir + "/record.txt", "old contents", /*sync=*/false).ok());
+  EXPECT_EQ(Content(dir + "/record.txt"), "old contents");
+  ASSERT_TRUE(WriteFileAtomic(dir + "/record.txt", "new", /*sync=*/false).ok());
+  EXPECT_EQ(Content(dir + "/record.txt"), "new");
+  EXPECT_EQ(ListDir(dir), (std::set<std::string>{"record.txt"}));
+}
+
 // Makes write() fail with EFBIG beyond `bytes` (also as root) while alive.
 class FileSizeLimit {
  public:

@@ -24,6 +24,7 @@
 #include <limits>
 
 #include "kernels/dnnl_test_util.h"
+#include "kernels/fused_activation.h"
 #include "kernels/nchw8c_test_util.h"
 #include "kernels/x86/conv_winograd.h"
 #include "kernels/x86/x86_common.h"
@@ -250,6 +251,126 @@ TEST(X86ConvWinogradTest, ExecutorWithWinogradOnAndOffAgree) {
 TEST(X86ConvWinogradTest, Nchw16cExecutorWithWinogradOnAndOffAgree) {
   if (!x86::HasAvx512F()) GTEST_SKIP() << "no AVX-512F";
   ExpectExecutorOnOffAgree(k16c);
+}
+
+// Runs `node` (inputs {x, w, b[, z]}, w and b constant) on the dnnl kernel with
+// X, Z and Y in layout bl; returns Y in NCHW.
+Tensor RunDnnlBlocked(const Node& node, const std::vector<const Tensor*>& in, Layout bl) {
+  const int64_t block = LayoutBlock(bl);
+  std::vector<bool> is_const = {false, true, true, false};
+  is_const.resize(in.size());
+  auto k = MakeKernel(node, in, is_const, "dnnl");
+  EXPECT_TRUE(k.ok()) << k.status().ToString();
+  if (!k.ok()) return Tensor();
+  std::vector<Layout> layouts = {bl, Layout::kPlain, Layout::kPlain, bl};
+  layouts.resize(in.size());
+  EXPECT_TRUE((*k)->SetLayouts(layouts, {bl}).ok());
+  std::vector<Tensor> blocked;
+  for (const Tensor* t : in) blocked.push_back(t->rank() == 4 && t != in[1] ? BlockedTensor(*t, block) : *t);
+  std::vector<const Tensor*> ptrs;
+  for (const Tensor& t : blocked) ptrs.push_back(&t);
+  auto y = RunKernel(**k, ptrs);
+  EXPECT_TRUE(y.ok()) << y.status().ToString();
+  if (!y.ok()) return Tensor();
+  const int64_t n = in[0]->dim(0), c = in[1]->dim(0), hw = y->dim(2) * y->dim(3);
+  const auto v = FromBlocked(Values(*y), n, c, hw, block);
+  Tensor r(DataType::kFloat32, {n, c, y->dim(2), y->dim(3)});
+  std::copy(v.begin(), v.end(), r.data<float>());
+  return r;
+}
+
+// The exact sum (calibration) on the x86 kernels equals, bit for bit, the same
+// kernel's Conv followed by the Add and the Relu as separate float operations:
+// Winograd adds Z in its output transform, the direct kernel (nChw8c, large
+// weights; not stride 1 so Winograd cannot take it) adds Z afterwards.
+void ExpectX86ExactSumIsConvThenAddThenRelu(const Variant& k, const WinoCase& c, int64_t stride,
+                                            const char* winograd) {
+  SCOPED_TRACE(::testing::Message() << "block " << k.block << " ic " << c.ic << " oc " << c.oc << " stride "
+                                    << stride << " QCAL_WINOGRAD=" << winograd);
+  ScopedEnv env("QCAL_WINOGRAD", winograd);
+  ScopedFloatBlockedLayout layout(k.layout);
+  Attributes a;
+  a.Set("pads", std::vector<int64_t>{c.pt, c.pl, c.pb, c.pr});
+  a.Set("strides", std::vector<int64_t>{stride, stride});
+  const Node conv = MakeNode("Conv", 3, a);
+  a.Set("activation", std::string("Relu"));
+  a.Set(kExactSumAttr, int64_t{1});
+  Node fused = MakeNode("FusedConv", 4, a);
+  fused.domain = "com.microsoft";
+  const Tensor x = RandomFloat({c.n, c.ic, c.ih, c.iw}, 1),
+               w = RandomFloat({c.oc, c.ic, 3, 3}, 2, -0.2f, 0.2f);
+  const Tensor b = RandomFloat({c.oc}, 3);
+  const Tensor y0 = RunDnnlBlocked(conv, {&x, &w, &b}, k.layout);
+  ASSERT_FALSE(y0.empty());
+  Tensor z = RandomFloat(y0.shape(), 4);
+  for (int64_t i = 0; i < z.numel(); ++i) {  // exact cancellation and signed zeros
+    if (i % 5 == 0) z.data<float>()[i] = -y0.data<float>()[i];
+    if (i % 11 == 1) z.data<float>()[i] = -0.0f;
+  }
+  Tensor want(DataType::kFloat32, y0.shape());
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    const float v = y0.data<float>()[i] + z.data<float>()[i];
+    want.data<float>()[i] = v > 0 ? v : 0.0f;
+  }
+  const Tensor got = RunDnnlBlocked(fused, {&x, &w, &b, &z}, k.layout);
+  ASSERT_EQ(got.shape(), want.shape());
+  EXPECT_EQ(std::memcmp(got.raw(), want.raw(), want.nbytes()), 0);
+}
+
+TEST(X86ConvWinogradTest, ExactSumIsConvThenAddThenRelu) {
+  if (!x86::HasAvx2Fma()) GTEST_SKIP() << "no AVX2 + FMA";
+  ExpectX86ExactSumIsConvThenAddThenRelu(k8c, {2, 32, 9, 7, 24, 1, 1, 1, 1}, 1, "1");
+  // 512 x 256 x 3 x 3 weights (4.5 MiB): the direct kernel (kMinDirectWeightBytes).
+  ExpectX86ExactSumIsConvThenAddThenRelu(k8c, {1, 256, 7, 6, 512, 1, 1, 1, 1}, 2, "0");
+}
+
+TEST(X86ConvWinogradTest, Nchw16cExactSumIsConvThenAddThenRelu) {
+  if (!x86::HasAvx512F()) GTEST_SKIP() << "no AVX-512F";
+  ExpectX86ExactSumIsConvThenAddThenRelu(k16c, {2, 32, 9, 7, 48, 1, 1, 1, 1}, 1, "1");
+}
+
+// Calibration's executor (observed values a and r, order free: c2 + Add + Relu
+// fuse with an exact sum, passes/fuse_conv.h) runs c2 on the Winograd kernel,
+// as the inference executor does, so both compute y bit for bit alike (before,
+// the exact sum kept c2 on oneDNN: calibration observed other values than the
+// model computes).
+void ExpectCalibrationModeMatchesInference(const Variant& k) {
+  const Graph g = ResidualGraph(k.block);
+  const Tensor x = RandomFloat({2, k.block, 13, 11}, 7);
+  ScopedEnv env("QCAL_WINOGRAD", "1");
+  ScopedFloatBlockedLayout layout(k.layout);
+  auto inference = Executor::Create(g, {{"x", x.shape()}});
+  ASSERT_TRUE(inference.ok()) << inference.status().ToString();
+  ExecutorOptions calib;
+  calib.observed_values = {"a", "r"};
+  calib.observer_order_free = true;
+  auto observed = Executor::Create(g, {{"x", x.shape()}}, calib);
+  ASSERT_TRUE(observed.ok()) << observed.status().ToString();
+  int seen = 0;
+  (*observed)->SetObserver([&](const Node& node, const std::vector<const Tensor*>&) -> Status {
+    seen += node.outputs[0] == "a" || node.outputs[0] == "r";
+    return Status::Ok();
+  });
+  TensorMap want, got;
+  ASSERT_TRUE((*inference)->Run({{"x", x}}, &want).ok());
+  ASSERT_TRUE((*observed)->Run({{"x", x}}, &got).ok());
+  EXPECT_EQ(seen, 2);
+  const Node* c2 = (*observed)->executed_graph().FindNode("c2");
+  ASSERT_NE(c2, nullptr);
+  EXPECT_EQ(c2->attrs.GetInt(kExactSumAttr, 0), 1);
+  EXPECT_GE((*observed)->blocked_values(), 2);  // a and r reach the observer blocked
+  ASSERT_EQ(got.at("y").shape(), want.at("y").shape());
+  EXPECT_EQ(std::memcmp(got.at("y").raw(), want.at("y").raw(), want.at("y").nbytes()), 0);
+}
+
+TEST(X86ConvWinogradTest, CalibrationExactSumComputesWhatInferenceDoes) {
+  if (!x86::HasAvx2Fma()) GTEST_SKIP() << "no AVX2 + FMA";
+  ExpectCalibrationModeMatchesInference(k8c);
+}
+
+TEST(X86ConvWinogradTest, Nchw16cCalibrationExactSumComputesWhatInferenceDoes) {
+  if (!x86::HasAvx512F()) GTEST_SKIP() << "no AVX-512F";
+  ExpectCalibrationModeMatchesInference(k16c);
 }
 
 // The dnnl FusedConv kernel on blocked X, Z, Y (Y in Z's buffer) takes the

@@ -9,7 +9,7 @@
 // activation is an eltwise post-op (kDnnlActivations). With qcal_exact_sum
 // (passes/fuse_conv.h, calibration) the primitive has no post-ops and Z is
 // added after it, then a Relu if any (ApplyResidual), so Y equals the unfused
-// Conv -> Add -> Relu bit for bit.
+// Conv -> Add -> Relu bit for bit; so do the x86 kernels below (conv_x86.h).
 //
 // Prepare-once: constant weights are reordered into the primitive's preferred
 // layout once per distinct layout (PackedWeights); primitives are created per
@@ -368,7 +368,12 @@ Status DnnlConv::RunX86(const std::vector<const Tensor*>& in, std::vector<Tensor
     z = in[3]->data<float>();
   }
   const Tensor* b = has_bias_ ? (const_b_ ? &*const_b_ : in[2]) : nullptr;
-  x86_->Run(x.dim(0), x.data<float>(), b ? b->data<float>() : nullptr, z, y.data<float>(), x86::OmpThreads());
+  // An exact sum on a kernel that sums differently from a separate Add: the Conv
+  // alone (the unfused Conv node's arithmetic), then Z and the Relu.
+  const bool z_after = post_.exact_sum && !x86_->AddsZLikeAnAdd();
+  x86_->Run(x.dim(0), x.data<float>(), b ? b->data<float>() : nullptr, z_after ? nullptr : z, y.data<float>(),
+            x86::OmpThreads(), /*clamp=*/!z_after);
+  if (z_after) dnnl_kernels::ApplyResidual(ExactSumActivation(post_), z, y.numel(), y.data<float>());
   return Status::Ok();
 }
 

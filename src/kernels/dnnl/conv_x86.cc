@@ -85,10 +85,11 @@ int EnvSwitch(const char* name) {
 
 std::unique_ptr<X86Conv> X86Conv::Make(const Tensor* w, int64_t group, const ref::WindowParams& p,
                                        const ConvPostOps& post) {
-  // An exact sum (calibration) must keep oneDNN's accumulation: no x86 kernel.
   // The kernels run on the machine's blocked layout when their ISA is there.
+  // An exact sum (calibration) keeps the roundings of Conv, Add, Relu as
+  // separate ops: see AddsZLikeAnAdd and DnnlConv::RunX86.
   const KernelSet* set = MachineKernels();
-  if (!w || group != 1 || w->rank() != 4 || post.exact_sum || !set) return nullptr;
+  if (!w || group != 1 || w->rank() != 4 || !set) return nullptr;
   for (int64_t d : p.dilations) {
     if (d != 1) return nullptr;
   }
@@ -161,8 +162,9 @@ Status X86Conv::SetInput(const Shape& x, const ref::WindowParams& params) {
   return Status::Ok();
 }
 
-void X86Conv::Run(int64_t batch, const float* x, const float* bias, const float* z, float* y, int threads) {
-  const x86::ConvNchw8cPost post{z, lo_, hi_};
+void X86Conv::Run(int64_t batch, const float* x, const float* bias, const float* z, float* y, int threads,
+                  bool clamp) {
+  const x86::ConvNchw8cPost post{z, clamp ? lo_ : -kInf, clamp ? hi_ : kInf};
   if (algorithm_ == Algorithm::kWinograd) {
     set_->winograd(shape_, batch, x, winograd_u_.data<float>(), bias, post, y, threads, scratch_);
   } else {

@@ -10,8 +10,10 @@
 //    the weights from memory once per output row, the direct kernel once per
 //    range of rows.
 // Both need constant float weights, group 1, no dilation, channels multiples of
-// the block (8 / 16), an activation that is a clamp (Relu, Clip) and no exact sum (calibration keeps
-// oneDNN's accumulation). QCAL_DIRECT_CONV=0 / QCAL_WINOGRAD=0 in the environment turn a kernel off (A/B
+// the block (8 / 16) and an activation that is a clamp (Relu, Clip). An exact sum (calibration) keeps
+// the roundings of Conv, Add and Relu as separate ops: Winograd adds Z as a separate Add would
+// (AddsZLikeAnAdd); with the direct kernel the Conv runs alone and DnnlConv adds Z (and the Relu)
+// afterwards. QCAL_DIRECT_CONV=0 / QCAL_WINOGRAD=0 in the environment turn a kernel off (A/B
 // runs); QCAL_WINOGRAD=1 uses Winograd for every conv it can run (tests, per-layer measurements).
 #pragma once
 
@@ -56,12 +58,18 @@ class X86Conv {
   // shape) and packs its weights on first use.
   Status SetInput(const Shape& x, const ref::WindowParams& params);
   Algorithm algorithm() const { return algorithm_; }
+  // Whether the chosen kernel adds Z to conv + bias in a rounding of its own, as
+  // a separate Add would (Winograd's output transform; its clamp max(v, 0) then
+  // gives what the Relu gives, +0 for v <= 0), so an exact sum may pass Z in;
+  // the direct kernel starts its sums from bias + Z.
+  bool AddsZLikeAnAdd() const { return algorithm_ == Algorithm::kWinograd; }
   Layout layout() const { return set_->layout; }  // of X, Y and Z
   const Shape& y_physical() const { return y_physical_; }
 
   // Y = clamp(conv(X) + bias + Z) with the chosen kernel (not kOneDnn); X, Z
-  // and Y are in layout(), z and bias may be null.
-  void Run(int64_t batch, const float* x, const float* bias, const float* z, float* y, int threads);
+  // and Y are in layout(), z and bias may be null. clamp = false: no activation.
+  void Run(int64_t batch, const float* x, const float* bias, const float* z, float* y, int threads,
+           bool clamp = true);
 
  private:
   Algorithm Choose(const x86::ConvNchw8cShape& s) const;

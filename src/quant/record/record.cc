@@ -223,10 +223,10 @@ Result<ScaleOffsetRecord> ReadRecordFile(const std::string& path) {
   return ParseRecord(text, path);
 }
 
-Status WriteRecordFile(const std::string& path, const ScaleOffsetRecord& rec) {
+Status WriteRecordFile(const std::string& path, const ScaleOffsetRecord& rec, bool sync) {
   Result<std::string> text = FormatRecord(rec);
   if (!text.ok()) return text.status().WithContext("writing record file " + path);
-  return WriteFileAtomic(path, *text);
+  return WriteFileAtomic(path, *text, sync);
 }
 
 }  // namespace qcal::quant

@@ -96,7 +96,7 @@ Result<std::string> FormatRecord(const ScaleOffsetRecord& rec);
 Result<ScaleOffsetRecord> ParseRecord(std::string_view text, std::string_view source);
 
 Result<ScaleOffsetRecord> ReadRecordFile(const std::string& path);
-// Atomic (WriteFileAtomic).
-Status WriteRecordFile(const std::string& path, const ScaleOffsetRecord& rec);
+// Atomic (WriteFileAtomic; `sync` false: not flushed to the disk, for progress records).
+Status WriteRecordFile(const std::string& path, const ScaleOffsetRecord& rec, bool sync = true);
 
 }  // namespace qcal::quant
