@@ -1,14 +1,16 @@
 // ChannelShuffle (provider "x86"; op and reference kernel in
 // kernels/ref/channel_shuffle.h). Moves exactly the reference's elements:
 //   - all NCHW: the reference kernel (one memcpy per image and channel plane);
-//   - float32 values may also arrive and leave in the machine's blocked layout
-//     (nChw16c with AVX-512, nChw8c with AVX2; FloatBlockedLayout), so the
-//     convolutions around a ShuffleNet unit need no reorder. ShuffleNet's case
-//     (two inputs of equal channels, group 2, every output starting on an even
-//     shuffled channel) loads a block's worth of consecutive channels of each
-//     input at a pixel (two blocks combined when the run straddles a block) and
-//     interleaves them into two output blocks with permutes. Other blocked cases
-//     copy element by element. Padding lanes of blocked outputs are zeroed.
+//   - float32 values may also be in the machine's blocked layout (nChw16c with
+//     AVX-512, nChw8c with AVX2; FloatBlockedLayout) or NHWC, and uint8 / int8
+//     values NHWC, so the convolutions around a ShuffleNet unit need no reorder.
+//     ShuffleNet's case (two inputs of equal channels, group 2, every output
+//     starting on an even shuffled channel) interleaves the two inputs with
+//     permutes: blocked, a block's worth of consecutive channels of each input
+//     at a pixel (two blocks combined when the run straddles a block) gives two
+//     output blocks; NHWC, two contiguous channel runs per pixel. Other cases
+//     copy element by element; TiesAllLayouts keeps the planner from mixing
+//     layouts. Padding lanes of blocked outputs are zeroed.
 #include "kernels/ref/channel_shuffle.h"
 
 #include <immintrin.h>
@@ -138,6 +140,7 @@ __attribute__((target("avx2"))) void ShufflePair8(const View& a, const View& b, 
 // are channel j0 / 2 + k of inputs a and b. Interleave(a, b, pairs, y) writes
 // y[2k] = a[k], y[2k + 1] = b[k] for the first pairs it returns (the caller
 // does the rest one by one); AVX-512 does all, the last step masked.
+
 // Pairs [0, r) of a 16-pair step (r <= 16): masked loads and stores.
 __attribute__((target("avx512f"))) inline void Interleave16(const float* a, const float* b, float* y,
                                                             int64_t r) {
