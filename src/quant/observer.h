@@ -54,6 +54,8 @@ class ActivationObserver {
   bool complete() const { return batches_ >= batch_num_; }
   bool prepared() const { return prepared_; }
   uint64_t bytes_held() const;
+  // Keeps raw values (IFMR): its Calibrate copies and sorts them.
+  bool holds_raw_values() const { return raw_.has_value(); }
 
  private:
   bool Needs(quant::Statistic s) const;

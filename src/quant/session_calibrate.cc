@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "base/log.h"
+#include "kernels/threads.h"
 #include "quant/record/record.h"
 #include "quant/session.h"
 #include "runtime/batch_runner.h"
@@ -118,15 +120,34 @@ Status QuantSession::Calibrate(const TensorMap& batch) {
 }
 
 Status QuantSession::FinishLayers() {
+  struct Job {
+    const ActivationObserver* obs;
+    const ObservedLayer* layer;
+  };
+  std::vector<Job> jobs;
+  bool raw = false;
   for (auto& [tensor, obs] : observers_) {
     if (!obs->complete()) continue;
     for (const auto& l : obs->layers()) {
       if (layer_done_[l.name]) continue;
-      QCAL_ASSIGN_OR_RETURN(quant::QuantParams p, obs->Calibrate(l));
-      plans_[l.name].act = {p.scale, p.offset};
-      layer_done_[l.name] = true;
-      LogInfo("Do layer: \"" + l.name + "\" activation calibration success!");
+      jobs.push_back({obs.get(), &l});
+      raw = raw || obs->holds_raw_values();
     }
+  }
+  // The layers' searches are independent pure functions (HFMG: ~45 us each on
+  // ResNet-56): one per thread, applied in order below, so the record is the
+  // same at any thread count. Not with raw values (IFMR sorts a copy of each).
+  std::vector<std::optional<Result<quant::QuantParams>>> results(jobs.size());
+  const int threads = raw ? 1 : options_.threads > 0 ? options_.threads : ResolvedNumThreads();
+  const int64_t n = static_cast<int64_t>(jobs.size());
+#pragma omp parallel for schedule(dynamic) num_threads(threads) if (threads > 1 && n > 1)
+  for (int64_t i = 0; i < n; ++i) results[i] = jobs[i].obs->Calibrate(*jobs[i].layer);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    QCAL_ASSIGN_OR_RETURN(quant::QuantParams p, std::move(*results[i]));
+    const std::string& name = jobs[i].layer->name;
+    plans_[name].act = {p.scale, p.offset};
+    layer_done_[name] = true;
+    LogInfo("Do layer: \"" + name + "\" activation calibration success!");
   }
   return Status::Ok();
 }

@@ -29,7 +29,8 @@ Tensor Random(Shape shape, uint32_t seed, float lo = -1.f, float hi = 1.f) {
   return t;
 }
 
-// x[N,3,8,8] -> Conv 'conv1' (4, 3x3, pad 1) -> Relu -> AveragePool 'pool' 2x2 -> Flatten -> Gemm 'fc' -> y[N,5]
+// x[N,3,8,8] -> Conv 'conv1' (4, 3x3, pad 1) -> Relu -> AveragePool 'pool' 2x2 -> Flatten -> Gemm 'fc' ->
+// y[N,5]
 Graph SmallCnn() {
   Graph g;
   g.name = "small_cnn";
@@ -47,8 +48,8 @@ Graph SmallCnn() {
   pool.attrs.Set("strides", std::vector<int64_t>{2, 2});
   Node fc{"fc", "Gemm", "", {"f", "w2", "b2"}, {"y"}, {}};
   fc.attrs.Set("transB", int64_t{1});
-  g.nodes = {conv, Node{"relu", "Relu", "", {"c"}, {"r"}, {}}, pool, Node{"flat", "Flatten", "", {"p"}, {"f"}, {}},
-             fc};
+  g.nodes = {conv, Node{"relu", "Relu", "", {"c"}, {"r"}, {}}, pool,
+             Node{"flat", "Flatten", "", {"p"}, {"f"}, {}}, fc};
   return g;
 }
 
@@ -72,14 +73,17 @@ struct CalibratedRun {
   std::string dir;
 };
 
-CalibratedRun Calibrated(int batches, int batch_num, const std::string& algo = "ifmr", int weight_bits = 8) {
+CalibratedRun Calibrated(int batches, int batch_num, const std::string& algo = "ifmr", int weight_bits = 8,
+                         int threads = 0) {
   CalibratedRun r;
   r.dir = testing::MakeTempDir();
   Graph g = SmallCnn();
   auto config = CreateQuantConfig(g, {{}, batch_num, true, weight_bits});
   EXPECT_TRUE(config.ok()) << config.status().ToString();
   for (auto& [name, lc] : config->layers) lc.act.act_algo = algo;
-  auto s = QuantSession::Init(*config, g, r.dir + "/record.txt");
+  SessionOptions options;
+  options.threads = threads;
+  auto s = QuantSession::Init(*config, g, r.dir + "/record.txt", options);
   EXPECT_TRUE(s.ok()) << s.status().ToString();
   r.session = std::move(*s);
   Status st = r.session->QuantizeModel();
@@ -159,6 +163,20 @@ std::vector<float> RunOrt(const std::string& model, const Tensor& x) {
   auto ort = testing::RunInOrt(model, {{"x", x}}, 1, /*optimize=*/false);
   EXPECT_TRUE(ort.ok()) << ort.status().ToString();
   return ort.ok() ? ort->at("y").ToFloatVector() : std::vector<float>{};
+}
+
+// The layers' searches run in parallel after the last batch (HFMG); the record
+// must not depend on the thread count.
+TEST(QuantSessionTest, RecordIsTheSameAtOneAndTwoThreads) {
+  for (const char* algo : {"hfmg", "ifmr"}) {
+    SCOPED_TRACE(algo);
+    CalibratedRun one = Calibrated(2, 2, algo, 8, 1), two = Calibrated(2, 2, algo, 8, 2);
+    auto a = ReadFile(one.dir + "/record.txt"), b = ReadFile(two.dir + "/record.txt");
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_NE(a->find("conv1"), std::string::npos);
+    EXPECT_NE(a->find("fc"), std::string::npos);
+    EXPECT_EQ(*a, *b);
+  }
 }
 
 TEST(QuantSessionTest, SevenBitWeightsStayInRangeAndDeployMatchesFakeQuant) {
@@ -252,17 +270,19 @@ TEST(QuantSessionTest, RecordProblemsGetTheirOwnMessages) {
   EXPECT_NE(convert().message().find("another model"), std::string::npos);
   write("record { key: \"conv1\" value { scale_d: 0.1 offset_d: 300 } }\n");
   EXPECT_NE(convert().message().find("offset_d"), std::string::npos) << convert().message();
-  write("record { key: \"conv1\" value { scale_d: 0.1 offset_d: 0 scale_w: 0.1 scale_w: 0.2 offset_w: 0 "
-        "offset_w: 0 } }\nrecord { key: \"pool\" value { scale_d: 0.1 offset_d: 0 } }\n"
-        "record { key: \"fc\" value { scale_d: 0.1 offset_d: 0 } }\n");
+  write(
+      "record { key: \"conv1\" value { scale_d: 0.1 offset_d: 0 scale_w: 0.1 scale_w: 0.2 offset_w: 0 "
+      "offset_w: 0 } }\nrecord { key: \"pool\" value { scale_d: 0.1 offset_d: 0 } }\n"
+      "record { key: \"fc\" value { scale_d: 0.1 offset_d: 0 } }\n");
   EXPECT_NE(convert().message().find("conv1"), std::string::npos) << convert().message();
   EXPECT_NE(convert().message().find("does not match this model"), std::string::npos) << convert().message();
   EXPECT_FALSE(Exists(dir + "/m_quant.json"));
 
   // Activation factors only: convert computes weights with ARQ and succeeds.
-  write("record { key: \"conv1\" value { scale_d: 0.01 offset_d: -128 } }\n"
-        "record { key: \"pool\" value { scale_d: 0.01 offset_d: -128 } }\n"
-        "record { key: \"fc\" value { scale_d: 0.01 offset_d: -128 } }\n");
+  write(
+      "record { key: \"conv1\" value { scale_d: 0.01 offset_d: -128 } }\n"
+      "record { key: \"pool\" value { scale_d: 0.01 offset_d: -128 } }\n"
+      "record { key: \"fc\" value { scale_d: 0.01 offset_d: -128 } }\n");
   Status st = convert();
   EXPECT_TRUE(st.ok()) << st.ToString();
   EXPECT_TRUE(Exists(dir + "/m_deploy_model.onnx"));
