@@ -154,7 +154,7 @@ TEST(ChannelShuffleTest, BadAttributesAreErrorsNotCrashes) {
   Node node{"s", "ChannelShuffle", ref::kChannelShuffleDomain, {"x", "x"}, {"y0", "y1"}, {}};
   std::vector<const Tensor*> in = {&x, &x};
   for (const auto& [group, split] : std::vector<std::pair<int64_t, std::vector<int64_t>>>{
-           {5, {}}, {0, {}}, {2, {6, 7}}, {2, {-1, 13}}, {2, {12}}}) {
+           {5, {}}, {0, {}}, {2, {6, 7}}, {2, {-1, 13}}, {2, {12}}, {2, {12, INT64_MAX}}}) {
     SCOPED_TRACE("group " + std::to_string(group) + " split " + ShapeToString(split));
     node.attrs = {};
     node.attrs.Set("group", group);

@@ -50,6 +50,10 @@ Result<ShufflePlan> MakeShufflePlan(const Node& node, const std::vector<int64_t>
   p.out_offsets = {0};
   for (int64_t c : p.out_channels) {
     if (c < 0) return InvalidArgument("'split' has a negative size");
+    if (c > total) {  // (also keeps the sum from overflowing)
+      return InvalidArgument("'split' has a part of " + std::to_string(c) + " channels, the shuffle has " +
+                             std::to_string(total));
+    }
     p.out_offsets.push_back(p.out_offsets.back() + c);
   }
   if (p.out_offsets.back() != total) {
