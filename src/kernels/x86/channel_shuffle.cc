@@ -200,7 +200,7 @@ void ShufflePixelsNhwc(const ViewOf<T>& a, const ViewOf<T>& b, const ViewOf<T>& 
   }
 }
 
-// Element-by-element copy of output o (any mix of NCHW and the blocked layout).
+// Element-by-element copy of output o (any mix of NCHW, NHWC and the blocked layout).
 template <typename T>
 void CopyGeneric(const ref::ShufflePlan& plan, const std::vector<ViewOf<T>>& in, const ViewOf<T>& y, size_t o,
                  int64_t n) {
