@@ -137,9 +137,23 @@ pooled() {
     | "\($m) \($t | pct(0.1)) \($t | pct(0.9)) \(1000 / $m) \($load)"' $files
 }
 
+# Ratio of the qcal and ORT process medians of each repeat (the two ran back to
+# back, so they saw the same host), as "median (min-max)" over the repeats, or "-".
+paired() {
+  local rep q o ratios=()
+  for rep in $(seq 1 "$REPEATS"); do
+    q=$OUT/json/${1}_${2}_t${3}_qcal_${rep}.json; o=$OUT/json/${1}_${2}_t${3}_ort_${rep}.json
+    [ -f "$q" ] && [ -f "$o" ] && ratios+=("$(jq -r -s '.[0].median_ms / .[1].median_ms' "$q" "$o")")
+  done
+  [ ${#ratios[@]} -gt 0 ] || { echo "-"; return; }
+  printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR] = $1} END {
+    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%.2f (%.2f-%.2f)", m, v[1], v[NR] }'
+}
+
 table() {
-  echo "| model | precision | threads | qcal median ms (p10-p90) | qcal img/s | ORT median ms (p10-p90) | ORT img/s | qcal/ORT latency | load avg (1 min) |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| model | precision | threads | qcal median ms (p10-p90) | qcal img/s | ORT median ms (p10-p90) | ORT img/s | qcal/ORT latency | per-repeat qcal/ORT: median (min-max) | load avg (1 min) |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   local name prec thr q o
   for name in $MODELS; do
     local precs="fp32" bits
@@ -148,13 +162,13 @@ table() {
       for thr in $THREADS; do
         q=$(pooled "$name" "$prec" "$thr" qcal); o=$(pooled "$name" "$prec" "$thr" ort)
         [ "$q" = "-" ] && [ "$o" = "-" ] && continue
-        echo "$q|$o" | awk -F'|' -v n="$name" -v p="$prec" -v t="$thr" '
+        echo "$q|$o" | awk -F'|' -v n="$name" -v p="$prec" -v t="$thr" -v pr="$(paired "$name" "$prec" "$thr")" '
           function cell(s,  a) { if (s == "-") return "- | -"; split(s, a, " ");
                                  return sprintf("%.2f (%.2f-%.2f) | %.1f", a[1], a[2], a[3], a[4]) }
           { split($1, q, " "); split($2, o, " ");
             ratio = ($1 == "-" || $2 == "-") ? "-" : sprintf("%.2f", q[1] / o[1]);
             load = ($1 == "-") ? o[5] : ($2 == "-") ? q[5] : sprintf("%.1f / %.1f", q[5], o[5]);
-            printf "| %s | %s | %s | %s | %s | %s | %s |\n", n, toupper(p), t, cell($1), cell($2), ratio, load }'
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", n, toupper(p), t, cell($1), cell($2), ratio, pr, load }'
       done
     done
   done
