@@ -1,5 +1,6 @@
 #include "runtime/layout_plan.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace qcal {
@@ -105,16 +106,16 @@ void NarrowTiedCandidates(const Graph& graph, const std::vector<std::unique_ptr<
 
 // Turns all of the node's values plain unless all share one layout; true if it did.
 bool TieAll(const Node& node, std::unordered_map<std::string, Layout>& layout) {
+  auto layout_of = [&](const std::string& v) {
+    auto it = layout.find(v);
+    return it == layout.end() ? Layout::kPlain : it->second;
+  };
   const auto tied = TiedValues(node);
-  bool same = true;
-  for (const std::string* v : tied) {
-    auto a = layout.find(*v), b = layout.find(*tied[0]);
-    same = same && (a == layout.end() ? Layout::kPlain : a->second) ==
-                       (b == layout.end() ? Layout::kPlain : b->second);
+  if (tied.empty()) return false;
+  const Layout first = layout_of(*tied[0]);
+  if (std::all_of(tied.begin(), tied.end(), [&](const std::string* v) { return layout_of(*v) == first; })) {
+    return false;
   }
-  bool any = false;
-  for (const std::string* v : tied) any = any || layout.count(*v);
-  if (same || !any) return false;
   for (const std::string* v : tied) layout.erase(*v);
   return true;
 }

@@ -112,12 +112,6 @@ class ScopedStatsIsaCap {
   StatsIsa previous_;
 };
 
-// The baseline-ISA build even on AVX2 / AVX-512 CPUs.
-class ScopedBaselineStatsIsa : public ScopedStatsIsaCap {
- public:
-  ScopedBaselineStatsIsa() : ScopedStatsIsaCap(StatsIsa::kBaseline) {}
-};
-
 // Bytes needed to keep `elements_per_batch * batch_num` float32 values.
 // OutOfRange if the product overflows.
 Result<uint64_t> RequiredRawBytes(uint64_t elements_per_batch, uint64_t batch_num);
