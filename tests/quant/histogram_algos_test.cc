@@ -208,6 +208,50 @@ TEST(HfmgTest, CandidatesHandComputed) {
   EXPECT_EQ(HfmgCandidates(h), want);
 }
 
+// HfmgCandidates by its definition: both edges rescanned at every step.
+std::vector<BinRange> CandidatesByDefinition(const Histogram& h) {
+  const auto& c = h.counts();
+  const int n = h.num_bins();
+  const uint64_t step = std::max<uint64_t>((h.total() + 99999) / 100000, 1);
+  BinRange cur{0, n - 1};
+  std::vector<BinRange> out{cur};
+  while (cur.right - cur.left > (n + 3) / 4) {
+    int tmp_left = cur.left, tmp_right = cur.right;
+    for (uint64_t acc = 0; acc < step && tmp_left < cur.right; ++tmp_left) acc += c[tmp_left];
+    for (uint64_t acc = 0; acc < step && tmp_right > cur.left; --tmp_right) acc += c[tmp_right];
+    if (cur.right - tmp_right >= tmp_left - cur.left) {
+      cur.right = tmp_right;
+    } else {
+      cur.left = tmp_left;
+    }
+    out.push_back(cur);
+  }
+  return out;
+}
+
+// The kept scan of the edge that did not move gives the definition's candidates
+// on dense, sparse, spiked and empty-tailed histograms and on huge counts (step > 1).
+TEST(HfmgTest, CandidatesMatchTheDefinition) {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 60; ++trial) {
+    const int bins = trial % 3 == 0 ? 64 : trial % 3 == 1 ? 1024 : 4096;
+    std::vector<uint64_t> counts(bins, 0);
+    const int shape = trial % 5;
+    for (int i = 0; i < bins; ++i) {
+      const uint64_t r = rng();
+      if (shape == 0) counts[i] = r % 50;                                        // dense
+      if (shape == 1) counts[i] = r % 7 == 0 ? r % 300 : 0;                      // sparse
+      if (shape == 2) counts[i] = i < bins / 8 ? r % 100000 : r % 3;             // heavy head, thin tail
+      if (shape == 3) counts[i] = (i == 0 || i == bins - 1) ? 1u << 30 : r % 2;  // spikes at the ends
+      if (shape == 4) counts[i] = i > bins / 2 ? 0 : (r % 1000) * (uint64_t{1} << 20);  // step > 1
+    }
+    auto h = Histogram::FromCounts(Histogram::Mode::kSigned, -1.0, 0.01, counts);
+    ASSERT_TRUE(h.ok());
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    EXPECT_EQ(HfmgCandidates(*h), CandidatesByDefinition(*h));
+  }
+}
+
 // Numerical version of the HFMG error model: every x maps to the centre of the
 // destination bin holding clamp(x) (edge bins for x outside the range).
 double NumericL2(const Histogram& h, BinRange r, int dst) {

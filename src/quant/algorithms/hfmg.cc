@@ -23,14 +23,25 @@ std::vector<BinRange> HfmgCandidates(const Histogram& h) {
   const int min_bins = (n + 3) / 4;
   BinRange cur{0, n - 1};
   std::vector<BinRange> out{cur};
+  // Each step moves one edge; the other edge's scan is kept while it stays
+  // within the new range (a rescan would stop at the same bin). A sparse tail
+  // is then walked once, not once per step of the other edge.
+  int tmp_left = -1, tmp_right = n;  // invalid: scan
   while (cur.right - cur.left > min_bins) {
-    int tmp_left = cur.left, tmp_right = cur.right;
-    for (uint64_t acc = 0; acc < step && tmp_left < cur.right; ++tmp_left) acc += c[tmp_left];
-    for (uint64_t acc = 0; acc < step && tmp_right > cur.left; --tmp_right) acc += c[tmp_right];
+    if (tmp_left < 0 || tmp_left > cur.right) {
+      tmp_left = cur.left;
+      for (uint64_t acc = 0; acc < step && tmp_left < cur.right; ++tmp_left) acc += c[tmp_left];
+    }
+    if (tmp_right >= n || tmp_right < cur.left) {
+      tmp_right = cur.right;
+      for (uint64_t acc = 0; acc < step && tmp_right > cur.left; --tmp_right) acc += c[tmp_right];
+    }
     if (cur.right - tmp_right >= tmp_left - cur.left) {
       cur.right = tmp_right;
+      tmp_right = n;
     } else {
       cur.left = tmp_left;
+      tmp_left = -1;
     }
     out.push_back(cur);
   }
@@ -215,7 +226,7 @@ L2ErrorBounds BoundsFromMoments(const Histogram& h, const CountMoments& mom, Bin
     const int64_t end = edge_k1 - 1;  // whole bins of k: [max(edge_k, next), end)
     const int64_t lo = std::max(edge_k, next), hi = std::min(end, n);
     if (lo < hi) {
-      const double centre = (static_cast<double>(k) + 0.5) * dst_w;  // (2k + 1) m / (2 dst_bins), exact
+      const double centre = (static_cast<double>(k) + 0.5) * dst_w;      // (2k + 1) m / (2 dst_bins), exact
       const int64_t base = r.left + (((2 * k + 1) * m) >> (shift + 1));  // floor(left + centre)
       sum.AddWhole(mom.Around(lo, hi, base), static_cast<double>(base - r.left) - centre + 0.5);
       next = hi;

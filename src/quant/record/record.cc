@@ -1,9 +1,12 @@
 #include "quant/record/record.h"
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 #include "base/file.h"
 #include "quant/algorithms/quant_params.h"
@@ -159,27 +162,38 @@ std::string Quote(std::string_view s) {
   return out + "\"";
 }
 
+// Appends fields straight to `out` (a record of a few thousand per-channel
+// scales is written after every calibration batch).
 class Writer {
  public:
-  void Field(const char* name, const std::string& value) {
-    out += "    " + std::string(name) + ": " + value + "\n";
+  void Field(std::string_view name, std::string_view value) {
+    out.append("    ").append(name).append(": ").append(value).push_back('\n');
   }
   template <typename T>
   void Optional(const char* name, const std::optional<T>& v) {
-    if (v) Field(name, Text(*v));
+    if (v) Value(name, *v);
   }
   template <typename T>
   void Repeated(const char* name, const std::vector<T>& v) {
-    for (const T& x : v) Field(name, Text(x));
+    for (const T& x : v) Value(name, x);
   }
   std::string out;
 
  private:
-  static std::string Text(float v) { return FloatToString(v); }
-  static std::string Text(int32_t v) { return std::to_string(v); }
-  static std::string Text(uint32_t v) { return std::to_string(v); }
-  static std::string Text(bool v) { return v ? "true" : "false"; }
-  static std::string Text(const std::string& v) { return Quote(v); }
+  // FloatToString's text (the shortest that reads back exactly), without a std::string.
+  void Value(const char* name, float v) {
+    char buf[64];
+    Field(name,
+          std::string_view(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf)));
+  }
+  template <typename Int>
+  requires std::is_integral_v<Int> &&(!std::is_same_v<Int, bool>)void Value(const char* name, Int v) {
+    char buf[32];
+    Field(name,
+          std::string_view(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf)));
+  }
+  void Value(const char* name, bool v) { Field(name, v ? "true" : "false"); }
+  void Value(const char* name, const std::string& v) { Field(name, Quote(v)); }
 };
 
 }  // namespace
