@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <memory>
 #include <new>
 #include <string>
 
@@ -42,8 +43,8 @@ struct Extremes {
 // -ffp-contract cannot fuse anything and this build rounds like the others.
 #define QCAL_STATS_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
 
-StatsIsa isa_cap = StatsIsa::kAvx512;                                    // ScopedStatsIsaCap
-bool skip_zeros_enabled = getenv("QCAL_STATS_NO_ZERO_SKIP") == nullptr;  // A/B switch for benchmarks
+StatsIsa isa_cap = StatsIsa::kAvx512;                               // ScopedStatsIsaCap
+bool compact_enabled = getenv("QCAL_STATS_NO_COMPACT") == nullptr;  // A/B switch for benchmarks
 
 bool HasAvx2() {
   static const bool avx2 = __builtin_cpu_supports("avx2");
@@ -54,6 +55,26 @@ bool HasAvx512() {
   static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
   return avx512 && isa_cap >= StatsIsa::kAvx512;
+}
+
+// A zero extreme takes the sign a sequential scan would keep: the first zero
+// for the minimum, the first (or last) one for the maximum.
+void FixZeroSigns(std::span<const float> data, bool abs, bool last_max, Extremes& e) {
+  auto value = [abs](float x) { return abs ? std::fabs(x) : x; };
+  auto first_zero = [&] {
+    for (float x : data) {
+      if (value(x) == 0.0f) return value(x);
+    }
+    return 0.0f;
+  };
+  auto last_zero = [&] {
+    for (size_t j = data.size(); j-- > 0;) {
+      if (value(data[j]) == 0.0f) return value(data[j]);
+    }
+    return 0.0f;
+  };
+  if (e.min == 0.0f) e.min = first_zero();
+  if (e.max == 0.0f) e.max = last_max ? last_zero() : first_zero();
 }
 
 __attribute__((always_inline)) inline Extremes ScanExtremesBody(std::span<const float> data, bool abs,
@@ -99,20 +120,7 @@ __attribute__((always_inline)) inline Extremes ScanExtremesBody(std::span<const 
     e.min = lo[l] < e.min ? lo[l] : e.min;
     e.max = hi[l] > e.max ? hi[l] : e.max;
   }
-  auto first_zero = [&] {
-    for (size_t j = 0; j < n; ++j) {
-      if (value(p[j]) == 0.0f) return value(p[j]);
-    }
-    return 0.0f;
-  };
-  auto last_zero = [&] {
-    for (size_t j = n; j-- > 0;) {
-      if (value(p[j]) == 0.0f) return value(p[j]);
-    }
-    return 0.0f;
-  };
-  if (e.min == 0.0f) e.min = first_zero();
-  if (e.max == 0.0f) e.max = last_max ? last_zero() : first_zero();
+  FixZeroSigns(data, abs, last_max, e);
   return e;
 }
 
@@ -202,30 +210,94 @@ Extremes ScanExtremesParallel(std::span<const float> data, bool abs, bool last_m
   return e;
 }
 
-// Copies the values of p[0, len) that are not ±0 to out, in order; returns
-// how many.
-QCAL_STATS_AVX512 size_t CompressNonzerosAvx512(const float* p, size_t len, float* out) {
-  size_t m = 0, j = 0;
-  const __m512 zero = _mm512_setzero_ps();
-  for (; j + 16 <= len; j += 16) {
-    const __m512 v = _mm512_loadu_ps(p + j);
-    const __mmask16 keep = _mm512_cmp_ps_mask(v, zero, _CMP_NEQ_UQ);
-    _mm512_mask_compressstoreu_ps(out + m, keep, v);
+// ScanExtremesBody's extremes of data in the same pass that copies the values
+// that are not ±0 to out (room for data.size()), in order: e.zeros values are
+// left out. Post-ReLU tensors are about half zeros, so the binning then reads
+// half the values, and the data are read once instead of twice.
+QCAL_STATS_AVX512 Extremes ScanCompactAvx512(std::span<const float> data, bool abs, bool last_max,
+                                             float* out) {
+  const float* p = data.data();
+  const size_t n = data.size();
+  auto value = [abs](float x) { return abs ? std::fabs(x) : x; };
+  constexpr float kMax = std::numeric_limits<float>::max();
+  const __m512 sign = _mm512_set1_ps(-0.0f), vmax = _mm512_set1_ps(kMax);
+  __m512 lo = _mm512_set1_ps(value(p[0])), hi = lo;  // min_ps(v, lo) is v < lo ? v : lo, as in the body
+  __mmask16 bad = 0;
+  size_t m = 0, i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 x = _mm512_loadu_ps(p + i);
+    const __m512 ax = _mm512_andnot_ps(sign, x);
+    const __m512 v = abs ? ax : x;
+    lo = _mm512_mask_min_ps(lo, 0xffff, v, lo);  // full-mask forms: GCC 12's plain ones warn
+    hi = _mm512_mask_max_ps(hi, 0xffff, v, hi);
+    bad |= _mm512_cmp_ps_mask(ax, vmax, _CMP_NLE_UQ);  // !(|x| <= max): NaN or Inf
+    const __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+    _mm512_mask_compressstoreu_ps(out + m, keep, x);
     m += static_cast<size_t>(__builtin_popcount(keep));
   }
-  for (; j < len; ++j) {
-    if (p[j] != 0.0f) out[m++] = p[j];
+  alignas(64) float lanes_lo[16], lanes_hi[16];
+  _mm512_store_ps(lanes_lo, lo);
+  _mm512_store_ps(lanes_hi, hi);
+  Extremes e;
+  e.min = lanes_lo[0];
+  e.max = lanes_hi[0];
+  for (int l = 1; l < 16; ++l) {
+    e.min = lanes_lo[l] < e.min ? lanes_lo[l] : e.min;
+    e.max = lanes_hi[l] > e.max ? lanes_hi[l] : e.max;
   }
-  return m;
+  e.finite = bad == 0;
+  for (; i < n; ++i) {
+    const float v = value(p[i]);
+    e.min = v < e.min ? v : e.min;
+    e.max = v > e.max ? v : e.max;
+    e.finite &= std::fabs(p[i]) <= kMax;
+    if (p[i] != 0.0f) out[m++] = p[i];
+  }
+  e.zeros = n - m;
+  FixZeroSigns(data, abs, last_max, e);
+  return e;
+}
+
+// The calling thread's buffer for compacted values, grown to the largest
+// tensor it has observed (so bounded by the model's largest activation) and
+// left uninitialized; null if that much cannot be allocated (the caller then
+// scans and bins without it). (Transparent huge pages were tried: with the
+// kernel's "madvise" defrag policy the first fault could stall for milliseconds.)
+float* CompactScratch(size_t floats) {
+  thread_local std::unique_ptr<float[]> buffer;
+  thread_local size_t capacity = 0;
+  if (floats > capacity) {
+    buffer.reset(new (std::nothrow) float[floats]);
+    capacity = buffer ? floats : 0;
+  }
+  return buffer.get();
+}
+
+// ScanCompactAvx512 over one piece per thread (piece i's values go to out at
+// the piece's offset; kept[i] gets them), the extremes concatenated in data
+// order: identical to ScanExtremesParallel.
+Extremes ScanCompactParallel(std::span<const float> data, bool abs, bool last_max, float* out,
+                             std::vector<std::span<const float>>& kept) {
+  const int pieces = PiecesFor(data.size());
+  std::vector<Extremes> part(pieces);
+  kept.assign(pieces, {});
+#pragma omp parallel for num_threads(pieces) schedule(static) if (pieces > 1)
+  for (int i = 0; i < pieces; ++i) {
+    const std::span<const float> piece = Piece(data, i, pieces);
+    float* o = out + (piece.data() - data.data());
+    part[i] = ScanCompactAvx512(piece, abs, last_max, o);
+    kept[i] = {o, piece.size() - part[i].zeros};
+  }
+  Extremes e = part[0];
+  for (int i = 1; i < pieces; ++i) e = Concatenate(e, part[i], last_max);
+  return e;
 }
 
 // ++counts[BinOf(v)] for every value (BinIndices, then kWays interleaved
-// 32-bit count arrays, so runs of one bin (the zeros after a ReLU) do not
-// serialize on a single counter). With skip_zeros (AVX-512 only), the ±0
-// values are dropped before binning and added to BinOf(0)'s bin in one add:
-// ±0 and |±0| all give (0 - lo) / width, so they share one bin.
-void CountBinsInto(std::span<const float> data, bool abs, double lo, double width, uint64_t* counts, size_t n,
-                   bool skip_zeros) {
+// 32-bit count arrays, so runs of one bin do not serialize on a single
+// counter).
+void CountBinsInto(std::span<const float> data, bool abs, double lo, double width, uint64_t* counts,
+                   size_t n) {
   const auto last = static_cast<int32_t>(n - 1);
   constexpr size_t kWays = 4, kChunk = 512;
   // Small batches count straight into counts (the merge would cost more); the
@@ -235,18 +307,9 @@ void CountBinsInto(std::span<const float> data, bool abs, double lo, double widt
   if (ways > 1) lanes.assign(ways * n, 0);
   uint32_t* lane = lanes.data();
   int32_t idx[kChunk];
-  float nonzero[kChunk];
-  uint64_t zeros = 0;
   for (size_t start = 0; start < data.size(); start += kChunk) {
-    size_t len = std::min(kChunk, data.size() - start);
-    const float* p = data.data() + start;
-    if (skip_zeros) {
-      const size_t m = CompressNonzerosAvx512(p, len, nonzero);
-      zeros += len - m;
-      p = nonzero;
-      len = m;
-    }
-    BinIndices(p, len, abs, lo, width, last, idx);
+    const size_t len = std::min(kChunk, data.size() - start);
+    BinIndices(data.data() + start, len, abs, lo, width, last, idx);
     size_t j = 0;
     if (ways == kWays) {
       for (; j + kWays <= len; j += kWays) {
@@ -259,11 +322,6 @@ void CountBinsInto(std::span<const float> data, bool abs, double lo, double widt
     for (size_t w = 0; w < ways; ++w) {
       for (size_t b = 0; b < n; ++b) counts[b] += lanes[w * n + b];
     }
-  }
-  if (zeros > 0) {
-    const float zero = 0.0f;
-    BinIndices(&zero, 1, abs, lo, width, last, idx);
-    counts[idx[0]] += zeros;
   }
 }
 
@@ -366,31 +424,45 @@ void Histogram::GrowToCover(double need_lo, double need_hi) {
 }
 
 // Counts per piece (one per thread) are integers, so their sum equals the
-// single-threaded count.
-void Histogram::CountBins(std::span<const float> data, uint64_t zeros) {
+// single-threaded count. `zeros` ±0 values left out of the pieces (compacted)
+// go to BinOf(0)'s bin in one add: ±0 and |±0| all give (0 - lo) / width.
+void Histogram::CountBins(const std::vector<std::span<const float>>& pieces, uint64_t zeros) {
   if (width_ <= 0) {  // BinOf's rule: everything in bin 0
-    counts_[0] += data.size();
+    for (const auto& piece : pieces) counts_[0] += piece.size();
+    counts_[0] += zeros;
     return;
   }
   const bool abs = mode_ == Mode::kAbsolute;
   const size_t n = counts_.size();
-  // Dropping the zeros pays once they are >= 1/4 of the values (post-ReLU).
-  const bool skip = HasAvx512() && skip_zeros_enabled && zeros >= data.size() / 4;
-  const int pieces = PiecesFor(data.size());
-  if (pieces == 1) return CountBinsInto(data, abs, lo_, width_, counts_.data(), n, skip);
-  std::vector<uint64_t> part(pieces * n, 0);
-#pragma omp parallel for num_threads(pieces) schedule(static)
-  for (int i = 0; i < pieces; ++i)
-    CountBinsInto(Piece(data, i, pieces), abs, lo_, width_, &part[i * n], n, skip);
-  for (int i = 0; i < pieces; ++i) {
-    for (size_t b = 0; b < n; ++b) counts_[b] += part[i * n + b];
+  const int count = static_cast<int>(pieces.size());
+  if (count == 1) {
+    CountBinsInto(pieces[0], abs, lo_, width_, counts_.data(), n);
+  } else {
+    std::vector<uint64_t> part(count * n, 0);
+#pragma omp parallel for num_threads(count) schedule(static)
+    for (int i = 0; i < count; ++i) CountBinsInto(pieces[i], abs, lo_, width_, &part[i * n], n);
+    for (int i = 0; i < count; ++i) {
+      for (size_t b = 0; b < n; ++b) counts_[b] += part[i * n + b];
+    }
+  }
+  if (zeros > 0) {
+    const float zero = 0.0f;
+    int32_t idx = 0;
+    BinIndices(&zero, 1, abs, lo_, width_, static_cast<int32_t>(n - 1), &idx);
+    counts_[idx] += zeros;
   }
 }
 
 Status Histogram::Add(std::span<const float> data) {
   if (data.empty()) return Status::Ok();
   const bool abs = mode_ == Mode::kAbsolute;
-  const Extremes e = ScanExtremesParallel(data, abs, /*last_max=*/false);
+  // On AVX-512 one pass finds the extremes and compacts the values that are
+  // not ±0 (ScanCompactAvx512); the binning reads those. Otherwise the data
+  // are scanned, then binned in full.
+  float* scratch = HasAvx512() && compact_enabled ? CompactScratch(data.size()) : nullptr;
+  std::vector<std::span<const float>> pieces;
+  const Extremes e = scratch ? ScanCompactParallel(data, abs, /*last_max=*/false, scratch, pieces)
+                             : ScanExtremesParallel(data, abs, /*last_max=*/false);
   if (!e.finite) QCAL_RETURN_IF_ERROR(CheckFinite(data, "calibration data"));
   const float bmin = e.min, bmax = e.max;
   if (!initialized_) {
@@ -398,7 +470,13 @@ Status Histogram::Add(std::span<const float> data) {
   } else if (bmin < lo_ || bmax > hi() || (width_ <= 0 && (bmin != 0 || bmax != 0))) {
     GrowToCover(bmin, bmax);
   }
-  CountBins(data, e.zeros);
+  if (scratch) {
+    CountBins(pieces, e.zeros);
+  } else {
+    const int count = PiecesFor(data.size());
+    for (int i = 0; i < count; ++i) pieces.push_back(Piece(data, i, count));
+    CountBins(pieces, 0);
+  }
   min_ = total_ == 0 ? bmin : std::min(min_, bmin);
   max_ = total_ == 0 ? bmax : std::max(max_, bmax);
   total_ += data.size();

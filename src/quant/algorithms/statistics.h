@@ -49,6 +49,9 @@ class MinMaxStats {
 // total is exact.
 // Exact zeros are also counted separately (zero_count) so KL can ignore the
 // zero spike after ReLU instead of editing bin 0.
+// On AVX-512, Add finds the extremes and copies the values that are not ±0 in
+// one pass, then bins the copy: each calling thread keeps one scratch buffer
+// as large as the largest batch it has added (4 bytes per value).
 class Histogram {
  public:
   enum class Mode { kSigned, kAbsolute };
@@ -86,7 +89,8 @@ class Histogram {
   void Init(double lo, double hi);
   void GrowToCover(double need_lo, double need_hi);
   void AddSpread(double a, double b, uint64_t count);
-  void CountBins(std::span<const float> data, uint64_t zeros);  // ++ the bin of every value (BinOf)
+  // ++ the bin of every value of the pieces (BinOf), plus `zeros` ±0 values left out of them.
+  void CountBins(const std::vector<std::span<const float>>& pieces, uint64_t zeros);
 
   Mode mode_;
   std::vector<uint64_t> counts_;
