@@ -396,11 +396,18 @@ class CandidateSearch {
   }
 
   BinRange ExactMinimum() const {
+    std::vector<size_t> open;
+    for (size_t k = 0; k < candidates_.size(); ++k) {
+      if (state_[k] == State::kBounded && bounds_[k].lower <= upper_) open.push_back(k);
+    }
+    // One left (the usual case): it is the candidate whose upper bound is U,
+    // and every other error exceeds U, so it is the minimum without its exact
+    // error (a 4096-bin pass that would be about half the search).
+    if (open.size() == 1) return candidates_[open[0]];
     BinRange best;
     double best_error = std::numeric_limits<double>::infinity();
     bool first = true;
-    for (size_t k = 0; k < candidates_.size(); ++k) {
-      if (state_[k] != State::kBounded || bounds_[k].lower > upper_) continue;
+    for (size_t k : open) {
       const BinRange r = candidates_[k];
       const double e = FastPathApplies(h_, r, kHfmgDstBins) ? FastL2Error(h_, r, kHfmgDstBins, best_error)
                                                             : HistogramL2ErrorReference(h_, r, kHfmgDstBins);
