@@ -194,6 +194,7 @@ Status SaveQuantizedModels(const SaveInputs& in, const std::string& record_path,
 
 Status SaveModel(const QuantSession& session, SaveType type, const std::string& prefix, SavedFiles* saved) {
   if (!session.quantized()) return FailedPrecondition("save_model called before QuantizeModel");
+  QCAL_RETURN_IF_ERROR(session.FlushRecord());  // the checks below read the record file
   SaveInputs in;
   in.folded = &session.folded_graph();
   in.config = &session.config();

@@ -36,6 +36,7 @@ Result<int> CalibrateFromSource(QuantSession& session, const data::DataSource& s
                   static_cast<long long>(st.images), st.seconds > 0 ? st.images / st.seconds : 0.0);
     LogInfo(line);
   }
+  QCAL_RETURN_IF_ERROR(session.FlushRecord());  // the progress of the last batches, if the data ran out
   return have;
 }
 

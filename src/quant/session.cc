@@ -25,6 +25,12 @@ QuantSession::QuantSession(QuantConfig config, Graph graph, std::string record_p
       record_path_(std::move(record_path)),
       options_(std::move(options)) {}
 
+QuantSession::~QuantSession() {
+  Status st = FlushRecord();
+  if (!st.ok())
+    LogWarning("could not write the calibration progress to " + record_path_ + ": " + st.message());
+}
+
 Result<std::unique_ptr<QuantSession>> QuantSession::Init(const QuantConfig& config, Graph graph,
                                                          const std::string& record_path, SessionOptions options) {
   QCAL_RETURN_IF_ERROR(ValidateQuantConfig(config, graph));

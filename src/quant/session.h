@@ -8,6 +8,7 @@
 // record the user supplies (no calibration).
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -52,9 +53,18 @@ class QuantSession {
                                                     const std::string& record_path,
                                                     SessionOptions options = {});
 
+  ~QuantSession();  // writes a progress record that is not on disk yet (FlushRecord), best effort
+
   Status QuantizeModel();
-  // One calibration batch: every graph input by name (batch-major).
+  // One calibration batch: every graph input by name (batch-major). The
+  // record file shows the progress (batches per layer) at most
+  // kProgressRecordInterval behind; the batch that completes calibration
+  // writes the complete record (flushed to the disk).
   Status Calibrate(const TensorMap& batch);
+  // Writes the progress record if batches ran since the record file was last
+  // written. SaveModel and CalibrateFromSource call it; so does the destructor.
+  Status FlushRecord() const;
+  static constexpr std::chrono::milliseconds kProgressRecordInterval{1000};
 
   int batches_seen() const { return batches_; }
   bool quantized() const { return quantized_; }
@@ -75,7 +85,7 @@ class QuantSession {
   Status PrepareObservers(const TensorMap& batch);
   Status RunBatch(const TensorMap& batch);
   Status FinishLayers();
-  // sync false: a progress record (replaced after the next batch), not flushed to the disk.
+  // sync false: a progress record (replaced by a later one), not flushed to the disk.
   Status WriteRecord(bool sync = true) const;
 
   QuantConfig config_;
@@ -92,6 +102,9 @@ class QuantSession {
   bool quantized_ = false;
   bool split_batches_ = false;  // fixed-batch model fed larger batches: run per sample
   int batches_ = 0;
+  // The record file lags the batches run (progress not written yet), and when it was last written.
+  mutable bool record_stale_ = false;
+  mutable std::chrono::steady_clock::time_point record_written_;
 };
 
 }  // namespace qcal

@@ -112,11 +112,19 @@ Status QuantSession::Calibrate(const TensorMap& batch) {
     }
   }
   QCAL_RETURN_IF_ERROR(FinishLayers());
-  // Until every layer is calibrated the record only shows progress and the next
-  // batch replaces it: it skips the fsync (~0.5 ms a batch; the complete one is flushed).
   const bool complete =
       std::all_of(layer_done_.begin(), layer_done_.end(), [](const auto& l) { return l.second; });
-  return WriteRecord(/*sync=*/complete);
+  if (complete) return WriteRecord(/*sync=*/true);
+  // Until every layer is calibrated the record only shows progress: written at
+  // most once per kProgressRecordInterval (formatting, writing and renaming it
+  // took ~0.7 ms, 3.5 % of a ResNet-56 batch of 32 at 2 threads), without fsync.
+  record_stale_ = true;
+  if (std::chrono::steady_clock::now() - record_written_ < kProgressRecordInterval) return Status::Ok();
+  return WriteRecord(/*sync=*/false);
+}
+
+Status QuantSession::FlushRecord() const {
+  return record_stale_ ? WriteRecord(/*sync=*/false) : Status::Ok();
 }
 
 Status QuantSession::FinishLayers() {
@@ -173,7 +181,10 @@ Status QuantSession::WriteRecord(bool sync) const {
       }
     }
   }
-  return quant::WriteRecordFile(record_path_, rec, sync);
+  QCAL_RETURN_IF_ERROR(quant::WriteRecordFile(record_path_, rec, sync));
+  record_stale_ = false;
+  record_written_ = std::chrono::steady_clock::now();
+  return Status::Ok();
 }
 
 }  // namespace qcal

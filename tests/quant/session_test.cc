@@ -116,6 +116,23 @@ TEST(QuantSessionTest, TooFewBatchesNamesEveryLayerWithCountsAndWritesNothing) {
   EXPECT_NE(st.message().find("calibration saw 1 of batch_num=2 batches"), std::string::npos) << st.message();
 }
 
+// Progress records are written at most once per kProgressRecordInterval; what
+// is not on disk yet is written by FlushRecord and by the destructor, so the
+// record always ends up showing every batch that ran.
+TEST(QuantSessionTest, ProgressRecordIsFlushedOnRequestAndAtDestruction) {
+  CalibratedRun r = Calibrated(1, 3);
+  ASSERT_TRUE(r.session->FlushRecord().ok());
+  auto rec = ReadFile(r.dir + "/record.txt");
+  ASSERT_TRUE(rec.ok());
+  EXPECT_NE(rec->find("# batches \"conv1\" 1\n"), std::string::npos) << *rec;
+  ASSERT_TRUE(r.session->Calibrate({{"x", Random({4, 3, 8, 8}, 7, 0.f, 1.f)}}).ok());
+  r.session.reset();
+  rec = ReadFile(r.dir + "/record.txt");
+  ASSERT_TRUE(rec.ok());
+  EXPECT_NE(rec->find("# batches \"conv1\" 2\n"), std::string::npos) << *rec;
+  EXPECT_EQ(rec->find("scale_d"), std::string::npos) << *rec;  // 2 of batch_num=3: no activation factors
+}
+
 TEST(QuantSessionTest, SavedModelsAreAccurateRunInOrtAndAreDeterministic) {
   CalibratedRun a = Calibrated(2, 2);
   SavedFiles files;
