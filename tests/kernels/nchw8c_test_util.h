@@ -80,32 +80,28 @@ inline Tensor UnpackPadded(const Tensor& y, int64_t c, bool* padding_zero) {
   return x;
 }
 
-// NCHW <-> NHWC ([N, H, W, C]) tensors of any dtype.
-inline Tensor ToNhwc(const Tensor& x) {
-  const int64_t n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
+// NCHW <-> NHWC ([N, H, W, C]) tensors of any dtype: element (i, ch, p) of
+// `c` channels and `hw` pixels moves between the two orders.
+inline Tensor PermuteChannels(const Tensor& x, Shape to_shape, int64_t c, int64_t hw, bool to_nhwc) {
+  const int64_t n = x.dim(0);
   const size_t e = DataTypeSize(x.dtype());
-  Tensor y(x.dtype(), NhwcShape(x.shape()));
+  Tensor y(x.dtype(), std::move(to_shape));
   const auto* src = static_cast<const uint8_t*>(x.raw());
   auto* dst = static_cast<uint8_t*>(y.raw());
   for (int64_t i = 0; i < n; ++i)
     for (int64_t ch = 0; ch < c; ++ch)
-      for (int64_t p = 0; p < hw; ++p)
-        std::memcpy(dst + static_cast<size_t>((i * hw + p) * c + ch) * e,
-                    src + static_cast<size_t>((i * c + ch) * hw + p) * e, e);
+      for (int64_t p = 0; p < hw; ++p) {
+        const size_t nchw = static_cast<size_t>((i * c + ch) * hw + p) * e;
+        const size_t nhwc = static_cast<size_t>((i * hw + p) * c + ch) * e;
+        std::memcpy(dst + (to_nhwc ? nhwc : nchw), src + (to_nhwc ? nchw : nhwc), e);
+      }
   return y;
 }
+inline Tensor ToNhwc(const Tensor& x) {
+  return PermuteChannels(x, NhwcShape(x.shape()), x.dim(1), x.dim(2) * x.dim(3), true);
+}
 inline Tensor FromNhwc(const Tensor& y) {
-  const int64_t n = y.dim(0), c = y.dim(3), hw = y.dim(1) * y.dim(2);
-  const size_t e = DataTypeSize(y.dtype());
-  Tensor x(y.dtype(), {n, c, y.dim(1), y.dim(2)});
-  const auto* src = static_cast<const uint8_t*>(y.raw());
-  auto* dst = static_cast<uint8_t*>(x.raw());
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t ch = 0; ch < c; ++ch)
-      for (int64_t p = 0; p < hw; ++p)
-        std::memcpy(dst + static_cast<size_t>((i * c + ch) * hw + p) * e,
-                    src + static_cast<size_t>((i * hw + p) * c + ch) * e, e);
-  return x;
+  return PermuteChannels(y, {y.dim(0), y.dim(3), y.dim(1), y.dim(2)}, y.dim(3), y.dim(1) * y.dim(2), false);
 }
 
 struct Layouts {

@@ -197,17 +197,22 @@ Extremes Concatenate(const Extremes& a, const Extremes& b, bool last_max) {
   return e;
 }
 
-// ScanExtremes over one piece per thread, concatenated in data order:
-// identical to the single scan.
-Extremes ScanExtremesParallel(std::span<const float> data, bool abs, bool last_max) {
+// scan(piece, i) over one contiguous piece per thread (PiecesFor), the
+// extremes concatenated in data order: identical to one sequential scan.
+template <typename Scan>
+Extremes ScanPieces(std::span<const float> data, bool last_max, Scan scan) {
   const int pieces = PiecesFor(data.size());
-  if (pieces == 1) return ScanExtremes(data, abs, last_max);
   std::vector<Extremes> part(pieces);
-#pragma omp parallel for num_threads(pieces) schedule(static)
-  for (int i = 0; i < pieces; ++i) part[i] = ScanExtremes(Piece(data, i, pieces), abs, last_max);
+#pragma omp parallel for num_threads(pieces) schedule(static) if (pieces > 1)
+  for (int i = 0; i < pieces; ++i) part[i] = scan(Piece(data, i, pieces), i);
   Extremes e = part[0];
   for (int i = 1; i < pieces; ++i) e = Concatenate(e, part[i], last_max);
   return e;
+}
+
+Extremes ScanExtremesParallel(std::span<const float> data, bool abs, bool last_max) {
+  return ScanPieces(data, last_max,
+                    [&](std::span<const float> piece, int) { return ScanExtremes(piece, abs, last_max); });
 }
 
 // ScanExtremesBody's extremes of data in the same pass that copies the values
@@ -276,24 +281,17 @@ float* CompactScratch(size_t floats) {
   return buffer.get();
 }
 
-// ScanCompactAvx512 over one piece per thread (piece i's values go to out at
-// the piece's offset; kept[i] gets them), the extremes concatenated in data
-// order: identical to ScanExtremesParallel.
+// ScanCompactAvx512 over the pieces of ScanPieces: piece i's values go to out
+// at the piece's offset, and kept[i] gets them.
 Extremes ScanCompactParallel(std::span<const float> data, bool abs, bool last_max, float* out,
                              std::vector<std::span<const float>>& kept) {
-  const int pieces = PiecesFor(data.size());
-  std::vector<Extremes> part(pieces);
-  kept.assign(pieces, {});
-#pragma omp parallel for num_threads(pieces) schedule(static) if (pieces > 1)
-  for (int i = 0; i < pieces; ++i) {
-    const std::span<const float> piece = Piece(data, i, pieces);
+  kept.assign(PiecesFor(data.size()), {});
+  return ScanPieces(data, last_max, [&](std::span<const float> piece, int i) {
     float* o = out + (piece.data() - data.data());
-    part[i] = ScanCompactAvx512(piece, abs, last_max, o);
-    kept[i] = {o, piece.size() - part[i].zeros};
-  }
-  Extremes e = part[0];
-  for (int i = 1; i < pieces; ++i) e = Concatenate(e, part[i], last_max);
-  return e;
+    const Extremes e = ScanCompactAvx512(piece, abs, last_max, o);
+    kept[i] = {o, piece.size() - e.zeros};
+    return e;
+  });
 }
 
 // ++counts[BinOf(v)] for every value (BinIndices, then kWays interleaved
