@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
-#include <type_traits>
 
 #include "base/file.h"
 #include "quant/algorithms/quant_params.h"
@@ -163,7 +162,7 @@ std::string Quote(std::string_view s) {
 }
 
 // Appends fields straight to `out` (a record of a few thousand per-channel
-// scales is written after every calibration batch).
+// scales is written while calibration runs).
 class Writer {
  public:
   void Field(std::string_view name, std::string_view value) {
@@ -180,18 +179,17 @@ class Writer {
   std::string out;
 
  private:
-  // FloatToString's text (the shortest that reads back exactly), without a std::string.
-  void Value(const char* name, float v) {
+  // std::to_chars without a std::string (for floats FloatToString's text: the
+  // shortest that reads back exactly).
+  template <typename T>
+  void Number(const char* name, T v) {
     char buf[64];
-    Field(name,
-          std::string_view(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf)));
+    const char* end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+    Field(name, std::string_view(buf, static_cast<size_t>(end - buf)));
   }
-  template <typename Int>
-  requires std::is_integral_v<Int> &&(!std::is_same_v<Int, bool>)void Value(const char* name, Int v) {
-    char buf[32];
-    Field(name,
-          std::string_view(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf)));
-  }
+  void Value(const char* name, float v) { Number(name, v); }
+  void Value(const char* name, int32_t v) { Number(name, v); }
+  void Value(const char* name, uint32_t v) { Number(name, v); }
   void Value(const char* name, bool v) { Field(name, v ? "true" : "false"); }
   void Value(const char* name, const std::string& v) { Field(name, Quote(v)); }
 };
