@@ -333,9 +333,9 @@ TEST(X86ConvWinogradTest, Nchw16cExactSumIsConvThenAddThenRelu) {
 // fuse with an exact sum, passes/fuse_conv.h) runs c2 on the Winograd kernel,
 // as the inference executor does, so both compute y bit for bit alike (before,
 // the exact sum kept c2 on oneDNN: calibration observed other values than the
-// model computes).
-void ExpectCalibrationModeMatchesInference(const Variant& k) {
-  const Graph g = ResidualGraph(k.block);
+// model computes). `in_place`: outputs written into an input's buffer (c2's Y
+// into Z's when Z dies there; not when Z is also c2's X).
+void ExpectCalibrationModeMatchesInference(const Variant& k, const Graph& g, int in_place) {
   const Tensor x = RandomFloat({2, k.block, 13, 11}, 7);
   ScopedEnv env("QCAL_WINOGRAD", "1");
   ScopedFloatBlockedLayout layout(k.layout);
@@ -359,18 +359,43 @@ void ExpectCalibrationModeMatchesInference(const Variant& k) {
   ASSERT_NE(c2, nullptr);
   EXPECT_EQ(c2->attrs.GetInt(kExactSumAttr, 0), 1);
   EXPECT_GE((*observed)->blocked_values(), 2);  // a and r reach the observer blocked
+  EXPECT_EQ((*observed)->in_place_outputs(), in_place);
   ASSERT_EQ(got.at("y").shape(), want.at("y").shape());
   EXPECT_EQ(std::memcmp(got.at("y").raw(), want.at("y").raw(), want.at("y").nbytes()), 0);
 }
 
+// ResidualGraph with a Z that dies at the fused node (Relu(conv(x)), not c2's
+// input), so the Winograd exact sum writes Y into Z's buffer.
+Graph ResidualGraphWithOwnZ(int64_t b) {
+  Graph g = ResidualGraph(b);
+  g.initializers["w0"] = RandomFloat({2 * b, b, 3, 3}, 6, -0.3f, 0.3f);
+  Node c0{"c0", "Conv", "", {"x", "w0"}, {"z0"}, {}};
+  c0.attrs.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.nodes.insert(g.nodes.begin(), {c0, Node{"r0", "Relu", "", {"z0"}, {"z"}, {}}});
+  for (Node& n : g.nodes) {
+    if (n.name == "add") n.inputs[1] = "z";
+  }
+  return g;
+}
+
+TEST(X86ConvWinogradTest, CalibrationExactSumRunsInPlace) {
+  if (!x86::HasAvx2Fma()) GTEST_SKIP() << "no AVX2 + FMA";
+  ExpectCalibrationModeMatchesInference(k8c, ResidualGraphWithOwnZ(k8c.block), 1);
+}
+
+TEST(X86ConvWinogradTest, Nchw16cCalibrationExactSumRunsInPlace) {
+  if (!x86::HasAvx512F()) GTEST_SKIP() << "no AVX-512F";
+  ExpectCalibrationModeMatchesInference(k16c, ResidualGraphWithOwnZ(k16c.block), 1);
+}
+
 TEST(X86ConvWinogradTest, CalibrationExactSumComputesWhatInferenceDoes) {
   if (!x86::HasAvx2Fma()) GTEST_SKIP() << "no AVX2 + FMA";
-  ExpectCalibrationModeMatchesInference(k8c);
+  ExpectCalibrationModeMatchesInference(k8c, ResidualGraph(k8c.block), 0);
 }
 
 TEST(X86ConvWinogradTest, Nchw16cCalibrationExactSumComputesWhatInferenceDoes) {
   if (!x86::HasAvx512F()) GTEST_SKIP() << "no AVX-512F";
-  ExpectCalibrationModeMatchesInference(k16c);
+  ExpectCalibrationModeMatchesInference(k16c, ResidualGraph(k16c.block), 0);
 }
 
 // The dnnl FusedConv kernel on blocked X, Z, Y (Y in Z's buffer) takes the

@@ -33,6 +33,7 @@
 #include "kernels/dnnl/conv_x86.h"
 #include "kernels/dnnl/dnnl_common.h"
 #include "kernels/dnnl/int8_common.h"
+#include "kernels/dnnl/residual_relayout.h"
 #include "kernels/fused_activation.h"
 #include "kernels/ref/common.h"
 #include "kernels/ref/conv_geometry.h"
@@ -130,9 +131,13 @@ class DnnlConv final : public Kernel {
   int LayoutTiedInput(size_t output) const override { return output == 0 && tied_ ? 0 : -1; }
   // Y may take Z's buffer when both have the same layout: the sum post-op
   // reads each Z element where it writes the Y element (or Z is first copied
-  // into a staging destination).
+  // into a staging destination). An exact sum only on Winograd at the
+  // prepared shape, whose output transform does the same; the other kernels
+  // add Z after the convolution has written Y (RunImpl / RunX86 copy Z first
+  // should they get Z's buffer anyway).
   int InPlaceInput(size_t output) const override {
-    return output == 0 && post_.sum && !post_.exact_sum && z_layout_ == y_layout_ ? 3 : -1;
+    if (output != 0 || !post_.sum || z_layout_ != y_layout_) return -1;
+    return !post_.exact_sum || ExactSumInWinograd() ? 3 : -1;
   }
 
   Status Run(const std::vector<const Tensor*>& in, std::vector<Tensor>& out) override {
@@ -194,6 +199,12 @@ class DnnlConv final : public Kernel {
     return x86_ && x_layout_ == x86_->layout() && y_layout_ == x86_->layout() &&
            (!post_.sum || z_layout_ == x86_->layout());
   }
+  bool ExactSumInWinograd() const {
+    return post_.exact_sum && X86Layouts() && x86_->algorithm() == X86Conv::Algorithm::kWinograd;
+  }
+  // Z itself, or (when Y was given Z's buffer but the kernel writes Y before
+  // adding Z) a copy of it.
+  const Tensor& ExactSumZ(const Tensor& z, const Tensor& y);
   Result<ConvPlan*> CurrentPlan(const Tensor& x, const Tensor& w);
   Result<ConvPlan*> PlanFor(const Shape& x, const Shape& w);
   void BindWeights(const Shape& w, ConvPlan& plan);
@@ -223,6 +234,7 @@ class DnnlConv final : public Kernel {
   ConvPlan* last_plan_ = nullptr;  // the plan of the last run, for last_x_ / last_w_ / last_threads_
   Shape last_x_, last_w_;
   int last_threads_ = -1;
+  Tensor z_copy_;  // ExactSumZ's copy
   std::mutex mu_;
 };
 
@@ -279,7 +291,8 @@ Result<ConvPlan*> DnnlConv::PlanFor(const Shape& x, const Shape& w) {
                                    {{DNNL_ARG_FROM, *plan.dst}, {DNNL_ARG_TO, plan.y.mem}});
   }
   const memory& dst = plan.dst ? *plan.dst : plan.y.mem;
-  if (post_.exact_sum && plan.z_md != plan.y_md) {
+  // An exact sum reads Z in its own layout where ApplyResidualRelayout has a vector path.
+  if (post_.exact_sum && plan.z_md != plan.y_md && !ResidualRelayoutIsVectorized(z_layout_, y_layout_)) {
     plan.z_like_y.emplace(plan.y_md, Engine());
     plan.to_z_like_y = BoundPrimitive(MakeReorder(plan.z_md, plan.y_md),
                                       {{DNNL_ARG_FROM, plan.z.mem}, {DNNL_ARG_TO, *plan.z_like_y}});
@@ -371,6 +384,7 @@ Status DnnlConv::RunX86(const std::vector<const Tensor*>& in, std::vector<Tensor
   // An exact sum on a kernel that sums differently from a separate Add: the Conv
   // alone (the unfused Conv node's arithmetic), then Z and the Relu.
   const bool z_after = post_.exact_sum && !x86_->AddsZLikeAnAdd();
+  if (z_after) z = ExactSumZ(*in[3], y).data<float>();
   x86_->Run(x.dim(0), x.data<float>(), b ? b->data<float>() : nullptr, z_after ? nullptr : z, y.data<float>(),
             x86::OmpThreads(), /*clamp=*/!z_after);
   if (z_after) dnnl_kernels::ApplyResidual(ExactSumActivation(post_), z, y.numel(), y.data<float>());
@@ -399,14 +413,22 @@ Status DnnlConv::RunImpl(const std::vector<const Tensor*>& in, std::vector<Tenso
   if (has_bias_ && !const_b_) plan->bias.Bind(in[2]->raw());
   if (plan->to_src) plan->to_src.Execute();
   if (post_.sum && !post_.exact_sum) QCAL_RETURN_IF_ERROR(CopySumInput(*in[3], *plan, y));
+  const Tensor* z = post_.exact_sum ? &ExactSumZ(*in[3], y) : nullptr;
   plan->conv.Execute();
   if (plan->from_dst) plan->from_dst.Execute();
-  if (post_.exact_sum) return AddExactSum(*in[3], *plan, y);
+  if (post_.exact_sum) return AddExactSum(*z, *plan, y);
   Stream().wait();  // the stream runs in order; one wait for the whole sequence
   return Status::Ok();
 }
 
-// Y = act(Y + Z) after the primitive (exact sum), Z first reordered into Y's layout if need be.
+const Tensor& DnnlConv::ExactSumZ(const Tensor& z, const Tensor& y) {
+  if (z.raw() != y.raw()) return z;
+  z_copy_ = z.Clone();
+  return z_copy_;
+}
+
+// Y = act(Y + Z) after the primitive (exact sum), Z read in its own layout
+// (ApplyResidualRelayout) or first reordered into Y's layout.
 Status DnnlConv::AddExactSum(const Tensor& z, ConvPlan& plan, Tensor& y) {
   if (z.nbytes() != plan.z_bytes) {
     return InvalidArgument("sum input Z has shape " + ShapeToString(z.shape()) +
@@ -419,6 +441,12 @@ Status DnnlConv::AddExactSum(const Tensor& z, ConvPlan& plan, Tensor& y) {
     z_like_y = static_cast<const float*>(plan.z_like_y->get_data_handle());
   }
   Stream().wait();
+  if (!plan.to_z_like_y && z_layout_ != y_layout_) {
+    const Shape& s = plan.y_shape;  // logical NCHW
+    ApplyResidualRelayout(ExactSumActivation(post_), z_like_y, z_layout_, y.data<float>(), y_layout_,
+                          {s[0], s[1], s[2] * s[3]});
+    return Status::Ok();
+  }
   dnnl_kernels::ApplyResidual(ExactSumActivation(post_), z_like_y, y.numel(), y.data<float>());
   return Status::Ok();
 }
