@@ -45,6 +45,11 @@ class ActivationObserver {
     if (!complete()) ++batches_;
   }
 
+  // After the last part of the final batch was observed (before its
+  // EndBatch): computes every layer's scale/offset now and frees the
+  // statistics, so the next tensor's histogram reuses this one's memory
+  // (Histogram::Release). Later data are ignored; Calibrate returns these results.
+  void FinishEarly();
   // Scale/offset for one of the layers; FailedPrecondition before batch_num batches.
   Result<quant::QuantParams> Calibrate(const ObservedLayer& layer) const;
 
@@ -60,6 +65,10 @@ class ActivationObserver {
  private:
   bool Needs(quant::Statistic s) const;
   int BinsFor(quant::Statistic s) const;
+  // Histograms are created with their first data, not in Prepare: at
+  // batch_num 1 each tensor's then takes the memory of the one finished before.
+  Status CreateHistograms();
+  Result<quant::QuantParams> CalibrateNow(const ObservedLayer& layer) const;
 
   std::string tensor_;
   int batch_num_;
@@ -70,6 +79,8 @@ class ActivationObserver {
   std::optional<quant::Histogram> hist_;
   std::optional<quant::Histogram> abs_hist_;
   std::optional<quant::RawValueStore> raw_;
+  bool finished_early_ = false;
+  std::vector<Result<quant::QuantParams>> early_;  // FinishEarly's, per layer
 };
 
 }  // namespace qcal

@@ -127,7 +127,7 @@ Status QuantSession::AttachObservers() {
     for (const auto& name : node.outputs) {
       if (name.empty()) continue;
       auto it = observers_.find(name);
-      if (it != observers_.end()) QCAL_RETURN_IF_ERROR(it->second->Observe(*outputs[k]));
+      if (it != observers_.end()) QCAL_RETURN_IF_ERROR(ObserveOne(*it->second, *outputs[k]));
       ++k;
     }
     return Status::Ok();

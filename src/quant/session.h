@@ -84,6 +84,8 @@ class QuantSession {
   Status AttachObservers();
   Status PrepareObservers(const TensorMap& batch);
   Status RunBatch(const TensorMap& batch);
+  Status ObserveOne(ActivationObserver& obs,
+                    const Tensor& t);  // Observe, then FinishEarly in the final batch
   Status FinishLayers();
   // sync false: a progress record (replaced by a later one), not flushed to the disk.
   Status WriteRecord(bool sync = true) const;
@@ -101,6 +103,9 @@ class QuantSession {
   std::unique_ptr<Executor> executor_;
   bool quantized_ = false;
   bool split_batches_ = false;  // fixed-batch model fed larger batches: run per sample
+  // The running batch is the last one and each tensor arrives in one part: an
+  // observer finishes as soon as it has its data (ActivationObserver::FinishEarly).
+  bool finish_on_observe_ = false;
   int batches_ = 0;
   // The record file lags the batches run (progress not written yet), and when it was last written.
   mutable bool record_stale_ = false;

@@ -71,18 +71,29 @@ Status QuantSession::PrepareObservers(const TensorMap& batch) {
   return Status::Ok();
 }
 
+Status QuantSession::ObserveOne(ActivationObserver& obs, const Tensor& t) {
+  QCAL_RETURN_IF_ERROR(obs.Observe(t));
+  if (finish_on_observe_) obs.FinishEarly();
+  return Status::Ok();
+}
+
 Status QuantSession::RunBatch(const TensorMap& batch) {
   TensorMap outputs;
   auto observe_inputs = [&](const TensorMap& part) -> Status {
     for (const auto& [name, t] : part) {
       auto it = observers_.find(name);  // a layer reading a graph input directly
-      if (it != observers_.end()) QCAL_RETURN_IF_ERROR(it->second->Observe(t));
+      if (it != observers_.end()) QCAL_RETURN_IF_ERROR(ObserveOne(*it->second, t));
     }
     return Status::Ok();
   };
   if (!split_batches_) {
-    QCAL_RETURN_IF_ERROR(observe_inputs(batch));
-    return executor_->Run(batch, &outputs);
+    // The final batch: each observer computes its layers' results right after
+    // its tensor, and the next tensor's histogram reuses the memory.
+    finish_on_observe_ = batches_ + 1 == config_.batch_num;
+    Status st = observe_inputs(batch);
+    if (st.ok()) st = executor_->Run(batch, &outputs);
+    finish_on_observe_ = false;
+    return st;
   }
   for (int64_t i = 0; i < BatchSize(batch); ++i) {
     TensorMap part;

@@ -15,6 +15,8 @@
 #include "base/file.h"
 #include "exporters/save_model.h"
 #include "frontends/onnx/onnx_importer.h"
+#include "quant/algorithms/hfmg.h"
+#include "quant/record/record.h"
 #include "support/ort_runner.h"
 #include "support/testdata.h"
 
@@ -194,6 +196,35 @@ TEST(QuantSessionTest, RecordIsTheSameAtOneAndTwoThreads) {
     EXPECT_NE(a->find("fc"), std::string::npos);
     EXPECT_EQ(*a, *b);
   }
+}
+
+// The final batch's observers finish as soon as their tensor is in
+// (ActivationObserver::FinishEarly): conv1's activation factors are HFMG's on
+// the histogram of every batch of x it reads, the last (widest) one included.
+TEST(QuantSessionTest, FinalBatchResultsUseEveryBatch) {
+  const std::string dir = testing::MakeTempDir();
+  Graph g = SmallCnn();
+  auto config = CreateQuantConfig(g, {{}, 3, true, 8});
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  for (auto& [name, lc] : config->layers) lc.act.act_algo = "hfmg";
+  auto s = QuantSession::Init(*config, g, dir + "/record.txt", {});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_TRUE((*s)->QuantizeModel().ok());
+  auto h = quant::Histogram::Create(quant::kHfmgDefaultBins, quant::Histogram::Mode::kSigned);
+  ASSERT_TRUE(h.ok());
+  for (int b = 0; b < 3; ++b) {
+    const Tensor x = Random({4, 3, 8, 8}, 100 + b, -0.5f * (b + 1), 1.f + b);  // each batch wider
+    ASSERT_TRUE((*s)->Calibrate({{"x", x}}).ok());
+    ASSERT_TRUE(h->Add(std::span<const float>(x.data<float>(), static_cast<size_t>(x.numel()))).ok());
+  }
+  auto want = quant::HfmgCalibrate(*h, /*with_offset=*/true);
+  ASSERT_TRUE(want.ok()) << want.status().ToString();
+  auto rec = quant::ReadRecordFile(dir + "/record.txt");
+  ASSERT_TRUE(rec.ok()) << rec.status().ToString();
+  const quant::LayerRecord* conv1 = rec->Find("conv1");
+  ASSERT_TRUE(conv1 && conv1->scale_d && conv1->offset_d);
+  EXPECT_EQ(*conv1->scale_d, want->scale);
+  EXPECT_EQ(*conv1->offset_d, want->offset);
 }
 
 TEST(QuantSessionTest, SevenBitWeightsStayInRangeAndDeployMatchesFakeQuant) {

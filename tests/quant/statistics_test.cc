@@ -39,6 +39,22 @@ TEST(MinMaxStatsTest, StreamsAndMerges) {
   EXPECT_EQ(a.max(), 7);  // unchanged
 }
 
+// A released histogram's counts go to the next one created on the thread,
+// zeroed and sized for it.
+TEST(HistogramTest, ReleasedCountsAreReusedZeroed) {
+  Histogram a = Make(4096, Histogram::Mode::kSigned);
+  ASSERT_TRUE(a.Add(std::vector<float>{1, 2, 3, -4}).ok());
+  const uint64_t* storage = a.counts().data();
+  Histogram::Release(std::move(a));
+  Histogram b = Make(1024, Histogram::Mode::kAbsolute);
+  EXPECT_EQ(b.counts().data(), storage);
+  EXPECT_EQ(b.num_bins(), 1024);
+  EXPECT_EQ(Sum(b.counts()), 0u);
+  EXPECT_TRUE(b.empty());
+  Histogram c = Make(16, Histogram::Mode::kSigned);  // nothing released since: fresh memory
+  EXPECT_NE(c.counts().data(), storage);
+}
+
 TEST(HistogramTest, FirstBatchSetsRangeIncludingZero) {
   Histogram h = Make(4, Histogram::Mode::kSigned);
   ASSERT_TRUE(h.Add(std::vector<float>{-1, 0, 1, 3}).ok());

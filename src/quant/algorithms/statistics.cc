@@ -362,10 +362,28 @@ ScopedStatsIsaCap::~ScopedStatsIsaCap() { isa_cap = previous_; }
 
 // ------------------------------------------------------------------ Histogram
 
+namespace {
+// Counts given back by Histogram::Release, for the next Create on this thread.
+thread_local std::vector<std::vector<uint64_t>> released_counts;
+constexpr size_t kMaxReleasedCounts = 4;
+}  // namespace
+
 Result<Histogram> Histogram::Create(int num_bins, Mode mode) {
   if (num_bins < 1)
     return InvalidArgument("histogram bin count must be >= 1, got " + std::to_string(num_bins));
-  return Histogram(num_bins, mode);
+  Histogram h(0, mode);
+  if (!released_counts.empty()) {
+    h.counts_ = std::move(released_counts.back());
+    released_counts.pop_back();
+  }
+  h.counts_.assign(static_cast<size_t>(num_bins), 0);
+  return h;
+}
+
+void Histogram::Release(Histogram&& h) {
+  if (h.counts_.capacity() == 0 || released_counts.size() >= kMaxReleasedCounts) return;
+  released_counts.push_back(std::move(h.counts_));
+  h = Histogram(0, h.mode_);
 }
 
 Result<Histogram> Histogram::FromCounts(Mode mode, double lo, double width, std::vector<uint64_t> counts) {

@@ -58,6 +58,11 @@ class Histogram {
 
   // num_bins >= 1, else InvalidArgument.
   static Result<Histogram> Create(int num_bins, Mode mode);
+  // Hands h's bin counts to the next histogram Create makes on this thread:
+  // memory whose pages are already faulted in (calibration's observers finish
+  // one tensor's histogram before the next tensor's is created; a fresh
+  // 4096-bin histogram costs 8 page faults, ~1.5 us each on this machine).
+  static void Release(Histogram&& h);
 
   Status Add(std::span<const float> data);
   // `other` must have the same bin count and mode.
