@@ -89,7 +89,7 @@ Result<quant::QuantParams> ActivationObserver::Calibrate(const ObservedLayer& la
   }
   if (finished_early_) {
     for (size_t i = 0; i < layers_.size(); ++i) {
-      if (&layers_[i] == &layer) return early_[i];
+      if (layers_[i].name == layer.name) return early_[i];
     }
   }
   return CalibrateNow(layer);

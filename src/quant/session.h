@@ -84,8 +84,8 @@ class QuantSession {
   Status AttachObservers();
   Status PrepareObservers(const TensorMap& batch);
   Status RunBatch(const TensorMap& batch);
-  Status ObserveOne(ActivationObserver& obs,
-                    const Tensor& t);  // Observe, then FinishEarly in the final batch
+  // Observe, then (in the final batch) FinishEarly.
+  Status ObserveOne(ActivationObserver& obs, const Tensor& t);
   Status FinishLayers();
   // sync false: a progress record (replaced by a later one), not flushed to the disk.
   Status WriteRecord(bool sync = true) const;
