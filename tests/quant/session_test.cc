@@ -75,8 +75,11 @@ struct CalibratedRun {
   std::string dir;
 };
 
+// Calibration batch b (4 images of SmallCnn's input).
+Tensor DefaultBatch(int b) { return Random({4, 3, 8, 8}, 100 + b, 0.f, 1.f); }
+
 CalibratedRun Calibrated(int batches, int batch_num, const std::string& algo = "ifmr", int weight_bits = 8,
-                         int threads = 0) {
+                         int threads = 0, Tensor (*batch)(int) = DefaultBatch) {
   CalibratedRun r;
   r.dir = testing::MakeTempDir();
   Graph g = SmallCnn();
@@ -91,7 +94,7 @@ CalibratedRun Calibrated(int batches, int batch_num, const std::string& algo = "
   Status st = r.session->QuantizeModel();
   EXPECT_TRUE(st.ok()) << st.ToString();
   for (int b = 0; b < batches; ++b) {
-    st = r.session->Calibrate({{"x", Random({4, 3, 8, 8}, 100 + b, 0.f, 1.f)}});
+    st = r.session->Calibrate({{"x", batch(b)}});
     EXPECT_TRUE(st.ok()) << st.ToString();
   }
   return r;
@@ -202,24 +205,17 @@ TEST(QuantSessionTest, RecordIsTheSameAtOneAndTwoThreads) {
 // (ActivationObserver::FinishEarly): conv1's activation factors are HFMG's on
 // the histogram of every batch of x it reads, the last (widest) one included.
 TEST(QuantSessionTest, FinalBatchResultsUseEveryBatch) {
-  const std::string dir = testing::MakeTempDir();
-  Graph g = SmallCnn();
-  auto config = CreateQuantConfig(g, {{}, 3, true, 8});
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
-  for (auto& [name, lc] : config->layers) lc.act.act_algo = "hfmg";
-  auto s = QuantSession::Init(*config, g, dir + "/record.txt", {});
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
-  ASSERT_TRUE((*s)->QuantizeModel().ok());
+  auto widening = [](int b) { return Random({4, 3, 8, 8}, 100 + b, -0.5f * (b + 1), 1.f + b); };
+  CalibratedRun run = Calibrated(3, 3, "hfmg", 8, 0, widening);
   auto h = quant::Histogram::Create(quant::kHfmgDefaultBins, quant::Histogram::Mode::kSigned);
   ASSERT_TRUE(h.ok());
   for (int b = 0; b < 3; ++b) {
-    const Tensor x = Random({4, 3, 8, 8}, 100 + b, -0.5f * (b + 1), 1.f + b);  // each batch wider
-    ASSERT_TRUE((*s)->Calibrate({{"x", x}}).ok());
+    const Tensor x = widening(b);
     ASSERT_TRUE(h->Add(std::span<const float>(x.data<float>(), static_cast<size_t>(x.numel()))).ok());
   }
   auto want = quant::HfmgCalibrate(*h, /*with_offset=*/true);
   ASSERT_TRUE(want.ok()) << want.status().ToString();
-  auto rec = quant::ReadRecordFile(dir + "/record.txt");
+  auto rec = quant::ReadRecordFile(run.dir + "/record.txt");
   ASSERT_TRUE(rec.ok()) << rec.status().ToString();
   const quant::LayerRecord* conv1 = rec->Find("conv1");
   ASSERT_TRUE(conv1 && conv1->scale_d && conv1->offset_d);

@@ -434,20 +434,18 @@ Status DnnlConv::AddExactSum(const Tensor& z, ConvPlan& plan, Tensor& y) {
     return InvalidArgument("sum input Z has shape " + ShapeToString(z.shape()) +
                            ", expected the output shape " + ShapeToString(plan.y_shape));
   }
-  const float* z_like_y = z.data<float>();
+  const float* z_data = z.data<float>();
+  Layout z_layout = z_layout_;
   if (plan.to_z_like_y) {
     plan.z.Bind(z.raw());
     plan.to_z_like_y.Execute();
-    z_like_y = static_cast<const float*>(plan.z_like_y->get_data_handle());
+    z_data = static_cast<const float*>(plan.z_like_y->get_data_handle());
+    z_layout = y_layout_;
   }
   Stream().wait();
-  if (!plan.to_z_like_y && z_layout_ != y_layout_) {
-    const Shape& s = plan.y_shape;  // logical NCHW
-    ApplyResidualRelayout(ExactSumActivation(post_), z_like_y, z_layout_, y.data<float>(), y_layout_,
-                          {s[0], s[1], s[2] * s[3]});
-    return Status::Ok();
-  }
-  dnnl_kernels::ApplyResidual(ExactSumActivation(post_), z_like_y, y.numel(), y.data<float>());
+  const Shape& s = plan.y_shape;  // logical NCHW
+  ApplyResidualRelayout(ExactSumActivation(post_), z_data, z_layout, y.data<float>(), y_layout_,
+                        {s[0], s[1], s[2] * s[3]});  // ApplyResidual when the layouts agree
   return Status::Ok();
 }
 
